@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Make sure the real services the tests start privately are installed.
+# As root on Debian/Ubuntu the missing packages are installed with apt-get;
+# anywhere else a clear message says what to install.
+set -euo pipefail
+
+missing=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+command -v influxd >/dev/null 2>&1 || missing+=(influxdb)
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ -z "${WERKPLEK_TEST_DATABASE_URL:-}" ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+    || missing+=(postgresql)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "Test services missing: ${missing[*]}"
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+  echo "Installed: ${missing[*]}"
+else
+  echo "Install them with your package manager (Debian: sudo apt-get install ${missing[*]})," >&2
+  echo "or run 'make test' as root on Debian so it can install them itself." >&2
+  exit 1
+fi

@@ -1,0 +1,171 @@
+"""Fixtures that start the real services every integration test talks to."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.services import (
+    InfluxDB,
+    Mosquitto,
+    PostgreSQL,
+    ServiceError,
+    make_tempdir,
+    require_binary,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+CONTRACTS = REPO / "tests" / "contracts" / "v1"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def mosquitto() -> Iterator[Mosquitto]:
+    """A private Mosquitto for the whole test session."""
+    broker = Mosquitto(workdir=make_tempdir("mosquitto"))
+    broker.start()
+    yield broker
+    broker.stop()
+    shutil.rmtree(broker.workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def mosquitto_factory() -> Iterator[Callable[[], Mosquitto]]:
+    """Make fresh private brokers (for restart and outage tests); all stopped afterwards."""
+    made: list[Mosquitto] = []
+
+    def make() -> Mosquitto:
+        broker = Mosquitto(workdir=make_tempdir("mosquitto"))
+        broker.start()
+        made.append(broker)
+        return broker
+
+    yield make
+    for broker in made:
+        broker.stop()
+        shutil.rmtree(broker.workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def influxdb() -> Iterator[InfluxDB]:
+    """A private InfluxDB 1.x for the whole test session."""
+    server = InfluxDB(workdir=make_tempdir("influxdb"))
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(server.workdir, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class InfluxDatabase:
+    """One fresh database on the session's InfluxDB."""
+
+    server: InfluxDB
+    database: str
+
+    @property
+    def url(self) -> str:
+        """Base URL of the HTTP API."""
+        return self.server.url
+
+    def query(self, q: str) -> dict[str, Any]:
+        """Run InfluxQL against this database."""
+        return self.server.query(q, db=self.database)
+
+
+@pytest.fixture
+def influx_db(influxdb: InfluxDB) -> Iterator[InfluxDatabase]:
+    """A fresh, empty database, dropped after the test."""
+    if not influxdb.ping():
+        # A test may have stopped the server to simulate an outage.
+        influxdb.start()
+    name = influxdb.create_database()
+    yield InfluxDatabase(server=influxdb, database=name)
+    if influxdb.ping():
+        influxdb.query(f'DROP DATABASE "{name}"')
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """SQLAlchemy URL of a fresh PostgreSQL database.
+
+    ``WERKPLEK_TEST_DATABASE_URL`` names a server to use instead of a throwaway
+    cluster; a fresh database is created on it either way and dropped at the end.
+    """
+    import sqlalchemy as sa
+
+    external = os.environ.get("WERKPLEK_TEST_DATABASE_URL")
+    cluster: PostgreSQL | None = None
+    if external:
+        admin_url = external
+    else:
+        cluster = PostgreSQL(workdir=make_tempdir("postgres"))
+        cluster.start()
+        admin_url = cluster.url
+    name = "werkplek_test_" + uuid.uuid4().hex[:10]
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    if cluster is not None:
+        cluster.stop()
+        shutil.rmtree(cluster.workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def micropython_bin() -> str:
+    """Path of the MicroPython unix port (installed from PyPI into the venv)."""
+    beside = Path(sys.executable).parent / "micropython"
+    return require_binary("micropython", str(beside))
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Path of Debian's Chromium (never a browser downloaded by Playwright)."""
+    return require_binary("chromium", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Any]:
+    """A headless Chromium driven by Playwright for the whole session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        try:
+            instance = pw.chromium.launch(
+                executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+            )
+        except Exception as exc:  # noqa: BLE001 - turn any launch failure into a clear error
+            raise ServiceError(f"Chromium did not start: {exc}") from exc
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser page (own context: no shared cookies or storage)."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="nl-NL")
+    pg = context.new_page()
+    yield pg
+    context.close()

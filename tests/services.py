@@ -1,0 +1,349 @@
+"""Private instances of the real services the tests talk to.
+
+Each service runs from the machine's own binaries on a free loopback port in
+a temporary folder, so tests never depend on (or disturb) a server that
+happens to be running, and can stop and restart their instance at will. A
+missing binary is an error with a clear message, never a skip: `make test`
+installs the Debian packages before pytest starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+
+class ServiceError(RuntimeError):
+    """A test service could not be found or started."""
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(
+    predicate: Callable[[], object], timeout: float, interval: float = 0.02, what: str = ""
+) -> float:
+    """Poll ``predicate`` until it is truthy; return the seconds it took.
+
+    Raises:
+        TimeoutError: the predicate stayed falsy for ``timeout`` seconds.
+    """
+    start = time.monotonic()
+    while True:
+        if predicate():
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise TimeoutError(f"not true within {timeout:.1f} s: {what}")
+        time.sleep(interval)
+
+
+def port_open(host: str, port: int) -> bool:
+    """Return True when something accepts TCP connections on ``host:port``."""
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
+        return True
+    return False
+
+
+def require_binary(name: str, *candidates: str) -> str:
+    """Find an executable on PATH (or at one of ``candidates``) or fail clearly."""
+    found = shutil.which(name)
+    if found:
+        return found
+    for path in candidates:
+        if os.access(path, os.X_OK):
+            return path
+    raise ServiceError(
+        f"{name!r} is not installed. Run the tests with `make test`, which installs "
+        f"what they need (Debian packages mosquitto, influxdb, chromium, postgresql)."
+    )
+
+
+def _stop_process(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
+
+
+@dataclass
+class Mosquitto:
+    """A private Mosquitto broker with persistence, restartable on the same port."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The broker URL in the form the settings accept."""
+        return f"mqtt://{self.host}:{self.port}"
+
+    def _write_config(self) -> Path:
+        conf = self.workdir / "mosquitto.conf"
+        run_as: list[str] = []
+        if os.geteuid() == 0:
+            # As root Mosquitto drops to the 'mosquitto' account, which must own its files.
+            try:
+                shutil.chown(self.workdir, "mosquitto", "mosquitto")
+                run_as = ["user mosquitto"]
+            except (LookupError, OSError):
+                run_as = ["user root"]
+        conf.write_text(
+            "\n".join(
+                [
+                    *run_as,
+                    f"listener {self.port} {self.host}",
+                    "allow_anonymous true",
+                    "persistence true",
+                    f"persistence_location {self.workdir}/",
+                    "autosave_interval 1",
+                    "max_queued_messages 1000000",
+                    "max_inflight_messages 100",
+                    f"log_dest file {self.workdir}/mosquitto.log",
+                    "log_type error",
+                    "log_type warning",
+                    "log_type notice",
+                    "",
+                ]
+            )
+        )
+        return conf
+
+    def start(self) -> None:
+        """Start the broker and wait until it accepts connections."""
+        binary = require_binary("mosquitto", "/usr/sbin/mosquitto")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        conf = self._write_config()
+        self.proc = subprocess.Popen(
+            [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            wait_until(lambda: port_open(self.host, self.port), 10, what="mosquitto listening")
+        except TimeoutError as exc:
+            log = self.workdir / "mosquitto.log"
+            text = log.read_text() if log.exists() else ""
+            raise ServiceError(f"mosquitto did not start: {text[-2000:]}") from exc
+
+    def stop(self) -> None:
+        """Stop the broker cleanly (it saves its persistence file)."""
+        _stop_process(self.proc)
+        self.proc = None
+
+    def kill(self) -> None:
+        """Kill the broker without letting it save anything."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def restart(self) -> None:
+        """Stop and start again on the same port."""
+        self.stop()
+        self.start()
+
+
+@dataclass
+class InfluxDB:
+    """A private InfluxDB 1.x server speaking the v1 HTTP API."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    rpc_port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the HTTP API."""
+        return f"http://{self.host}:{self.port}"
+
+    def _write_config(self) -> Path:
+        conf = self.workdir / "influxdb.conf"
+        conf.write_text(
+            f"""reporting-disabled = true
+bind-address = "{self.host}:{self.rpc_port}"
+[meta]
+  dir = "{self.workdir}/meta"
+[data]
+  dir = "{self.workdir}/data"
+  wal-dir = "{self.workdir}/wal"
+  query-log-enabled = false
+  cache-snapshot-write-cold-duration = "10s"
+[http]
+  enabled = true
+  bind-address = "{self.host}:{self.port}"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  log-enabled = false
+"""
+        )
+        return conf
+
+    def ping(self) -> bool:
+        """Return True when the server answers /ping."""
+        try:
+            return httpx.get(f"{self.url}/ping", timeout=0.5).status_code == 204
+        except httpx.HTTPError:
+            return False
+
+    def start(self) -> None:
+        """Start the server and wait until /ping answers."""
+        binary = require_binary("influxd", "/usr/bin/influxd")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        conf = self._write_config()
+        log = open(self.workdir / "influxd.log", "ab")  # noqa: SIM115 - closed with the process
+        self.proc = subprocess.Popen(
+            [binary, "-config", str(conf)], stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        try:
+            wait_until(self.ping, 30, interval=0.1, what="influxd answering /ping")
+        except TimeoutError as exc:
+            text = (self.workdir / "influxd.log").read_text(errors="replace")
+            raise ServiceError(f"influxd did not start: {text[-2000:]}") from exc
+
+    def stop(self) -> None:
+        """Stop the server."""
+        _stop_process(self.proc, timeout=20)
+        self.proc = None
+
+    def query(self, q: str, db: str | None = None) -> dict[str, object]:
+        """Run one InfluxQL statement and return the decoded JSON answer."""
+        params = {"q": q}
+        if db:
+            params["db"] = db
+        resp = httpx.post(f"{self.url}/query", params=params, timeout=10)
+        resp.raise_for_status()
+        result: dict[str, object] = resp.json()
+        return result
+
+    def create_database(self) -> str:
+        """Create a database with a fresh name and return the name."""
+        name = "t_" + uuid.uuid4().hex[:12]
+        self.query(f'CREATE DATABASE "{name}"')
+        return name
+
+
+@dataclass
+class PostgreSQL:
+    """A throwaway PostgreSQL cluster started from the installed binaries."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"
+    bindir: Path | None = None
+
+    @staticmethod
+    def find_bindir() -> Path:
+        """Locate initdb/pg_ctl: pg_config's answer, else the newest Debian version."""
+        pg_config = shutil.which("pg_config")
+        if pg_config:
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+            path = Path(out.stdout.strip())
+            if (path / "initdb").exists():
+                return path
+        versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        if versions:
+            return versions[-1].parent
+        raise ServiceError(
+            "PostgreSQL server binaries (initdb) are not installed; run `make test` "
+            "or set WERKPLEK_TEST_DATABASE_URL to a database the tests may use."
+        )
+
+    def _run(self, args: list[str]) -> None:
+        # initdb refuses to run as root, so as root the cluster belongs to 'postgres'.
+        cmd = args
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--", *args]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ServiceError(f"{args[0]} failed: {result.stderr[-2000:]}")
+
+    def start(self) -> None:
+        """Create and start the cluster."""
+        self.bindir = self.find_bindir()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.workdir, "postgres", "postgres")
+        data = self.workdir / "data"
+        self._run(
+            [
+                str(self.bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        )
+        opts = (
+            f"-p {self.port} -k {self.workdir} -c listen_addresses={self.host} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        self._run(
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                opts,
+                "-w",
+                "-l",
+                str(self.workdir / "postgres.log"),
+                "start",
+            ]
+        )
+
+    @property
+    def url(self) -> str:
+        """SQLAlchemy URL of the default database."""
+        return f"postgresql+psycopg://postgres@{self.host}:{self.port}/postgres"
+
+    def stop(self) -> None:
+        """Stop the cluster immediately."""
+        if self.bindir is not None:
+            with contextlib.suppress(ServiceError):
+                self._run(
+                    [
+                        str(self.bindir / "pg_ctl"),
+                        "-D",
+                        str(self.workdir / "data"),
+                        "-m",
+                        "immediate",
+                        "stop",
+                    ]
+                )
+
+
+def make_tempdir(prefix: str) -> Path:
+    """A temporary folder that other users (the postgres account) may enter."""
+    path = Path(tempfile.mkdtemp(prefix=f"werkplek-{prefix}-"))
+    path.chmod(0o755)
+    return path

@@ -1,0 +1,192 @@
+"""The `werkplek` command: run the demo or one service, seed data, manage tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from werkplek import __version__
+
+log = logging.getLogger("werkplek")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    # The demo's broker and web server are chatty; their warnings still show.
+    for noisy in ("amqtt", "transitions", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the whole system on embedded defaults."""
+    from werkplek.demo import DemoHandles, DemoOptions, describe, parse_start, run_demo
+    from werkplek.settings import DemoSettings
+
+    settings = DemoSettings()
+    options = DemoOptions(
+        speed=args.speed if args.speed is not None else settings.demo_speed,
+        start=parse_start(args.start),
+        fleet=not args.no_fleet,
+        seed=settings.demo_seed if args.seed is None else args.seed,
+    )
+
+    def ready(handles: DemoHandles) -> None:
+        print(describe(handles, settings.data_dir), flush=True)  # noqa: T201 - the user reads this
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_demo(settings, options, stop, on_ready=ready)
+
+    asyncio.run(main())
+    print("Stopped. / Gestopt.")  # noqa: T201
+    return 0
+
+
+def cmd_gateway(_: argparse.Namespace) -> int:
+    """Run the gateway until SIGINT/SIGTERM, writing a health file for container checks."""
+    from gateway.app import Gateway
+    from gateway.settings import GatewaySettings
+
+    settings = GatewaySettings()
+    gateway = Gateway(settings)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    gateway.start()
+    health = Path(settings.state_dir) / "gateway-health.json"
+    health.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        while not stopping:
+            health.write_text(json.dumps({"at": time.time(), "counters": gateway.counters()}))
+            time.sleep(1)
+    finally:
+        gateway.stop()
+    return 0
+
+
+def cmd_backend(_: argparse.Namespace) -> int:
+    """Serve the backend API, stream and signage pages."""
+    import uvicorn
+
+    from backend.config import get_settings
+    from backend.main import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port)
+    return 0
+
+
+def cmd_seed(_: argparse.Namespace) -> int:
+    """Load the sample municipality into the configured database."""
+    from backend import seed
+    from backend.config import get_settings
+    from backend.database import create_all, make_engine, make_session_factory
+
+    engine = make_engine(get_settings().database_url)
+    create_all(engine)
+    with make_session_factory(engine)() as session:
+        summary = seed.seed_demo(session)
+        session.commit()
+    print(summary)  # noqa: T201
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Create an API token; it is shown once and stored only as a hash."""
+    from backend.auth import service as auth_service
+    from backend.config import get_settings
+    from backend.database import create_all, make_engine, make_session_factory
+
+    engine = make_engine(get_settings().database_url)
+    create_all(engine)
+    with make_session_factory(engine)() as session:
+        token = auth_service.create_token(session, role=args.role, name=args.name)
+        session.commit()
+    print(token)  # noqa: T201
+    return 0
+
+
+def cmd_healthcheck(args: argparse.Namespace) -> int:
+    """Exit 0 when the named service is healthy (for container health checks)."""
+    if args.service == "backend":
+        from backend.config import get_settings
+
+        settings = get_settings()
+        host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
+        try:
+            with urllib.request.urlopen(f"http://{host}:{settings.http_port}/healthz", timeout=3):
+                return 0
+        except OSError as exc:
+            print(f"backend unhealthy: {exc}", file=sys.stderr)  # noqa: T201
+            return 1
+    from gateway.settings import GatewaySettings
+
+    health = Path(GatewaySettings().state_dir) / "gateway-health.json"
+    with contextlib.suppress(OSError, ValueError):
+        if time.time() - float(json.loads(health.read_text())["at"]) < 30:
+            return 0
+    print("gateway unhealthy: no fresh health file", file=sys.stderr)  # noqa: T201
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="werkplek", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"werkplek {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the whole system on embedded defaults")
+    demo.add_argument(
+        "--speed", type=float, help="simulated clock speed (60 = a minute per second)"
+    )
+    demo.add_argument("--start", help="simulated start time HH:MM (default: now, or 09:30)")
+    demo.add_argument("--seed", type=int, help="seed of the simulated working day")
+    demo.add_argument("--no-fleet", action="store_true", help="do not simulate sensors")
+    demo.set_defaults(func=cmd_demo)
+
+    sub.add_parser("gateway", help="run the gateway").set_defaults(func=cmd_gateway)
+    sub.add_parser("backend", help="run the backend").set_defaults(func=cmd_backend)
+    sub.add_parser("seed", help="load the sample municipality").set_defaults(func=cmd_seed)
+
+    token = sub.add_parser("token", help="create an API token")
+    token.add_argument("action", choices=["create"])
+    token.add_argument("--role", required=True, choices=["admin", "signage"])
+    token.add_argument("--name", required=True, help="who or what uses it, e.g. 'lobby screen'")
+    token.set_defaults(func=cmd_token)
+
+    health = sub.add_parser("healthcheck", help="exit 0 when a service is healthy")
+    health.add_argument("service", choices=["gateway", "backend"])
+    health.set_defaults(func=cmd_healthcheck)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `werkplek` command."""
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""`werkplek demo`: the whole system in one process, on embedded defaults.
+
+Starts, in order: the embedded MQTT broker (unless ``WERKPLEK_MQTT_URL`` names
+one), the backend on SQLite with a seeded sample municipality, the gateway
+(SQLite history unless ``WERKPLEK_INFLUX_URL`` names an InfluxDB) and a
+simulated fleet running the real firmware. Prints the URLs, then runs until
+Ctrl-C, and stops everything in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from backend.config import Settings as BackendSettings
+from gateway.settings import GatewaySettings
+from werkplek.broker import EmbeddedBroker
+from werkplek.fleet import TIMEZONE, Fleet, FleetDevice, SimClock, default_start
+from werkplek.settings import DemoSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DemoOptions:
+    """Choices made on the command line, on top of the settings."""
+
+    speed: float = 1.0
+    start: datetime | None = None
+    fleet: bool = True
+    seed: int = 0
+
+
+@dataclass
+class DemoHandles:
+    """What a running demo exposes to its caller (the CLI, or a test)."""
+
+    base_url: str
+    mqtt_url: str
+    signage_token: str
+    floors: list[tuple[str, str, str]] = field(default_factory=list)  # (site, floor id, name)
+
+    def signage_url(self, site: str, floor: str) -> str:
+        """The kiosk URL of one floor."""
+        return f"{self.base_url}/signage/?site={site}&floor={floor}&token={self.signage_token}"
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _pick_port(host: str, wanted: int) -> int:
+    """Use the wanted port when it is free, else any free one (and say so)."""
+    if wanted and _port_free(host, wanted):
+        return wanted
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port = int(sock.getsockname()[1])
+    log.warning("port %d on %s is taken; using %d instead", wanted, host, port)
+    return port
+
+
+def parse_start(value: str | None) -> datetime | None:
+    """Turn ``HH:MM`` into today's local time in the office's time zone."""
+    if not value:
+        return None
+    parsed = time.fromisoformat(value)
+    today = datetime.now(TIMEZONE).date()
+    return datetime.combine(today, parsed, tzinfo=TIMEZONE)
+
+
+def prepare_database(backend: BackendSettings) -> tuple[str, list[FleetDevice], list[Any]]:
+    """Create the tables, seed the sample municipality and make a signage token."""
+    from backend import seed
+    from backend.auth import service as auth_service
+    from backend.database import create_all, make_engine, make_session_factory
+    from backend.spaces import service as spaces_service
+
+    engine = make_engine(backend.database_url)
+    try:
+        create_all(engine)
+        with make_session_factory(engine)() as session:
+            seed.seed_demo(session)
+            token = auth_service.create_token(session, role="signage", name="demo screens")
+            devices = [
+                FleetDevice(
+                    site=d.site,
+                    device_id=d.device_id,
+                    space_id=d.space_id,
+                    space_kind=d.space_kind,
+                    source=d.source,
+                    quiet=d.quiet,
+                )
+                for d in seed.list_devices(session)
+            ]
+            floors = [(f.site_id, f.id, f.name) for f in spaces_service.list_floors(session)]
+            session.commit()
+    finally:
+        engine.dispose()
+    return token, devices, floors
+
+
+async def run_demo(
+    settings: DemoSettings,
+    options: DemoOptions,
+    stop: asyncio.Event,
+    on_ready: Callable[[DemoHandles], None] | None = None,
+) -> None:
+    """Run the demo until ``stop`` is set; call ``on_ready`` once everything is up."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    broker: EmbeddedBroker | None = None
+    mqtt_url = settings.mqtt_url
+    overrides: dict[str, Any] = {}
+    if mqtt_url is None:
+        port = _pick_port(settings.embedded_mqtt_host, settings.embedded_mqtt_port)
+        broker = EmbeddedBroker(settings.embedded_mqtt_host, port)
+        await broker.start()
+        mqtt_url = broker.url
+        overrides = {"mqtt_url": mqtt_url, "mqtt_protocol": "3.1.1"}
+
+    backend_settings = BackendSettings(**overrides)
+    backend_settings.http_port = _pick_port(backend_settings.http_host, backend_settings.http_port)
+    token, devices, floors = await asyncio.to_thread(prepare_database, backend_settings)
+
+    from backend.main import create_app
+    from gateway.app import Gateway
+
+    server = _QuietServer(
+        uvicorn.Config(
+            create_app(backend_settings),
+            host=backend_settings.http_host,
+            port=backend_settings.http_port,
+            log_level="warning",
+            lifespan="on",
+        )
+    )
+    server_task = asyncio.create_task(server.serve(), name="backend")
+    gateway = Gateway(GatewaySettings(**overrides))
+    fleet: Fleet | None = None
+    try:
+        while not server.started:
+            if server_task.done():
+                server_task.result()
+                raise RuntimeError("the backend stopped during start-up")
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(gateway.start)
+        if options.fleet:
+            host, _, port_text = mqtt_url.rpartition("@")[2].removeprefix("mqtt://").partition(":")
+            clock = SimClock(options.start or default_start(), options.speed)
+            fleet = Fleet(devices, host, int(port_text or 1883), clock, seed=options.seed)
+            await fleet.start()
+        base = f"http://{_display_host(backend_settings.http_host)}:{backend_settings.http_port}"
+        handles = DemoHandles(base, mqtt_url, token, floors)
+        if on_ready is not None:
+            on_ready(handles)
+        await stop.wait()
+    finally:
+        if fleet is not None:
+            await fleet.stop()
+        await asyncio.to_thread(gateway.stop)
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(server_task, timeout=10)
+        if broker is not None:
+            await broker.stop()
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to the demo, which stops every part in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Do not take over SIGINT/SIGTERM."""
+        yield
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def describe(handles: DemoHandles, data_dir: Path) -> str:
+    """The text printed once the demo is up."""
+    lines = [
+        "",
+        "Werkplek demo is running. / Werkplek-demo draait.",
+        "",
+    ]
+    if handles.floors:
+        site, floor, _ = handles.floors[0]
+        lines.append(f"  Start here:            {handles.signage_url(site, floor)}")
+    for site, floor, name in handles.floors:
+        lines.append(f"  Scherm {name:<22} {handles.signage_url(site, floor)}")
+    lines += [
+        f"  API documentation:     {handles.base_url}/docs",
+        f"  Availability (JSON):   {handles.base_url}/api/v1/availability"
+        f"?token={handles.signage_token}",
+        f"  MQTT broker:           {handles.mqtt_url}",
+        f"  Data folder:           {data_dir.resolve()}",
+        "",
+        "Press Ctrl-C to stop. / Druk op Ctrl-C om te stoppen.",
+        "",
+    ]
+    return "\n".join(lines)
