@@ -1,0 +1,1 @@
+"""Werkplek backend: registry of places, live availability, JSON API, SSE and signage."""

@@ -1,0 +1,1 @@
+"""API tokens with roles; only their sha256 hashes are stored."""

@@ -1,0 +1,60 @@
+"""Issue and check API tokens.
+
+Roles: ``admin`` may read and write; ``signage`` may only read availability,
+the stream and the registry. More roles (employee, ...) come with bookings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.auth.models import ApiToken
+from backend.errors import InvalidInput, Unauthorized
+
+ROLES = ("admin", "signage")
+
+
+def hash_token(token: str) -> str:
+    """Return the hex sha256 of a token (tokens are long random strings, so no salt)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, role: str, name: str) -> str:
+    """Create a token for ``role``, store its hash and return the token (shown only once)."""
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; use one of {ROLES}", reason="bad_role")
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(name=name, role=role, token_hash=hash_token(token)))
+    session.commit()
+    return token
+
+
+def ensure_token(session: Session, token: str, role: str, name: str) -> bool:
+    """Store a given token (the bootstrap admin token) unless it exists; True if added."""
+    digest = hash_token(token)
+    if session.scalar(select(ApiToken).where(ApiToken.token_hash == digest)) is not None:
+        return False
+    session.add(ApiToken(name=name, role=role, token_hash=digest))
+    session.commit()
+    return True
+
+
+def authenticate(session: Session, token: str | None) -> ApiToken:
+    """Return the live token row for ``token``.
+
+    Raises:
+        Unauthorized: no token, or one that was never issued or is revoked.
+    """
+    if not token:
+        raise Unauthorized(
+            "an API token is required (Authorization: Bearer <token> or ?token=)",
+            reason="missing_token",
+        )
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("the API token is unknown or revoked", reason="invalid_token")
+    return row

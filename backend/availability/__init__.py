@@ -1,0 +1,1 @@
+"""Live availability: gateway space state combined with the registry, pushed over SSE."""

@@ -1,0 +1,78 @@
+"""Availability endpoints: a JSON snapshot and the SSE push stream."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from backend.availability.hub import CLOSE, AvailabilityHub, sse_frame
+from backend.availability.schemas import AvailabilityPublic
+from backend.dependencies import ReaderDep, RuntimeDep
+from backend.errors import NotFound, Unavailable
+
+router = APIRouter(prefix="/api/v1", tags=["availability"])
+
+SiteQuery = Annotated[str | None, Query(description="site id, e.g. hq")]
+FloorQuery = Annotated[str | None, Query(description="floor id, e.g. hq-1")]
+
+
+def _check_filter(hub: AvailabilityHub, site: str | None, floor: str | None) -> None:
+    if site is not None and site not in hub.sites:
+        raise NotFound(f"site {site!r} does not exist", reason="site_not_found")
+    if floor is not None:
+        info = hub.floors.get(floor)
+        if info is None or (site is not None and info.site != site):
+            raise NotFound(f"floor {floor!r} does not exist on that site", reason="floor_not_found")
+
+
+@router.get("/availability", response_model=AvailabilityPublic)
+async def read_availability(
+    runtime: RuntimeDep, _token: ReaderDep, site: SiteQuery = None, floor: FloorQuery = None
+) -> AvailabilityPublic:
+    """Return every space of the site/floor with its state, plus free counts per floor."""
+    _check_filter(runtime.hub, site, floor)
+    return AvailabilityPublic.model_validate(runtime.hub.snapshot(site, floor))
+
+
+async def _events(
+    hub: AvailabilityHub, site: str | None, floor: str | None, ping_s: float
+) -> AsyncIterator[str]:
+    # Subscribing and taking the snapshot in one synchronous step means no
+    # delta can fall between them.
+    client = hub.subscribe(site, floor)
+    first = "retry: 3000\n\n" + sse_frame("snapshot", hub.snapshot(site, floor))
+    try:
+        yield first
+        while True:
+            try:
+                frame = await asyncio.wait_for(client.queue.get(), timeout=ping_s)
+            except TimeoutError:
+                yield ": ping\n\n"
+                continue
+            if frame == CLOSE:
+                return
+            if frame is None:
+                frame = sse_frame("snapshot", hub.snapshot(client.site, client.floor))
+            client.sent += 1
+            yield frame
+    finally:
+        hub.unsubscribe(client)
+
+
+@router.get("/stream", response_class=StreamingResponse)
+async def stream_availability(
+    runtime: RuntimeDep, _token: ReaderDep, site: SiteQuery = None, floor: FloorQuery = None
+) -> StreamingResponse:
+    """Server-sent events: a ``snapshot`` first, then ``delta`` events with changed spaces."""
+    _check_filter(runtime.hub, site, floor)
+    if len(runtime.hub.clients) >= runtime.settings.sse_max_clients:
+        raise Unavailable("too many open streams; retry shortly", reason="too_many_streams")
+    return StreamingResponse(
+        _events(runtime.hub, site, floor, runtime.settings.sse_ping_s),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

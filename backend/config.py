@@ -1,0 +1,49 @@
+"""Typed settings of the backend, read once from ``WERKPLEK_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The repository root; the signage page is served from ``dashboards/signage`` below it.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything the backend process can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="WERKPLEK_", extra="ignore")
+
+    database_url: str = "sqlite:///var/werkplek.sqlite3"
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_protocol: Literal["5", "3.1.1"] = "5"
+    #: Tests of the plain API run without a broker; production always connects.
+    mqtt_enabled: bool = True
+    mqtt_client_id: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    #: Age limit (by ``updated``) for a space state while no gateway status is known;
+    #: a live gateway keeps its retained states current itself.
+    stale_after_s: float = Field(default=180.0, gt=0)
+    bootstrap_admin_token: str | None = None
+    signage_dir: Path = REPO_ROOT / "dashboards" / "signage"
+    #: SSE keep-alive comment interval; proxies drop idle connections otherwise.
+    sse_ping_s: float = Field(default=15.0, gt=0)
+    #: Events buffered per SSE client before it is resynchronised with a snapshot.
+    sse_queue_size: int = Field(default=64, ge=1)
+    #: Open SSE streams per process; more get 503 + Retry-After instead of degrading all.
+    sse_max_clients: int = Field(default=1000, ge=1)
+    #: How often silent spaces are re-checked for staleness.
+    stale_check_s: float = Field(default=1.0, gt=0)
+    #: How often the registry is re-read, so spaces added by another process appear.
+    registry_reload_s: float = Field(default=30.0, gt=0)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (cached; tests pass their own to ``create_app``)."""
+    return Settings()

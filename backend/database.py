@@ -1,0 +1,65 @@
+"""Engine, session factory and declarative base shared by every domain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+#: Stable constraint names, so later Alembic migrations can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of all backend tables."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets the signage readers run while a write is in progress; SQLite
+    # leaves foreign keys off unless asked on every connection.
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(database_url: str) -> Engine:
+    """Build an engine for SQLite (WAL, foreign keys) or PostgreSQL (psycopg 3)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        if url.database in (None, "", ":memory:"):
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return the session factory every request and background job uses."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def create_all(engine: Engine) -> None:
+    """Create every table (Alembic takes this over later)."""
+    # Importing the models registers their tables on Base.metadata.
+    from backend.auth import models as _auth_models  # noqa: F401
+    from backend.spaces import models as _space_models  # noqa: F401
+
+    Base.metadata.create_all(engine)

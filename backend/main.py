@@ -1,0 +1,86 @@
+"""ASGI application factory: routers, the one domain-error handler, lifespan, signage files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from backend.availability.router import router as availability_router
+from backend.config import Settings, get_settings
+from backend.dependencies import RuntimeDep, SessionDep
+from backend.errors import DomainError
+from backend.runtime import Runtime
+from backend.spaces import service as spaces_service
+from backend.spaces.router import router as spaces_router
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    headers = None
+    if exc.status_code == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif exc.status_code == 503:
+        headers = {"Retry-After": "10"}
+    return JSONResponse(
+        {"detail": exc.message, "reason": exc.reason}, status_code=exc.status_code, headers=headers
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the backend app; tests and the demo pass their own settings."""
+    settings = settings or get_settings()
+    runtime = Runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = runtime
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title="Werkplek", version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.add_exception_handler(DomainError, _domain_error)
+    app.include_router(spaces_router)
+    app.include_router(availability_router)
+    app.mount(
+        "/signage",
+        StaticFiles(directory=settings.signage_dir, html=True, check_dir=False),
+        name="signage",
+    )
+
+    @app.get("/", include_in_schema=False)
+    def start_page(session: SessionDep) -> RedirectResponse:
+        """Send visitors to the signage page of the first site's lowest floor."""
+        for site in spaces_service.list_sites(session):  # central offices first
+            floors = spaces_service.list_floors(session, site.id)
+            if floors:
+                query = urlencode({"site": site.id, "floor": floors[0].id})
+                return RedirectResponse(f"/signage/?{query}")
+        return RedirectResponse("/signage/")
+
+    @app.get("/healthz", tags=["health"])
+    def health(runtime: RuntimeDep) -> dict[str, Any]:
+        """Liveness plus what an operator checks first: broker link and rejected messages."""
+        with runtime.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {
+            "status": "ok",
+            "mqtt_connected": runtime.live.connected,
+            "gateway": runtime.live.gateway,
+            "spaces": len(runtime.hub.spaces),
+            "sse_clients": len(runtime.hub.clients),
+            "space_state_accepted": runtime.live.accepted,
+            "space_state_rejected": dict(runtime.live.rejected),
+        }
+
+    return app

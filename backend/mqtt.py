@@ -1,0 +1,134 @@
+"""The backend's only paho-mqtt user: subscribes to live space state, publishes the registry.
+
+paho runs its network loop in its own thread. Callbacks here do no work of
+their own: they hand the raw message to ``on_message``, which the app wires to
+``loop.call_soon_threadsafe`` so that all state lives on the asyncio loop and a
+slow consumer never stalls keep-alives or PUBACKs.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.reasoncodes import ReasonCode
+
+log = logging.getLogger(__name__)
+
+MessageHandler = Callable[[str, bytes, bool], None]
+ConnectionHandler = Callable[[bool], None]
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAddress:
+    """Where and how to reach the broker, parsed from ``mqtt[s]://user:pass@host:port``."""
+
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+
+
+def parse_mqtt_url(url: str) -> BrokerAddress:
+    """Parse a broker URL; raises ValueError on an unsupported scheme or a missing host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts"):
+        raise ValueError(f"MQTT URL must start with mqtt:// or mqtts://, got {url!r}")
+    if not parts.hostname:
+        raise ValueError(f"MQTT URL has no host: {url!r}")
+    tls = parts.scheme == "mqtts"
+    return BrokerAddress(
+        host=parts.hostname,
+        port=parts.port or (8883 if tls else 1883),
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+class MqttBridge:
+    """A reconnecting paho client that subscribes on every connect."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        protocol: str = "5",
+        client_id: str | None = None,
+        subscriptions: Sequence[str] = (),
+        on_message: MessageHandler,
+        on_connection: ConnectionHandler,
+    ) -> None:
+        self.address = parse_mqtt_url(url)
+        self._subscriptions = tuple(subscriptions)
+        self._on_message = on_message
+        self._on_connection = on_connection
+        self._v5 = protocol == "5"
+        self.connected = False
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"werkplek-backend-{uuid.uuid4().hex[:8]}",
+            protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
+        )
+        if self.address.username:
+            self._client.username_pw_set(self.address.username, self.address.password)
+        if self.address.tls:
+            self._client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self._client.on_connect = self._handle_connect
+        self._client.on_disconnect = self._handle_disconnect
+        self._client.on_message = self._handle_message
+
+    def start(self) -> None:
+        """Connect in the background; paho keeps reconnecting until ``stop``."""
+        self._client.connect_async(self.address.host, self.address.port, keepalive=30)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect cleanly and join the network thread."""
+        self._client.disconnect()
+        self._client.loop_stop()
+        self.connected = False
+
+    def publish(self, topic: str, payload: bytes, retain: bool) -> bool:
+        """Queue a QoS 1 message; False when paho refused it (it is resent on reconnect)."""
+        info = self._client.publish(topic, payload, qos=1, retain=retain)
+        return info.rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)
+
+    def _handle_connect(
+        self, client: mqtt.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any
+    ) -> None:
+        if reason.is_failure:
+            log.warning("mqtt: broker refused the connection: %s", reason)
+            return
+        log.info("mqtt: connected to %s:%d", self.address.host, self.address.port)
+        for topic in self._subscriptions:
+            client.subscribe(topic, qos=1)
+        self.connected = True
+        self._safe(self._on_connection, True)
+
+    def _handle_disconnect(
+        self, _c: mqtt.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any
+    ) -> None:
+        log.warning("mqtt: disconnected (%s)", reason)
+        self.connected = False
+        self._safe(self._on_connection, False)
+
+    def _handle_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        self._safe(self._on_message, message.topic, bytes(message.payload), bool(message.retain))
+
+    @staticmethod
+    def _safe(func: Callable[..., None], *args: Any) -> None:
+        # An exception escaping a callback would kill paho's network thread.
+        try:
+            func(*args)
+        except Exception:
+            log.exception("mqtt: callback %s failed", getattr(func, "__name__", func))

@@ -1,0 +1,1 @@
+"""Registry of places: sites, floors, spaces and the devices that watch them."""

@@ -1,0 +1,114 @@
+"""Registry reads, auth and device assignment over HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from backend.main import create_app
+from tests.backend.conftest import bearer
+
+
+def test_reads_need_a_token(api):
+    response = api.get("/api/v1/sites")
+    assert response.status_code == 401
+    assert response.json()["reason"] == "missing_token"
+    assert response.headers["www-authenticate"] == "Bearer"
+    response = api.get("/api/v1/sites", headers=bearer("made-up"))
+    assert response.status_code == 401
+    assert response.json()["reason"] == "invalid_token"
+
+
+def test_signage_token_reads_the_registry(api, seeded):
+    sites = api.get("/api/v1/sites", headers=bearer(seeded.signage_token)).json()
+    assert [s["id"] for s in sites] == ["hq", "dalfsen"]
+    floors = api.get(f"/api/v1/sites/hq/floors?token={seeded.signage_token}").json()
+    assert [f["id"] for f in floors] == ["hq-1", "hq-2", "hq-3"]
+    spaces = api.get("/api/v1/floors/hq-2/spaces", headers=bearer(seeded.signage_token)).json()
+    assert all(s["floor_id"] == "hq-2" for s in spaces)
+    assert {"x", "y", "w", "h", "quiet", "capacity", "kind"} <= spaces[0].keys()
+    devices = api.get("/api/v1/sites/dalfsen/devices", headers=bearer(seeded.signage_token))
+    assert len(devices.json()) == 9
+
+
+def test_unknown_places_are_404_with_a_reason(api, seeded):
+    response = api.get("/api/v1/sites/nowhere/floors", headers=bearer(seeded.admin_token))
+    assert (response.status_code, response.json()["reason"]) == (404, "site_not_found")
+    response = api.get("/api/v1/floors/hq-9/spaces", headers=bearer(seeded.admin_token))
+    assert (response.status_code, response.json()["reason"]) == (404, "floor_not_found")
+    response = api.get(
+        "/api/v1/availability?site=hq&floor=dalfsen-0", headers=bearer(seeded.admin_token)
+    )
+    assert (response.status_code, response.json()["reason"]) == (404, "floor_not_found")
+
+
+def test_signage_token_cannot_write(api, seeded):
+    response = api.put(
+        "/api/v1/devices/d-0001",
+        json={"space_id": "hq.1.d-002"},
+        headers=bearer(seeded.signage_token),
+    )
+    assert response.status_code == 403
+    assert response.json()["reason"] == "role_not_allowed"
+    assert seeded.query("SELECT space_id FROM device WHERE id = 'd-0001'") == [("hq.1.d-001",)]
+
+
+def test_admin_moves_and_unassigns_a_device(api, seeded):
+    admin = bearer(seeded.admin_token)
+    response = api.put("/api/v1/devices/d-0001", json={"space_id": "hq.1.d-002"}, headers=admin)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "id": "d-0001",
+        "site_id": "hq",
+        "space_id": "hq.1.d-002",
+        "source": "pir",
+        "heartbeat_s": 60,
+    }
+    assert seeded.query("SELECT space_id FROM device WHERE id = 'd-0001'") == [("hq.1.d-002",)]
+    response = api.put("/api/v1/devices/d-0001", json={"space_id": None}, headers=admin)
+    assert response.json()["space_id"] is None
+    # A brand-new node can be registered straight onto a space.
+    response = api.put(
+        "/api/v1/devices/d-9000",
+        json={"space_id": "dalfsen.0.d-001", "source": "pir"},
+        headers=admin,
+    )
+    assert response.status_code == 200
+    assert response.json()["site_id"] == "dalfsen"
+
+
+def test_bad_assignments_are_refused_with_reasons(api, seeded):
+    admin = bearer(seeded.admin_token)
+    cases = [
+        ("d-0001", {"space_id": "hq.9.d-999"}, 404, "space_not_found"),
+        ("d-0001", {"space_id": "dalfsen.0.d-001"}, 409, "site_mismatch"),
+        ("D_0001", {"space_id": "hq.1.d-001"}, 422, "bad_device_id"),
+        ("d-9001", {"space_id": None}, 422, "no_site"),
+    ]
+    for device, body, status, reason in cases:
+        response = api.put(f"/api/v1/devices/{device}", json=body, headers=admin)
+        assert (response.status_code, response.json().get("reason")) == (status, reason), device
+    response = api.put("/api/v1/devices/d-0001", json={"space": "x"}, headers=admin)
+    assert response.status_code == 422  # unknown fields are refused by the schema
+
+
+def test_bootstrap_admin_token_is_stored_hashed(seeded):
+    settings = seeded.settings(bootstrap_admin_token="let-me-in-please-0123456789")
+    with TestClient(create_app(settings)) as client:
+        response = client.put(
+            "/api/v1/devices/d-0002",
+            json={"space_id": "hq.1.d-003"},
+            headers=bearer("let-me-in-please-0123456789"),
+        )
+        assert response.status_code == 200
+    stored = [row[0] for row in seeded.query("SELECT token_hash FROM api_token")]
+    assert "let-me-in-please-0123456789" not in stored
+    assert all(len(h) == 64 for h in stored)
+
+
+def test_health_and_start_page(api):
+    assert api.get("/healthz").json()["status"] == "ok"
+    response = api.get("/", follow_redirects=False)
+    assert response.status_code in (302, 307)
+    assert response.headers["location"] == "/signage/?site=hq&floor=hq-1"
+    page = api.get("/signage/")
+    assert page.status_code == 200 and "signage.js" in page.text
