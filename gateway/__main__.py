@@ -1,0 +1,33 @@
+"""Run the gateway until SIGINT or SIGTERM: ``python -m gateway``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from gateway.app import Gateway
+from gateway.settings import GatewaySettings
+
+
+def main() -> None:
+    """Read settings from the environment, run, stop cleanly on a signal."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = GatewaySettings()
+    done = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        logging.getLogger("gateway").info("signal %s: stopping", signum)
+        done.set()
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    gateway = Gateway(settings)
+    gateway.start()
+    done.wait()
+    gateway.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Exceptions raised by the gateway.
+
+The tree::
+
+    GatewayError
+    ├── InvalidMessage        a device or registry message breaks contract v1;
+    │                         carries a reason code, is dead-lettered, never fatal
+    └── HistoryError
+        ├── HistoryUnavailable  the store cannot be reached or refused for now;
+        │                       the writer keeps the points and retries
+        └── HistoryRejected     the store refused the points themselves; retrying
+                                cannot help, so the batch is dropped and counted
+"""
+
+from __future__ import annotations
+
+#: Rejection reason codes, exactly as in tests/contracts/v1/invalid.json.
+REASON_CODES = (
+    "bad_topic",
+    "too_large",
+    "bad_json",
+    "not_object",
+    "bad_version",
+    "missing_field",
+    "bad_type",
+    "out_of_range",
+    "bad_status",
+)
+
+
+class GatewayError(Exception):
+    """Base class of every error the gateway raises on purpose."""
+
+
+class InvalidMessage(GatewayError):
+    """A message was rejected; ``reason`` is one of :data:`REASON_CODES`."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        if reason not in REASON_CODES:
+            raise ValueError(f"unknown rejection reason {reason!r}")
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class HistoryError(GatewayError):
+    """Base class of history store failures."""
+
+
+class HistoryUnavailable(HistoryError):
+    """The history store is down or refused the request for now; retry later."""
+
+
+class HistoryRejected(HistoryError):
+    """The history store refused the data itself (e.g. a field type conflict)."""

@@ -1,0 +1,78 @@
+"""Gateway counters: Prometheus metrics plus a plain snapshot for tests and the demo.
+
+Each Gateway owns its own CollectorRegistry, so several gateways (tests, the
+embedded demo) can live in one process without duplicate-metric errors.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter as _Tally
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+_LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class GatewayMetrics:
+    """Counts received, rejected, stored and published messages and ingest latency."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self._lock = threading.Lock()
+        self._tally: _Tally[str] = _Tally()
+        self._received = Counter(
+            "werkplek_gateway_received_total",
+            "Messages received, by topic kind",
+            ["kind"],
+            registry=self.registry,
+        )
+        self._rejected = Counter(
+            "werkplek_gateway_rejected_total",
+            "Messages rejected, by reason code",
+            ["reason"],
+            registry=self.registry,
+        )
+        self._events = Counter(
+            "werkplek_gateway_events_total",
+            "Gateway events: stored, published, out_of_order, history_retry, ...",
+            ["event"],
+            registry=self.registry,
+        )
+        self._latency = Histogram(
+            "werkplek_gateway_ingest_latency_seconds",
+            "Time from MQTT receive to the point being stored",
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    def received(self, kind: str) -> None:
+        """Count one inbound message."""
+        self._received.labels(kind=kind).inc()
+        self._add("received")
+        self._add(f"received.{kind}")
+
+    def rejected(self, reason: str) -> None:
+        """Count one rejection."""
+        self._rejected.labels(reason=reason).inc()
+        self._add("rejected")
+        self._add(f"rejected.{reason}")
+
+    def event(self, name: str, amount: int = 1) -> None:
+        """Count ``amount`` occurrences of a named event (e.g. ``stored``)."""
+        if amount:
+            self._events.labels(event=name).inc(amount)
+            self._add(name, amount)
+
+    def observe_latency(self, seconds: float) -> None:
+        """Record one receive-to-stored latency."""
+        self._latency.observe(max(0.0, seconds))
+
+    def snapshot(self) -> dict[str, int]:
+        """A copy of every plain counter."""
+        with self._lock:
+            return dict(self._tally)
+
+    def _add(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self._tally[name] += amount

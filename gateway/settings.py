@@ -1,0 +1,113 @@
+"""Typed gateway settings read from ``WERKPLEK_*`` environment variables; fail fast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from werkplek.contract import is_valid_id
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAddress:
+    """Where and how to reach the MQTT broker, parsed from ``mqtt_url``."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: bool
+
+
+def parse_mqtt_url(url: str) -> BrokerAddress:
+    """Split ``mqtt[s]://[user[:pass]@]host[:port]`` into its parts.
+
+    Raises:
+        ValueError: the URL has another scheme, no host or a bad port.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts"):
+        raise ValueError(f"mqtt_url must start with mqtt:// or mqtts://, got {url!r}")
+    if not parts.hostname:
+        raise ValueError("mqtt_url has no host")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("mqtt_url must not carry a path, query or fragment")
+    tls = parts.scheme == "mqtts"
+    try:
+        port = parts.port or (8883 if tls else 1883)
+    except ValueError as exc:
+        raise ValueError(f"mqtt_url has an invalid port: {exc}") from exc
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return BrokerAddress(parts.hostname, port, username, password, tls)
+
+
+class GatewaySettings(BaseSettings):
+    """All knobs of one gateway process; invalid values stop start-up at once."""
+
+    model_config = SettingsConfigDict(env_prefix="WERKPLEK_", extra="ignore", frozen=True)
+
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_protocol: Literal["5", "3.1.1"] = "5"
+    gateway_id: str = "gw-1"
+    influx_url: str | None = None
+    influx_database: str = Field(default="werkplek", min_length=1)
+    influx_username: str | None = None
+    influx_password: SecretStr | None = None
+    influx_token: SecretStr | None = None
+    history_path: Path = Path("var/history.sqlite3")
+    state_dir: Path = Path("var")
+    stale_after_s: float = Field(default=180.0, gt=0)
+    batch_size: int = Field(default=1000, ge=1, le=50_000)
+    batch_linger_ms: int = Field(default=200, ge=0, le=60_000)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    #: How often stale devices are looked for; staleness shows at most this late.
+    tick_interval_ms: int = Field(default=1000, ge=10, le=60_000)
+    #: Points kept in memory while the history store is down; the oldest go first.
+    max_buffered_points: int = Field(default=1_000_000, ge=1)
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _check_mqtt_url(cls, value: str) -> str:
+        parse_mqtt_url(value)
+        return value
+
+    @field_validator("gateway_id")
+    @classmethod
+    def _check_gateway_id(cls, value: str) -> str:
+        if not is_valid_id(value):
+            raise ValueError("gateway_id must match ^[a-z0-9][a-z0-9-]{0,62}$")
+        return value
+
+    @field_validator("influx_url")
+    @classmethod
+    def _check_influx_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"influx_url must be an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_influx_auth(self) -> GatewaySettings:
+        if self.influx_token is not None and self.influx_username is not None:
+            raise ValueError("set either influx_token or influx_username/password, not both")
+        if (self.influx_username is None) != (self.influx_password is None):
+            raise ValueError("influx_username and influx_password go together")
+        return self
+
+    @property
+    def broker(self) -> BrokerAddress:
+        """The parsed broker address."""
+        return parse_mqtt_url(self.mqtt_url)
+
+    @property
+    def client_id(self) -> str:
+        """The fixed MQTT client id; fixed so the persistent session survives restarts."""
+        return f"werkplek-gateway-{self.gateway_id}"
