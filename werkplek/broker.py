@@ -16,6 +16,43 @@ from amqtt.broker import Broker
 log = logging.getLogger(__name__)
 
 
+class _SnapshotDict(dict[str, Any]):
+    """A dict whose iteration walks a copy.
+
+    amqtt 0.11/0.12 iterate their subscription table across ``await`` points;
+    when another client subscribes meanwhile, iteration fails with "dictionary
+    changed size during iteration" and that client's connection is dropped. With
+    a hundred sensors connecting at once this happens constantly.
+    """
+
+    def __iter__(self) -> Any:
+        return iter(list(super().keys()))
+
+    def items(self) -> Any:
+        return list(super().items())
+
+
+class _Broker(Broker):  # type: ignore[misc]
+    """amqtt's broker with two fixes for the demo's connection storm.
+
+    - Iterating the subscription table is safe against concurrent subscribes.
+    - On connect, amqtt sends a client the retained messages of *every* topic
+      filter any client has subscribed to; here a client gets only those of its
+      own subscriptions, as MQTT requires.
+    """
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self._subscriptions = _SnapshotDict(self._subscriptions)
+
+    async def _publish_retained_messages_for_subscription(
+        self, subscription: tuple[str, int], session: Any
+    ) -> None:
+        subscribers = dict.get(self._subscriptions, subscription[0], [])
+        if any(sub.client_id == session.client_id for sub, _ in subscribers):
+            await super()._publish_retained_messages_for_subscription(subscription, session)
+
+
 class EmbeddedBroker:
     """An in-process MQTT 3.1.1 broker bound to ``host:port``."""
 
@@ -37,7 +74,7 @@ class EmbeddedBroker:
                 "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
             },
         }
-        self._broker = Broker(config)
+        self._broker = _Broker(config)
         await self._broker.start()
         log.info("embedded MQTT broker listening on %s", self.url)
 

@@ -56,6 +56,8 @@ class DemoHandles:
 
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers themselves do; else a just-closed port (TIME_WAIT) looks taken.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -139,9 +141,10 @@ async def run_demo(
     from backend.main import create_app
     from gateway.app import Gateway
 
+    app = create_app(backend_settings)
     server = _QuietServer(
         uvicorn.Config(
-            create_app(backend_settings),
+            app,
             host=backend_settings.http_host,
             port=backend_settings.http_port,
             log_level="warning",
@@ -169,14 +172,23 @@ async def run_demo(
             on_ready(handles)
         await stop.wait()
     finally:
+        log.info("stopping")
         if fleet is not None:
             await fleet.stop()
+            log.info("fleet stopped")
         await asyncio.to_thread(gateway.stop)
+        log.info("gateway stopped")
+        # Open SSE streams would hold uvicorn's shutdown until its timeout.
+        runtime = getattr(app.state, "runtime", None)
+        if runtime is not None:
+            runtime.close_streams()
         server.should_exit = True
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server_task, timeout=10)
+        log.info("backend stopped")
         if broker is not None:
             await broker.stop()
+            log.info("broker stopped")
 
 
 class _QuietServer(uvicorn.Server):
