@@ -199,4 +199,3 @@ def _floor_spaces(settings: BackendSettings, floor_id: str) -> set[str]:
             return {s.id for s in spaces_service.list_spaces(session, floor_id=floor_id)}
     finally:
         engine.dispose()
-
