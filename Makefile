@@ -44,7 +44,6 @@ format: $(DEV_STAMP)
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
-	$(BIN)/mypy --config-file firmware/mypy.ini firmware
 
 pytest: $(DEV_STAMP)
 	$(BIN)/python -m pytest

@@ -169,3 +169,15 @@ def page(browser: Any) -> Iterator[Any]:
     pg = context.new_page()
     yield pg
     context.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last.
+
+    Playwright's sync API keeps an asyncio loop marked as running in the main
+    thread while the session's browser lives, so any later test that calls
+    ``asyncio.run`` would fail. Moving browser tests to the end keeps the order
+    otherwise unchanged.
+    """
+    uses_browser = {"browser", "page"}
+    items.sort(key=lambda item: bool(uses_browser & set(getattr(item, "fixturenames", ()))))

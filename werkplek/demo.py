@@ -15,7 +15,7 @@ import logging
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,13 +76,18 @@ def _pick_port(host: str, wanted: int) -> int:
     return port
 
 
-def parse_start(value: str | None) -> datetime | None:
-    """Turn ``HH:MM`` into today's local time in the office's time zone."""
+def parse_start(value: str | None, now: datetime | None = None) -> datetime | None:
+    """Turn ``HH:MM`` into that time on today, or on the next working day at a weekend.
+
+    The office is nearly empty at weekends, which makes a poor first impression.
+    """
     if not value:
         return None
     parsed = time.fromisoformat(value)
-    today = datetime.now(TIMEZONE).date()
-    return datetime.combine(today, parsed, tzinfo=TIMEZONE)
+    day = (now or datetime.now(TIMEZONE)).astimezone(TIMEZONE).date()
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, parsed, tzinfo=TIMEZONE)
 
 
 def prepare_database(backend: BackendSettings) -> tuple[str, list[FleetDevice], list[Any]]:

@@ -174,11 +174,12 @@ class Fleet:
             await asyncio.sleep(stagger_s)
         log.info("simulated fleet of %d nodes started", len(self._nodes))
 
-    async def stop(self) -> None:
-        """Stop every node and wait for their tasks."""
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Stop every node cleanly (each says ``offline``); cancel what lingers."""
         for node in self._nodes:
             node.stop()
-        for task in self._tasks:
+        _, lingering = await asyncio.wait(self._tasks, timeout=grace_s)
+        for task in lingering:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()

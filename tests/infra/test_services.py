@@ -69,16 +69,18 @@ def test_influx_db_accepts_writes_and_queries(influx_db):
     assert series["values"][0][1] == 1
 
 
-def test_postgres_is_fresh_and_usable(pg_url):
+def test_postgres_is_a_private_database_that_takes_writes(pg_url):
     engine = sa.create_engine(pg_url)
-    with engine.connect() as conn:
+    with engine.begin() as conn:
         version = conn.execute(sa.text("select version()")).scalar_one()
-        tables = conn.execute(
-            sa.text("select count(*) from information_schema.tables where table_schema='public'")
-        ).scalar_one()
+        database = conn.execute(sa.text("select current_database()")).scalar_one()
+        conn.execute(sa.text("create temporary table probe (n int)"))
+        conn.execute(sa.text("insert into probe values (41), (1)"))
+        total = conn.execute(sa.text("select sum(n) from probe")).scalar_one()
     engine.dispose()
     assert "PostgreSQL" in version
-    assert tables == 0
+    assert database.startswith("werkplek_test_")
+    assert total == 42
 
 
 def test_micropython_runs(micropython_bin):

@@ -65,3 +65,13 @@ def test_demo_starts_in_office_hours():
     assert (start.weekday(), start.hour, start.minute) == (0, 9, 30)
     busy = datetime(2026, 12, 1, 10, 0, tzinfo=TIMEZONE)
     assert default_start(busy) == busy
+
+
+def test_a_start_time_at_the_weekend_moves_to_monday():
+    from werkplek.demo import parse_start
+
+    sunday = datetime(2026, 11, 29, 15, 0, tzinfo=TIMEZONE)
+    start = parse_start("10:00", now=sunday)
+    assert (start.date().isoformat(), start.hour) == ("2026-11-30", 10)
+    tuesday = datetime(2026, 12, 1, 15, 0, tzinfo=TIMEZONE)
+    assert parse_start("08:15", now=tuesday).date() == tuesday.date()

@@ -1,0 +1,78 @@
+"""Device side of MQTT contract v1: topic names and payload encoding.
+
+The firmware cannot import ``werkplek.contract`` (MicroPython has no access to
+the installed package), so this is its own copy of the device topics; the
+golden messages in ``tests/contracts/v1`` keep both copies honest.
+"""
+
+import json
+
+PREFIX = "werkplek/v1"
+VERSION = 1
+SOURCES = ("pir", "radar", "fused")
+REASONS = ("change", "heartbeat")
+STATUS_ONLINE = "online"
+STATUS_OFFLINE = "offline"
+MAX_PAYLOAD_BYTES = 1024
+_ID_FIRST = "abcdefghijklmnopqrstuvwxyz0123456789"
+_ID_REST = _ID_FIRST + "-"
+
+
+def is_valid_id(value):
+    """Return True when ``value`` matches ``^[a-z0-9][a-z0-9-]{0,62}$`` (no ``re`` needed)."""
+    if not isinstance(value, str) or not 1 <= len(value) <= 63:
+        return False
+    if value[0] not in _ID_FIRST:
+        return False
+    for ch in value[1:]:
+        if ch not in _ID_REST:
+            return False
+    return True
+
+
+def device_topic(site, device_id, kind):
+    """Return ``werkplek/v1/<site>/<device_id>/<kind>``.
+
+    Raises:
+        ValueError: invalid site/device id or unknown kind.
+    """
+    if kind not in ("presence", "status", "telemetry", "config"):
+        raise ValueError("unknown topic kind %r" % (kind,))
+    if not is_valid_id(site) or not is_valid_id(device_id):
+        raise ValueError("invalid site or device id")
+    return "%s/%s/%s/%s" % (PREFIX, site, device_id, kind)
+
+
+def presence_payload(seq, boot, ts, occupied, source, confidence=None, reason=None):
+    """Encode one presence message as a JSON string (contract v1).
+
+    Args:
+        seq: message counter, 0 after boot, +1 per presence message.
+        boot: random 32-bit id of this boot, or None to omit.
+        ts: unix ms of the event, or None when the clock is not set.
+        occupied: debounced state.
+        source: "pir", "radar" or "fused".
+        confidence: optional 0..1.
+        reason: optional "change" or "heartbeat".
+
+    Raises:
+        ValueError: a field is out of the contract's range.
+    """
+    if not isinstance(seq, int) or seq < 0:
+        raise ValueError("seq must be an int >= 0")
+    if source not in SOURCES:
+        raise ValueError("unknown source %r" % (source,))
+    msg = {"v": VERSION, "seq": seq, "ts": ts, "occupied": bool(occupied), "source": source}
+    if boot is not None:
+        if not 0 <= boot <= 0xFFFFFFFF:
+            raise ValueError("boot out of range")
+        msg["boot"] = boot
+    if confidence is not None:
+        if not 0 <= confidence <= 1:
+            raise ValueError("confidence out of range")
+        msg["confidence"] = confidence
+    if reason is not None:
+        if reason not in REASONS:
+            raise ValueError("unknown reason %r" % (reason,))
+        msg["reason"] = reason
+    return json.dumps(msg, separators=(",", ":"))

@@ -1,0 +1,71 @@
+"""The pure modules give the same answers in the MicroPython unix port as under CPython."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import mqtt_packets as mp
+import pytest
+import topics
+
+FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
+pytestmark = pytest.mark.integration  # runs the real MicroPython binary
+
+SCRIPT = r"""
+import sys, json, time
+sys.path.insert(0, %(firmware)r)
+import mqtt_packets as mp, topics
+from presence import PresenceMachine
+out = {}
+# Presence across the ticks_ms wrap-around (2**30 on MicroPython ports).
+start = time.ticks_add(0, -1500)
+m = PresenceMachine(1000, 2000, start)
+t = start
+changes = []
+for step in range(80):
+    t = time.ticks_add(t, 100)
+    if m.update(t, step < 20):
+        changes.append((step, m.occupied))
+out["changes"] = changes
+pkt = mp.connect_packet("wp-d-1", 60, True, "u", "p", "a/status", "offline", 1, True)
+out["connect"] = pkt.hex()
+out["publish"] = mp.publish_packet("t", b"y" * 200, 1, True, True, 513).hex()
+out["varints"] = [mp.encode_varint(n).hex() for n in (0, 127, 128, 16384, 268435455)]
+out["payload"] = json.loads(topics.presence_payload(3, 7, None, True, "radar", 0.93, "change"))
+out["valid"] = [topics.is_valid_id(s) for s in ("d-1", "-d", "D", "a" * 64)]
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def micro(micropython_bin, tmp_path_factory) -> dict:
+    script = tmp_path_factory.mktemp("mp") / "units.py"
+    script.write_text(SCRIPT % {"firmware": str(FIRMWARE)})
+    result = subprocess.run(
+        [micropython_bin, str(script)], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_presence_works_across_the_tick_wraparound(micro):
+    # Presence for steps 0..19 (100 ms apart): occupied once seen for 1000 ms (step 10),
+    # vacant 2000 ms after the last presence at step 19 (step 39).
+    assert micro["changes"] == [[10, True], [39, False]]
+
+
+def test_packets_are_byte_identical_to_cpython(micro):
+    assert (
+        micro["connect"]
+        == mp.connect_packet("wp-d-1", 60, True, "u", "p", "a/status", "offline", 1, True).hex()
+    )
+    assert micro["publish"] == mp.publish_packet("t", b"y" * 200, 1, True, True, 513).hex()
+    assert micro["varints"] == [mp.encode_varint(n).hex() for n in (0, 127, 128, 16384, 268435455)]
+
+
+def test_payload_and_ids_match_cpython(micro):
+    expected = json.loads(topics.presence_payload(3, 7, None, True, "radar", 0.93, "change"))
+    assert micro["payload"] == expected
+    assert micro["valid"] == [True, False, False, False]

@@ -1,0 +1,130 @@
+"""MQTT 3.1.1 packet encoding and decoding against exact bytes (spec section numbers in names)."""
+
+from __future__ import annotations
+
+import mqtt_packets as mp
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("value", "encoded"),
+    [
+        (0, b"\x00"),
+        (127, b"\x7f"),
+        (128, b"\x80\x01"),
+        (16383, b"\xff\x7f"),
+        (16384, b"\x80\x80\x01"),
+        (2097151, b"\xff\xff\x7f"),
+        (2097152, b"\x80\x80\x80\x01"),
+        (268435455, b"\xff\xff\xff\x7f"),
+    ],
+)
+def test_remaining_length_2_2_3(value, encoded):
+    assert mp.encode_varint(value) == encoded
+    assert mp.decode_varint(encoded + b"junk") == (value, len(encoded))
+
+
+@pytest.mark.parametrize("bad", [b"", b"\x80", b"\xff\xff\xff\xff\x01"])
+def test_bad_remaining_length_is_a_protocol_error(bad):
+    with pytest.raises(mp.ProtocolError):
+        mp.decode_varint(bad)
+
+
+def test_remaining_length_out_of_range():
+    with pytest.raises(mp.ProtocolError):
+        mp.encode_varint(268435456)
+
+
+def test_connect_minimal():
+    pkt = mp.connect_packet("c1", 60)
+    assert pkt == b"\x10\x0e\x00\x04MQTT\x04\x02\x00\x3c\x00\x02c1"
+
+
+def test_connect_with_will_user_password():
+    pkt = mp.connect_packet(
+        "wp-d-1", 30, True, "user", "pw", "a/status", "offline", will_qos=1, will_retain=True
+    )
+    body = (
+        b"\x00\x04MQTT\x04"
+        + bytes([0x80 | 0x40 | 0x20 | 0x08 | 0x04 | 0x02])
+        + b"\x00\x1e"
+        + b"\x00\x06wp-d-1"
+        + b"\x00\x08a/status"
+        + b"\x00\x07offline"
+        + b"\x00\x04user"
+        + b"\x00\x02pw"
+    )
+    assert pkt == b"\x10" + bytes([len(body)]) + body
+
+
+def test_connect_refuses_password_without_user():
+    with pytest.raises(mp.ProtocolError):
+        mp.connect_packet("c", 60, password="x")
+
+
+def test_publish_qos0_retained():
+    assert mp.publish_packet("a/b", b"on", retain=True) == b"\x31\x07\x00\x03a/bon"
+
+
+def test_publish_qos1_with_dup_and_packet_id():
+    pkt = mp.publish_packet("t", "x", qos=1, dup=True, pid=0x1234)
+    assert pkt == b"\x3a\x06\x00\x01t\x12\x34x"
+    assert mp.publish_packet("t", "x", qos=1, pid=1)[0] == 0x32
+
+
+def test_publish_long_payload_uses_two_length_bytes():
+    pkt = mp.publish_packet("t", b"y" * 200)
+    assert pkt[:3] == b"\x30\xcb\x01" and len(pkt) == 3 + 203
+
+
+@pytest.mark.parametrize(("qos", "pid"), [(1, 0), (1, 65536), (2, 1)])
+def test_publish_refuses_bad_qos_or_packet_id(qos, pid):
+    with pytest.raises(mp.ProtocolError):
+        mp.publish_packet("t", b"", qos=qos, pid=pid)
+
+
+def test_small_fixed_packets():
+    assert mp.puback_packet(513) == b"\x40\x02\x02\x01"
+    assert mp.PINGREQ_PACKET == b"\xc0\x00"
+    assert mp.DISCONNECT_PACKET == b"\xe0\x00"
+    assert mp.subscribe_packet(1, [("abcd", 1)]) == b"\x82\x09\x00\x01\x00\x04abcd\x01"
+
+
+def test_parse_connack_and_packet_ids():
+    assert mp.parse_connack(b"\x01\x00") == (True, 0)
+    assert mp.parse_connack(b"\x00\x05") == (False, 5)
+    assert mp.parse_pid(b"\x12\x34") == 0x1234
+    with pytest.raises(mp.ProtocolError):
+        mp.parse_connack(b"\x00")
+    with pytest.raises(mp.ProtocolError):
+        mp.parse_pid(b"\x01")
+
+
+def test_parse_publish_roundtrip():
+    pkt = mp.publish_packet("werkplek/v1/hq/d-1/config", b'{"a":1}', 1, True, True, 7)
+    length, used = mp.decode_varint(pkt[1:])
+    body = pkt[1 + used :]
+    assert len(body) == length
+    assert mp.parse_publish(pkt[0] & 0x0F, body) == (
+        "werkplek/v1/hq/d-1/config",
+        b'{"a":1}',
+        1,
+        True,
+        True,
+        7,
+    )
+
+
+@pytest.mark.parametrize(
+    ("flags", "body"),
+    [
+        (0, b"\x00"),
+        (0, b"\x00\x05ab"),
+        (2, b"\x00\x01t\x00"),
+        (6, b"\x00\x01t"),
+        (0, b"\x00\x02\xff\xfe"),
+    ],
+)
+def test_parse_publish_rejects_malformed(flags, body):
+    with pytest.raises(mp.ProtocolError):
+        mp.parse_publish(flags, body)

@@ -1,0 +1,111 @@
+"""Topics and payloads of the firmware against contract v1 and its golden examples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import topics
+from node import Node
+
+from werkplek import contract
+
+GOLDEN = Path(__file__).resolve().parents[1] / "contracts" / "v1" / "valid.json"
+
+
+def golden(kind: str) -> list[dict]:
+    entries = json.loads(GOLDEN.read_text())
+    return [e["payload"] for e in entries if e["topic"].endswith("/" + kind) and "payload" in e]
+
+
+def _types(value: object) -> set[str]:
+    return {"null" if value is None else type(value).__name__}
+
+
+def test_device_topics_match_the_shared_contract():
+    for kind in contract.DEVICE_KINDS:
+        assert topics.device_topic("hq", "d-0001", kind) == contract.device_topic(
+            "hq", "d-0001", kind
+        )
+    parsed = contract.parse_device_topic(topics.device_topic("dorp-a", "r-0003", "presence"))
+    assert (parsed.site, parsed.device_id, parsed.kind) == ("dorp-a", "r-0003", "presence")
+    assert (topics.STATUS_ONLINE, topics.STATUS_OFFLINE) == (
+        contract.STATUS_ONLINE,
+        contract.STATUS_OFFLINE,
+    )
+
+
+@pytest.mark.parametrize(
+    "value", ["d-0001", "a", "0" * 63, "", "-a", "A", "a_b", "a.b", "0" * 64, None, 7]
+)
+def test_id_check_agrees_with_the_contract_regex(value):
+    expected = isinstance(value, str) and contract.is_valid_id(value)
+    assert topics.is_valid_id(value) is expected
+
+
+def test_invalid_ids_and_kinds_are_refused():
+    with pytest.raises(ValueError):
+        topics.device_topic("hq", "D-1", "presence")
+    with pytest.raises(ValueError):
+        topics.device_topic("hq", "d-1", "state")
+
+
+@pytest.mark.parametrize("clock_set", [True, False])
+@pytest.mark.parametrize("reason", ["change", "heartbeat"])
+def test_node_presence_payload_has_the_keys_and_types_of_the_golden_examples(clock_set, reason):
+    examples = golden("presence")
+    allowed: dict[str, set[str]] = {}
+    for ex in examples:
+        for key, value in ex.items():
+            allowed.setdefault(key, set()).update(_types(value))
+    # Integers are valid where the examples use floats (confidence 1.0 vs 0.93).
+    allowed["confidence"] |= {"int", "float"}
+    required = set.intersection(*(set(ex) for ex in examples))
+
+    node = Node({"device_id": "d-0001", "site": "hq", "clock_set": clock_set}, lambda: False)
+    node._enqueue(reason, 0)
+    raw = node.queue[-1][1]
+    assert len(raw.encode()) <= topics.MAX_PAYLOAD_BYTES
+    payload = json.loads(raw)
+    assert required <= set(payload)
+    for key, value in payload.items():
+        assert key in allowed, f"{key} is not in any golden presence example"
+        assert _types(value) <= allowed[key], (key, value)
+    assert payload["v"] == 1 and payload["seq"] == 0 and payload["reason"] == reason
+    assert payload["source"] in topics.SOURCES
+    assert 0 <= payload["boot"] < 2**32 and 0 <= payload["confidence"] <= 1
+    assert (payload["ts"] is None) is (not clock_set)
+    if clock_set:
+        assert payload["ts"] > 1_600_000_000_000  # unix milliseconds, not seconds
+
+
+def test_payload_builder_reproduces_a_golden_example():
+    ex = golden("presence")[0]
+    raw = topics.presence_payload(
+        ex["seq"],
+        ex["boot"],
+        ex["ts"],
+        ex["occupied"],
+        ex["source"],
+        ex["confidence"],
+        ex["reason"],
+    )
+    assert json.loads(raw) == ex
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"seq": -1},
+        {"seq": 1.5},
+        {"source": "camera"},
+        {"confidence": 1.5},
+        {"reason": "boot"},
+        {"boot": 2**32},
+    ],
+)
+def test_payload_builder_refuses_what_the_gateway_would_reject(kwargs):
+    args = {"seq": 0, "boot": 1, "ts": None, "occupied": True, "source": "pir"} | kwargs
+    with pytest.raises(ValueError):
+        topics.presence_payload(**args)
