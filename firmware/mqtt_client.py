@@ -10,7 +10,6 @@ Connectivity: the ``up`` event is set while connected (after the birth message
 went out); ``on_up`` / ``on_down`` / ``on_message`` are optional callbacks.
 """
 
-
 import mqtt_packets as mp
 from mqtt_link import MQTTError, MQTTLink
 from wp_compat import asyncio, collect, rand_below, sleep_ms, wait_for_ms

@@ -48,7 +48,8 @@ class _Broker(Broker):  # type: ignore[misc]
     async def _publish_retained_messages_for_subscription(
         self, subscription: tuple[str, int], session: Any
     ) -> None:
-        subscribers = dict.get(self._subscriptions, subscription[0], [])
+        table: dict[str, list[tuple[Any, int]]] = self._subscriptions
+        subscribers = table.get(subscription[0], [])
         if any(sub.client_id == session.client_id for sub, _ in subscribers):
             await super()._publish_retained_messages_for_subscription(subscription, session)
 

@@ -42,9 +42,7 @@ def test_demo_serves_live_desks_and_stops_on_ctrl_c(tmp_path, page, record_prope
         text=True,
     )
     output: list[str] = []
-    threading.Thread(
-        target=lambda: output.extend(proc.stdout or []), daemon=True
-    ).start()
+    threading.Thread(target=lambda: output.extend(proc.stdout or []), daemon=True).start()
     try:
         wait_until(
             lambda: any("Start here" in line for line in output) or proc.poll() is not None,
