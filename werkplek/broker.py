@@ -41,6 +41,8 @@ class _Broker(Broker):  # type: ignore[misc]
       own subscriptions, as MQTT requires.
     """
 
+    _subscriptions: dict[str, list[tuple[Any, int]]]
+
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         self._subscriptions = _SnapshotDict(self._subscriptions)
@@ -48,8 +50,7 @@ class _Broker(Broker):  # type: ignore[misc]
     async def _publish_retained_messages_for_subscription(
         self, subscription: tuple[str, int], session: Any
     ) -> None:
-        table: dict[str, list[tuple[Any, int]]] = self._subscriptions
-        subscribers = table.get(subscription[0], [])
+        subscribers = self._subscriptions.get(subscription[0], [])
         if any(sub.client_id == session.client_id for sub, _ in subscribers):
             await super()._publish_retained_messages_for_subscription(subscription, session)
 
