@@ -12,46 +12,20 @@ import logging
 import ssl
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
+from werkplek.mqtt_url import BrokerAddress, parse_mqtt_url
+
+__all__ = ["BrokerAddress", "MqttBridge", "parse_mqtt_url"]
+
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes, bool], None]
 ConnectionHandler = Callable[[bool], None]
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerAddress:
-    """Where and how to reach the broker, parsed from ``mqtt[s]://user:pass@host:port``."""
-
-    host: str
-    port: int
-    tls: bool
-    username: str | None
-    password: str | None
-
-
-def parse_mqtt_url(url: str) -> BrokerAddress:
-    """Parse a broker URL; raises ValueError on an unsupported scheme or a missing host."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts"):
-        raise ValueError(f"MQTT URL must start with mqtt:// or mqtts://, got {url!r}")
-    if not parts.hostname:
-        raise ValueError(f"MQTT URL has no host: {url!r}")
-    tls = parts.scheme == "mqtts"
-    return BrokerAddress(
-        host=parts.hostname,
-        port=parts.port or (8883 if tls else 1883),
-        tls=tls,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-    )
 
 
 class MqttBridge:

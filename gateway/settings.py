@@ -2,49 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from werkplek.contract import is_valid_id
+from werkplek.mqtt_url import BrokerAddress, parse_mqtt_url
 
-
-@dataclass(frozen=True, slots=True)
-class BrokerAddress:
-    """Where and how to reach the MQTT broker, parsed from ``mqtt_url``."""
-
-    host: str
-    port: int
-    username: str | None
-    password: str | None
-    tls: bool
-
-
-def parse_mqtt_url(url: str) -> BrokerAddress:
-    """Split ``mqtt[s]://[user[:pass]@]host[:port]`` into its parts.
-
-    Raises:
-        ValueError: the URL has another scheme, no host or a bad port.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts"):
-        raise ValueError(f"mqtt_url must start with mqtt:// or mqtts://, got {url!r}")
-    if not parts.hostname:
-        raise ValueError("mqtt_url has no host")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError("mqtt_url must not carry a path, query or fragment")
-    tls = parts.scheme == "mqtts"
-    try:
-        port = parts.port or (8883 if tls else 1883)
-    except ValueError as exc:
-        raise ValueError(f"mqtt_url has an invalid port: {exc}") from exc
-    username = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password is not None else None
-    return BrokerAddress(parts.hostname, port, username, password, tls)
+__all__ = ["BrokerAddress", "GatewaySettings", "parse_mqtt_url"]
 
 
 class GatewaySettings(BaseSettings):

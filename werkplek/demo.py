@@ -25,6 +25,7 @@ from backend.config import Settings as BackendSettings
 from gateway.settings import GatewaySettings
 from werkplek.broker import EmbeddedBroker
 from werkplek.fleet import TIMEZONE, Fleet, FleetDevice, SimClock, default_start
+from werkplek.mqtt_url import parse_mqtt_url
 from werkplek.settings import DemoSettings
 
 log = logging.getLogger(__name__)
@@ -167,9 +168,11 @@ async def run_demo(
             await asyncio.sleep(0.05)
         await asyncio.to_thread(gateway.start)
         if options.fleet:
-            host, _, port_text = mqtt_url.rpartition("@")[2].removeprefix("mqtt://").partition(":")
+            # Demo nodes connect without credentials: a broker that demands them is
+            # a production broker, where real nodes carry their own.
+            address = parse_mqtt_url(mqtt_url)
             clock = SimClock(options.start or default_start(), options.speed)
-            fleet = Fleet(devices, host, int(port_text or 1883), clock, seed=options.seed)
+            fleet = Fleet(devices, address.host, address.port, clock, seed=options.seed)
             await fleet.start()
         base = f"http://{_display_host(backend_settings.http_host)}:{backend_settings.http_port}"
         handles = DemoHandles(base, mqtt_url, token, floors)

@@ -10,12 +10,23 @@ from backend.mqtt import BrokerAddress, parse_mqtt_url
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("mqtt://127.0.0.1:1883", BrokerAddress("127.0.0.1", 1883, False, None, None)),
-        ("mqtt://broker", BrokerAddress("broker", 1883, False, None, None)),
-        ("mqtts://broker", BrokerAddress("broker", 8883, True, None, None)),
+        (
+            "mqtt://127.0.0.1:1883",
+            BrokerAddress(host="127.0.0.1", port=1883, tls=False, username=None, password=None),
+        ),
+        (
+            "mqtt://broker",
+            BrokerAddress(host="broker", port=1883, tls=False, username=None, password=None),
+        ),
+        (
+            "mqtts://broker",
+            BrokerAddress(host="broker", port=8883, tls=True, username=None, password=None),
+        ),
         (
             "mqtt://backend:p%40ss%3Aword@mq.example:1884",
-            BrokerAddress("mq.example", 1884, False, "backend", "p@ss:word"),
+            BrokerAddress(
+                host="mq.example", port=1884, tls=False, username="backend", password="p@ss:word"
+            ),
         ),
     ],
 )
