@@ -223,7 +223,7 @@ def describe(handles: DemoHandles, data_dir: Path) -> str:
         site, floor, _ = handles.floors[0]
         lines.append(f"  Start here:            {handles.signage_url(site, floor)}")
     for site, floor, name in handles.floors:
-        lines.append(f"  Scherm {name:<22} {handles.signage_url(site, floor)}")
+        lines.append(f"  Scherm {site + ' / ' + name:<22} {handles.signage_url(site, floor)}")
     lines += [
         f"  API documentation:     {handles.base_url}/docs",
         f"  Availability (JSON):   {handles.base_url}/api/v1/availability"
