@@ -44,6 +44,7 @@ format: $(DEV_STAMP)
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
+	$(BIN)/werkplek firmware typecheck
 
 pytest: $(DEV_STAMP)
 	$(BIN)/python -m pytest

@@ -6,6 +6,8 @@ link lost (``_lose``) and the client reconnects. Nothing a broker sends can
 raise out of here: malformed or unexpected packets end the link or are counted.
 """
 
+# mypy: disable-error-code="attr-defined, has-type"
+# (a mixin: its attributes are set by MQTTClient.__init__, which mypy checks there)
 import mqtt_packets as mp
 from wp_compat import asyncio, sleep_ms, wait_for_ms
 

@@ -16,7 +16,9 @@ CPython usage (the demo fleet)::
 import topics
 import wp_config
 from mqtt_client import MQTTClient, MQTTError
+from node_reports import NodeReports
 from presence import PresenceMachine
+from remote_config import RemoteConfig
 from wp_compat import asyncio, rand32, sleep_ms, ticks_diff, ticks_ms, unix_ms, wait_for_ms
 
 
@@ -24,20 +26,26 @@ def _no_clock():
     return None
 
 
-class Node:
+class Node(NodeReports):
     """A presence node bound to one device id; see ``wp_config.DEFAULTS`` for ``cfg`` keys.
 
     Args:
         cfg: config dict (merged with ``wp_config.DEFAULTS``).
-        presence: object with ``value()`` or a callable, returning truthy when presence is seen.
+        presence: object with ``value()`` or a callable, returning truthy when presence is seen;
+            a ``fusion.Fusion`` also gives each sample's ``evidence`` and ``source``.
         clock: callable returning unix ms or None (clock not set); default from ``clock_set``.
         log: callable taking one str (e.g. ``print``), or None for silence.
         opener: optional ``async (host, port) -> (reader, writer)`` for tests.
+        board: optional object with ``rssi()``, ``battery_v()``, ``heap_free()`` (telemetry).
     """
 
-    def __init__(self, cfg, presence, clock=None, log=None, opener=None):
+    def __init__(self, cfg, presence, clock=None, log=None, opener=None, board=None):
         self.cfg = c = wp_config.build_config(cfg)
+        self.local_cfg = c
+        self.sensor = presence
+        self.board = board
         self._read = presence.value if hasattr(presence, "value") else presence
+        self._source = c["source"]
         if clock is None:
             clock = unix_ms if c["clock_set"] else _no_clock
         self._clock = clock
@@ -54,6 +62,7 @@ class Node:
         self.topic_presence = topics.device_topic(c["site"], c["device_id"], "presence")
         self.topic_status = topics.device_topic(c["site"], c["device_id"], "status")
         self.topic_config = topics.device_topic(c["site"], c["device_id"], "config")
+        self.topic_telemetry = topics.device_topic(c["site"], c["device_id"], "telemetry")
         self.client = MQTTClient(
             c["client_id"],
             c["broker_host"],
@@ -75,6 +84,13 @@ class Node:
         self.client.on_message = self._on_message
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._tasks = []  # type: list
+        self.remote = RemoteConfig(c["config_file"])
+        self._up_ms = 0
+        self._up_last = ticks_ms()
+        saved = self.remote.load()
+        if saved:
+            self._on_config(saved, persist=False)
 
     @property
     def dropped(self):
@@ -82,7 +98,10 @@ class Node:
         return self.stats["dropped"]
 
     def healthy(self):
-        """Return True while the sampling loop is alive (the ESP32 main feeds the WDT on it)."""
+        """Return True while the sampling loop runs and no loop has died (the WDT is fed on it)."""
+        for task in self._tasks:
+            if task.done():
+                return False
         return ticks_diff(ticks_ms(), self.last_sample_ms) < 10 * self.cfg["poll_ms"] + 2000
 
     def stop(self):
@@ -92,8 +111,15 @@ class Node:
     async def run(self):
         """Run until ``stop()`` (graceful) or cancellation (socket dropped, the LWT fires)."""
         await self.client.subscribe(self.topic_config, 1)
+        if hasattr(self.sensor, "reconfigure"):
+            asyncio.create_task(self._reconfigure(self.cfg))
         client_task = asyncio.create_task(self.client.run())
-        loops = (asyncio.create_task(self._sample_loop()), asyncio.create_task(self._send_loop()))
+        loops = (
+            asyncio.create_task(self._sample_loop()),
+            asyncio.create_task(self._send_loop()),
+            asyncio.create_task(self._telemetry_loop()),
+        )
+        self._tasks = list(loops) + [client_task]
         graceful = False
         try:
             await self._stopping.wait()
@@ -122,10 +148,9 @@ class Node:
     # ---- sampling -----------------------------------------------------------------
 
     async def _sample_loop(self):
-        poll_ms = self.cfg["poll_ms"]
         while True:
             self._sample()
-            await sleep_ms(poll_ms)
+            await sleep_ms(self.cfg["poll_ms"])
 
     def _sample(self):
         now = ticks_ms()
@@ -140,7 +165,14 @@ class Node:
         if present != self._last_raw:
             self._say("INPUT %d" % present)
             self._last_raw = present
-        if self.machine.update(now, present):
+        sensor = self.sensor
+        changed = self.machine.update(now, present, getattr(sensor, "evidence", 1.0))
+        if present or not self.machine.occupied:
+            # The source of a state is the input that last saw presence (or, when
+            # vacant, every input); while holding it stays the one that saw last.
+            source = getattr(sensor, "source", None)
+            self._source = source if source in topics.SOURCES else self.cfg["source"]
+        if changed:
             self.stats["changes"] += 1
             self._say("STATE %s" % ("occupied" if self.machine.occupied else "vacant"))
             self._enqueue("change", now)
@@ -167,7 +199,7 @@ class Node:
             self.boot,
             ts,
             machine.occupied,
-            self.cfg["source"],
+            self._source,
             machine.confidence(now),
             reason,
         )
@@ -194,10 +226,7 @@ class Node:
     def _on_up(self):
         self._say("PUB %s %s" % (self.topic_status, topics.STATUS_ONLINE))
         self._enqueue("heartbeat", ticks_ms())
-
-    def _on_message(self, topic, payload, retain):
-        # The config topic is reserved for later (remote config); log it for now.
-        self._say("MSG %s %r" % (topic, bytes(payload)))
+        self._telemetry_soon()
 
     def _say(self, text):
         if self._log is not None:

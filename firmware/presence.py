@@ -50,6 +50,8 @@ class PresenceMachine:
         self._start_ms = now_ms
         self._first_seen = None
         self._last_seen = None
+        self._seen_evidence = 1.0  # evidence of the last sample that saw presence
+        self._absent_evidence = 1.0  # how sure the last sample without presence was
 
     @property
     def state(self):
@@ -58,14 +60,20 @@ class PresenceMachine:
             return "holding" if self._first_seen is None else "occupied"
         return "vacant" if self._first_seen is None else "pending"
 
-    def update(self, now_ms, present):
-        """Feed one sample; return True when ``occupied`` changed with this sample."""
+    def update(self, now_ms, present, evidence=1.0):
+        """Feed one sample; return True when ``occupied`` changed with this sample.
+
+        ``evidence`` (0..1) is how strong the sample is (see ``fusion``); it only
+        shapes ``confidence()``, never the state.
+        """
         if present:
             if self._first_seen is None:
                 self._first_seen = now_ms
             self._last_seen = now_ms
+            self._seen_evidence = evidence
         else:
             self._first_seen = None
+            self._absent_evidence = evidence
         if not self.occupied:
             if present and ticks_diff(now_ms, self._first_seen) >= self.confirm_ms:
                 self.occupied = True
@@ -81,18 +89,21 @@ class PresenceMachine:
     def confidence(self, now_ms):
         """Return how sure we are of the current ``occupied`` value, in ``[0, 1]``.
 
-        Occupied with presence now: 1.0, decaying to 0.5 as the hold time runs out.
-        Vacant: 0.5 while presence is pending or right after boot, rising to 1.0
-        once no presence has been seen for a full hold time.
+        Occupied with presence now: the sample's evidence (1.0 for a plain input),
+        decaying to 0.5 as the hold time runs out. Vacant: 0.5 while presence is
+        pending or right after boot, rising to the evidence of absence (1.0 for a
+        plain input) once no presence has been seen for a full hold time.
         """
         if self.occupied:
+            seen = max(self._seen_evidence, 0.5)
             if self._first_seen is not None:
-                return 1.0
-            return _ramp(1.0, 0.5, ticks_diff(now_ms, self._last_seen), self.hold_ms)
+                return round(seen, 2)
+            return _ramp(seen, 0.5, ticks_diff(now_ms, self._last_seen), self.hold_ms)
         if self._first_seen is not None:
             return 0.5
         ref = self._last_seen if self._last_seen is not None else self._start_ms
-        return _ramp(0.5, 1.0, ticks_diff(now_ms, ref), self.hold_ms)
+        absent = max(self._absent_evidence, 0.5)
+        return _ramp(0.5, absent, ticks_diff(now_ms, ref), self.hold_ms)
 
 
 def _ramp(start, end, elapsed, span):

@@ -14,6 +14,7 @@ REASONS = ("change", "heartbeat")
 STATUS_ONLINE = "online"
 STATUS_OFFLINE = "offline"
 MAX_PAYLOAD_BYTES = 1024
+FW_VERSION = "0.2.0"
 _ID_FIRST = "abcdefghijklmnopqrstuvwxyz0123456789"
 _ID_REST = _ID_FIRST + "-"
 
@@ -75,4 +76,27 @@ def presence_payload(seq, boot, ts, occupied, source, confidence=None, reason=No
         if reason not in REASONS:
             raise ValueError("unknown reason %r" % (reason,))
         msg["reason"] = reason
+    return json.dumps(msg, separators=(",", ":"))
+
+
+def telemetry_payload(uptime_s, rssi, heap_free, battery_v=None, extra=None):
+    """Encode one telemetry message as a JSON string (contract v1).
+
+    Args:
+        uptime_s: seconds since boot.
+        rssi: Wi-Fi signal in dBm; 0 on a board without Wi-Fi (unix port, simulation).
+        heap_free: free heap in bytes; 0 where the runtime cannot tell (CPython).
+        battery_v: battery voltage, or None on mains power.
+        extra: optional dict of further fields (counters, a config report).
+    """
+    msg = {
+        "v": VERSION,
+        "uptime_s": int(uptime_s),
+        "rssi": int(rssi),
+        "heap_free": int(heap_free),
+        "fw": FW_VERSION,
+        "battery_v": None if battery_v is None else round(float(battery_v), 2),
+    }
+    if extra:
+        msg.update(extra)
     return json.dumps(msg, separators=(",", ":"))

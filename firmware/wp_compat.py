@@ -18,14 +18,14 @@ except ImportError:  # pragma: no cover - very old MicroPython builds
 IS_MICROPYTHON = sys.implementation.name == "micropython"
 
 if hasattr(time, "ticks_ms"):
-    ticks_ms = time.ticks_ms  # type: ignore[attr-defined]
-    ticks_diff = time.ticks_diff  # type: ignore[attr-defined]
-    ticks_add = time.ticks_add  # type: ignore[attr-defined]
+    ticks_ms = time.ticks_ms
+    ticks_diff = time.ticks_diff
+    ticks_add = time.ticks_add
 else:
 
     def ticks_ms():
         """Return a monotonic millisecond counter (CPython: never wraps)."""
-        return time.monotonic_ns() // 1_000_000
+        return time.monotonic_ns() // 1_000_000  # type: ignore[attr-defined]  # CPython only
 
     def ticks_diff(a, b):
         """Return ``a - b`` in ms; on MicroPython this also handles wrap-around."""
@@ -39,7 +39,7 @@ else:
 def sleep_ms(ms):
     """Return an awaitable that sleeps ``ms`` milliseconds on either runtime."""
     if IS_MICROPYTHON:
-        return asyncio.sleep_ms(ms)  # type: ignore[attr-defined]
+        return asyncio.sleep_ms(ms)
     return asyncio.sleep(ms / 1000)
 
 

@@ -8,7 +8,7 @@ from presence import space_defaults
 from topics import SOURCES, is_valid_id
 
 #: Every key a node understands; ``None`` means "derived" (see ``build_config``).
-DEFAULTS = {
+DEFAULTS = {  # type: dict
     "device_id": None,  # required, e.g. "d-0001"
     "site": None,  # required, e.g. "hq"
     "broker_host": "127.0.0.1",
@@ -30,6 +30,20 @@ DEFAULTS = {
     "connect_timeout_ms": 5000,
     "io_timeout_ms": 5000,
     "ack_timeout_ms": 10000,
+    "telemetry_s": 300,  # health message interval
+    "config_file": None,  # where an accepted remote config is kept; None = not persisted
+    "radar_max_move_gate": None,  # farthest gate (x 0.75 m) for moving targets; None = radar's own
+    "radar_max_still_gate": None,  # farthest gate for still targets (keep the next desk out)
+    "radar_idle_s": 0,  # the radar's own no-one time; our hold time does the holding
+    "radar_max_cm": None,  # ignore targets farther than this (host-side filter)
+    "radar_min_energy": 0,  # ignore targets weaker than this (0..100)
+}
+
+#: Keys that may be None or an int within a range.
+_OPTIONAL_INTS = {
+    "radar_max_move_gate": (2, 8),
+    "radar_max_still_gate": (2, 8),
+    "radar_max_cm": (0, 10000),
 }
 
 _POSITIVE_INTS = (
@@ -43,6 +57,7 @@ _POSITIVE_INTS = (
     "connect_timeout_ms",
     "io_timeout_ms",
     "ack_timeout_ms",
+    "telemetry_s",
 )
 
 
@@ -75,4 +90,15 @@ def build_config(cfg):
     for key in _POSITIVE_INTS:
         if out[key] == 0:
             raise ValueError("config %s must be > 0" % key)
+    for key, (low, high) in _OPTIONAL_INTS.items():
+        value = out[key]
+        if value is not None and (not _is_int(value) or not low <= value <= high):
+            raise ValueError("config %s must be None or an int %d..%d" % (key, low, high))
+    for key, high in (("radar_idle_s", 65535), ("radar_min_energy", 100)):
+        if not _is_int(out[key]) or not 0 <= out[key] <= high:
+            raise ValueError("config %s must be an int 0..%d" % (key, high))
     return out
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)

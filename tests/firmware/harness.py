@@ -75,10 +75,24 @@ class Watcher:
 class NodeProcess:
     """The real firmware in the MicroPython unix port, with time-stamped stdout lines."""
 
-    def __init__(self, micropython: str, workdir: Path, cfg: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        micropython: str,
+        workdir: Path,
+        cfg: dict[str, Any],
+        *,
+        pir: bool = True,
+        radar: str | None = None,
+    ) -> None:
         self.presence_file = workdir / f"{cfg['device_id']}.presence"
         self.presence_file.write_text("0")
-        cfg = {**cfg, "presence_file": str(self.presence_file)}
+        self.radar_file = workdir / f"{cfg['device_id']}.radar"
+        cfg = dict(cfg)
+        if pir:
+            cfg["presence_file"] = str(self.presence_file)
+        if radar is not None:
+            self.radar_file.write_text(radar)
+            cfg["radar_file"] = str(self.radar_file)
         cfg_path = workdir / f"{cfg['device_id']}.json"
         cfg_path.write_text(json.dumps(cfg))
         self.lines: queue.Queue[tuple[float, str]] = queue.Queue()
@@ -103,6 +117,12 @@ class NodeProcess:
         flipped = time.monotonic()  # before the replace: the node cannot see it earlier
         os.replace(tmp, self.presence_file)
         return flipped
+
+    def set_radar(self, text: str) -> None:
+        """Replace what the simulated radar reports (see ``board_sim.SimUART``), atomically."""
+        tmp = self.radar_file.with_suffix(".rtmp")
+        tmp.write_text(text)
+        os.replace(tmp, self.radar_file)
 
     def wait_line(self, needle: str, timeout: float, count: int = 1) -> float:
         """Wait until ``count`` lines containing ``needle`` were printed; return the last time."""

@@ -142,6 +142,13 @@ def test_demo_api_many_nodes_in_one_process_and_clean_stop(mosquitto):
 
     try:
         asyncio.run(scenario())
+        # stop() returned once the broker acknowledged "offline"; the watcher gets it a
+        # moment later.
+        wait_for(
+            lambda: sum(m.payload == b"offline" for m in watcher.snapshot("/status")) >= 20,
+            5,
+            "offline from every node",
+        )
     finally:
         watcher.close()
     for i in range(20):

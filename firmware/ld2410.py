@@ -1,0 +1,287 @@
+"""HLK-LD2410 24 GHz radar driver over a UART passed in (256000 baud, 8N1).
+
+Report frames:  ``F4 F3 F2 F1 | len u16 LE | payload | F8 F7 F6 F5``; the payload
+is ``type (01 engineering, 02 basic) | AA | target | [gates] | 55 | 00`` with the
+target as ``state u8 | moving cm u16 | moving energy u8 | still cm u16 | still
+energy u8 | detection cm u16``. Commands and their ACKs use ``FD FC FB FA |
+len | word u16 [| value] | 04 03 02 01``; an ACK's word is the command's | 0x0100,
+followed by a u16 status (0 = success).
+
+The parser never trusts the stream: it scans for a header, bounds the length,
+checks the tail and the payload markers, and on any mismatch drops one byte and
+scans again, so garbage or a cut frame costs at most that frame.
+"""
+
+import struct
+
+from wp_compat import sleep_ms, ticks_diff, ticks_ms
+
+REPORT_HEAD = b"\xf4\xf3\xf2\xf1"
+REPORT_TAIL = b"\xf8\xf7\xf6\xf5"
+CMD_HEAD = b"\xfd\xfc\xfb\xfa"
+CMD_TAIL = b"\x04\x03\x02\x01"
+
+CMD_ENABLE_CONFIG = 0x00FF
+CMD_END_CONFIG = 0x00FE
+CMD_MAX_GATES = 0x0060
+CMD_READ_PARAMS = 0x0061
+CMD_ENGINEERING_ON = 0x0062
+CMD_ENGINEERING_OFF = 0x0063
+
+NO_TARGET, MOVING, STILL, BOTH = 0, 1, 2, 3
+GATE_CM = 75  # default resolution: one distance gate is 0.75 m
+MAX_GATE = 8
+MAX_PAYLOAD = 64  # longest frame the radar sends is ~40 bytes; longer means garbage
+_BUF_LIMIT = 256  # bytes kept while waiting for the rest of a frame
+
+
+class Report:
+    """One target report: ``state`` (0 none, 1 moving, 2 still, 3 both), cm, energy 0..100."""
+
+    def __init__(self, state, move_cm, move_energy, still_cm, still_energy, detect_cm, gates=None):
+        self.state = state
+        self.move_cm = move_cm
+        self.move_energy = move_energy
+        self.still_cm = still_cm
+        self.still_energy = still_energy
+        self.detect_cm = detect_cm
+        self.gates = gates  # engineering mode: (moving energies, still energies) per gate
+
+
+class Ack:
+    """An answer to a command: the command word, its status and the returned bytes."""
+
+    def __init__(self, command, status, data):
+        self.command = command
+        self.status = status
+        self.data = data
+
+
+def command_frame(command, value=b""):
+    """Return the bytes of one command frame."""
+    return CMD_HEAD + struct.pack("<HH", 2 + len(value), command) + value + CMD_TAIL
+
+
+def enable_config_frame():
+    """Return the "enable configuration" command (value 0x0001)."""
+    return command_frame(CMD_ENABLE_CONFIG, b"\x01\x00")
+
+
+def end_config_frame():
+    """Return the "end configuration" command."""
+    return command_frame(CMD_END_CONFIG)
+
+
+def max_gates_frame(move_gate, still_gate, idle_s):
+    """Return the "max distance gates and no-one duration" command.
+
+    Raises:
+        ValueError: a gate outside 2..8 (the radar's range) or a negative duration.
+    """
+    for gate in (move_gate, still_gate):
+        if not isinstance(gate, int) or not 2 <= gate <= MAX_GATE:
+            raise ValueError("gate must be an int 2..8")
+    if not isinstance(idle_s, int) or not 0 <= idle_s <= 65535:
+        raise ValueError("idle_s must be an int 0..65535")
+    return command_frame(
+        CMD_MAX_GATES, struct.pack("<HIHIHI", 0, move_gate, 1, still_gate, 2, idle_s)
+    )
+
+
+def gate_for_cm(cm):
+    """Return the smallest gate (2..8) that covers ``cm`` centimetres."""
+    gate = (cm + GATE_CM - 1) // GATE_CM
+    return min(MAX_GATE, max(2, gate))
+
+
+def _u16(data, i):
+    return data[i] | data[i + 1] << 8
+
+
+def decode_report(payload):
+    """Decode a report payload; return a ``Report`` or None when it is not a valid one."""
+    n = len(payload)
+    if n < 13 or payload[1] != 0xAA or payload[n - 2] != 0x55 or payload[n - 1] != 0x00:
+        return None
+    kind, state = payload[0], payload[2]
+    if state > BOTH or payload[5] > 100 or payload[8] > 100:
+        return None
+    gates = None
+    if kind == 0x02:
+        if n != 13:
+            return None
+    elif kind == 0x01:
+        moves, stills = payload[11] + 1, payload[12] + 1
+        if moves > MAX_GATE + 1 or stills > MAX_GATE + 1 or 13 + moves + stills + 2 > n:
+            return None
+        gates = (bytes(payload[13 : 13 + moves]), bytes(payload[13 + moves : 13 + moves + stills]))
+    else:
+        return None
+    return Report(
+        state, _u16(payload, 3), payload[5], _u16(payload, 6), payload[8], _u16(payload, 9), gates
+    )
+
+
+class Parser:
+    """Incremental frame parser: ``feed(bytes)`` returns the complete frames found.
+
+    Counters: ``frames`` (good), ``errors`` (bad length, tail or payload),
+    ``garbage`` (bytes skipped while looking for a header).
+    """
+
+    def __init__(self):
+        self._buf = b""
+        self.frames = 0
+        self.errors = 0
+        self.garbage = 0
+
+    def feed(self, data):
+        """Add received bytes; return a list of ``Report`` and ``Ack`` objects."""
+        buf = self._buf + bytes(data)
+        out = []
+        while True:
+            i = _find_head(buf)
+            if i < 0:
+                keep = 3 if len(buf) > 3 else len(buf)  # a header may be split
+                self.garbage += len(buf) - keep
+                buf = buf[len(buf) - keep :]
+                break
+            if i:
+                self.garbage += i
+                buf = buf[i:]
+            if len(buf) < 6:
+                break
+            length = buf[4] | buf[5] << 8
+            if length > MAX_PAYLOAD or length < 2:
+                self.errors += 1
+                buf = buf[1:]
+                continue
+            end = 6 + length
+            if len(buf) < end + 4:
+                if len(buf) > _BUF_LIMIT:  # cannot happen with MAX_PAYLOAD; belt and braces
+                    buf = buf[1:]
+                    self.errors += 1
+                    continue
+                break
+            report = buf[0] == 0xF4
+            if buf[end : end + 4] != (REPORT_TAIL if report else CMD_TAIL):
+                self.errors += 1
+                buf = buf[1:]
+                continue
+            frame = self._decode(report, buf[6:end])
+            if frame is None:
+                self.errors += 1
+                buf = buf[1:]
+                continue
+            self.frames += 1
+            out.append(frame)
+            buf = buf[end + 4 :]
+        self._buf = buf
+        return out
+
+    @staticmethod
+    def _decode(report, payload):
+        if report:
+            return decode_report(payload)
+        if len(payload) < 4 or not payload[1] & 0x01:
+            return None
+        return Ack(_u16(payload, 0) & 0xFEFF, _u16(payload, 2), bytes(payload[4:]))
+
+
+def _find_head(buf):
+    a = buf.find(REPORT_HEAD)
+    b = buf.find(CMD_HEAD)
+    if a < 0:
+        return b
+    if b < 0:
+        return a
+    return a if a < b else b
+
+
+class LD2410:
+    """The radar on a UART (``any()``, ``read(n)``, ``write(buf)``), polled by the node.
+
+    Args:
+        uart: an open UART (256000 8N1 on the board; a fake in tests).
+        stale_ms: no valid report for this long means the radar is broken.
+        max_cm: ignore targets farther away (the neighbouring desk); None = no limit.
+        min_energy: ignore targets weaker than this (0..100).
+    """
+
+    def __init__(self, uart, stale_ms=2000, max_cm=None, min_energy=0):
+        self.uart = uart
+        self.parser = Parser()
+        self.stale_ms = stale_ms
+        self.max_cm = max_cm
+        self.min_energy = min_energy
+        self.report = None
+        self.report_ms = None
+        self._acks = []
+
+    def poll(self):
+        """Read what the UART holds and parse it; never raises on bad data."""
+        n = self.uart.any()
+        if not n:
+            return
+        data = self.uart.read(n)
+        if not data:
+            return
+        for frame in self.parser.feed(data):
+            if isinstance(frame, Report):
+                self.report = frame
+                self.report_ms = ticks_ms()
+            elif len(self._acks) < 8:
+                self._acks.append(frame)
+
+    def fresh(self):
+        """Return True when a valid report arrived within ``stale_ms``."""
+        return self.report_ms is not None and ticks_diff(ticks_ms(), self.report_ms) < self.stale_ms
+
+    def targets(self):
+        """Poll, then return ``(moving_energy, still_energy)`` of the targets that count.
+
+        Raises:
+            OSError: no valid report within ``stale_ms`` (broken wire, wrong baud rate).
+        """
+        self.poll()
+        r = self.report
+        if r is None or not self.fresh():
+            raise OSError("radar silent")
+        limit = self.max_cm
+        move = r.move_energy if r.state & MOVING and (limit is None or r.move_cm <= limit) else 0
+        still = r.still_energy if r.state & STILL and (limit is None or r.still_cm <= limit) else 0
+        floor = self.min_energy
+        return (move if move >= floor else 0), (still if still >= floor else 0)
+
+    def value(self):
+        """Return True when a moving or still target counts (see ``targets``)."""
+        move, still = self.targets()
+        return bool(move or still)
+
+    async def command(self, frame, timeout_ms=1000):
+        """Send one command frame and return its ``Ack``.
+
+        Raises:
+            OSError: no ACK within ``timeout_ms`` or a failure status.
+        """
+        word = frame[6] | frame[7] << 8
+        self._acks = []
+        self.uart.write(frame)
+        start = ticks_ms()
+        while ticks_diff(ticks_ms(), start) < timeout_ms:
+            self.poll()
+            for ack in self._acks:
+                if ack.command == word:
+                    if ack.status:
+                        raise OSError("radar refused command 0x%04x" % word)
+                    return ack
+            await sleep_ms(10)
+        raise OSError("radar did not acknowledge command 0x%04x" % word)
+
+    async def configure(self, move_gate, still_gate, idle_s=0):
+        """Set the farthest moving/still gates and the radar's no-one time; end config mode."""
+        await self.command(enable_config_frame())
+        try:
+            await self.command(max_gates_frame(move_gate, still_gate, idle_s))
+        finally:
+            await self.command(end_config_frame())
