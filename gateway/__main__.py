@@ -8,13 +8,14 @@ import threading
 from types import FrameType
 
 from gateway.app import Gateway
+from gateway.logs import setup_logging
 from gateway.settings import GatewaySettings
 
 
 def main() -> None:
     """Read settings from the environment, run, stop cleanly on a signal."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = GatewaySettings()
+    setup_logging(settings.log_format)
     done = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:

@@ -1,13 +1,17 @@
-"""The Gateway: wires MQTT, validation, live state, dead letters and the history writer.
+"""The Gateway: wires MQTT, validation, dedupe, live state, health and the history writer.
 
-Threads: paho's network loop only enqueues; one worker validates, updates live
-state and publishes space states at once; the history writer batches points
-separately, so a slow or absent InfluxDB never delays live state. No signal
+Threads: paho's network loop only enqueues; one worker validates, dedupes,
+updates live state and publishes space states at once; the history writer
+batches points separately (spooling to disk while the store is down), so a slow
+or absent InfluxDB never delays live state. Roles: ``all`` does everything;
+``history`` gateways share device messages over ``$share/<group>/`` and only
+store them; a ``live`` gateway only derives live state and health. No signal
 handlers or logging setup here: the demo embeds this class.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import sqlite3
@@ -19,8 +23,10 @@ from typing import Any
 from prometheus_client import start_http_server
 
 from gateway.deadletter import DeadLetter, DeadLetterStore
+from gateway.dedupe import Deduper
 from gateway.errors import InvalidMessage
-from gateway.history import HistoryStore, InfluxHistory, SqliteHistory, point_from_message
+from gateway.health import HealthTracker, device_of_topic, health_topic
+from gateway.history import HistoryStore, point_from_message
 from gateway.live import LiveState, SpaceState
 from gateway.messages import (
     Message,
@@ -31,7 +37,10 @@ from gateway.messages import (
 )
 from gateway.metrics import GatewayMetrics
 from gateway.mqtt import Inbound, MqttLink
+from gateway.ratelimit import LogBudget
 from gateway.settings import GatewaySettings
+from gateway.spool import Spool
+from gateway.wiring import create_history, subscriptions, topic_kind
 from gateway.writer import HistoryWriter
 from werkplek import contract
 
@@ -39,31 +48,6 @@ log = logging.getLogger(__name__)
 
 _GATEWAY_PREFIX = f"{contract.PREFIX}/_gateway/"
 _KINDS = ("presence", "status", "telemetry", "registry")
-_DEAD_LETTER_MAX_BYTES = 4096
-
-
-def create_history(settings: GatewaySettings) -> HistoryStore:
-    """InfluxDB when ``influx_url`` is set, else the embedded SQLite file."""
-    if settings.influx_url:
-        return InfluxHistory(
-            settings.influx_url,
-            settings.influx_database,
-            username=settings.influx_username,
-            password=settings.influx_password.get_secret_value()
-            if settings.influx_password
-            else None,
-            token=settings.influx_token.get_secret_value() if settings.influx_token else None,
-        )
-    return SqliteHistory(settings.history_path)
-
-
-def _topic_kind(topic: str) -> str:
-    parts = topic.split("/")
-    if len(parts) == 5 and parts[3] == "_registry":
-        return "registry"
-    if len(parts) == 5 and parts[4] in contract.DEVICE_KINDS:
-        return parts[4]
-    return "other"
 
 
 class Gateway:
@@ -76,12 +60,22 @@ class Gateway:
         self._dead = DeadLetterStore(settings.state_dir / "deadletter.sqlite3")
         self._live = LiveState(int(settings.stale_after_s * 1000))
         self._live_lock = threading.Lock()
+        self._publishes = settings.gateway_role != "history"
+        self._stores = settings.gateway_role != "live"
+        self._health = HealthTracker(int(settings.health_interval_s * 1000))
+        self._dedupe = Deduper()
+        self._reported: set[tuple[str, str]] = set()  # unassigned devices already logged
+        self._reject_log = LogBudget(settings.rejection_log_per_min, log, "rejections")
+        spool = Spool(
+            settings.state_dir / f"spool-{settings.gateway_id}.sqlite3",
+            max_points=settings.max_buffered_points,
+        )
         self._writer = HistoryWriter(
             self._history,
             self._metrics,
             batch_size=settings.batch_size,
             linger_ms=settings.batch_linger_ms,
-            max_buffered=settings.max_buffered_points,
+            spool=spool,
         )
         self._inbox: queue.SimpleQueue[Inbound | None] = queue.SimpleQueue()
         self._link = MqttLink(
@@ -89,12 +83,7 @@ class Gateway:
             client_id=settings.client_id,
             protocol=settings.mqtt_protocol,
             status_topic=contract.gateway_status_topic(settings.gateway_id),
-            subscriptions=[
-                contract.SUB_PRESENCE,
-                contract.SUB_STATUS,
-                contract.SUB_TELEMETRY,
-                contract.SUB_REGISTRY,
-            ],
+            subscriptions=subscriptions(settings),
             on_message=self._inbox.put,
         )
         self._worker = threading.Thread(target=self._work, name="gateway-worker", daemon=True)
@@ -115,7 +104,8 @@ class Gateway:
             self._metrics_server = start_http_server(
                 self.settings.metrics_port, registry=self._metrics.registry
             )
-        self._writer.start()
+        if self._stores:
+            self._writer.start()
         self._worker.start()
         self._link.start()
 
@@ -142,6 +132,7 @@ class Gateway:
         counts.update({f"received.{kind}": 0 for kind in _KINDS})
         counts.update(self._metrics.snapshot())
         counts["history_pending"] = self._writer.pending()
+        counts["spool_pending"] = self._writer.spooled()
         return counts
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
@@ -181,9 +172,21 @@ class Gateway:
                 self._link.ack(item)
 
     def _tick(self) -> None:
+        now_ms = int(time.time() * 1000)
+        self._metrics.inbox_depth(self._inbox.qsize())
+        if not self._publishes:
+            return
         with self._live_lock:
-            changes = self._live.tick(int(time.time() * 1000))
+            changes = self._live.tick(now_ms)
+            health = [(h.site, h.device_id, h.payload()) for h in self._health.due(now_ms)]
         self._publish(changes)
+        for site, device_id, payload in health:
+            self._link.publish(health_topic(site, device_id), payload, qos=1, retain=True)
+
+    def health(self) -> list[dict[str, Any]]:
+        """Every device's health record as published (for tests and embedding apps)."""
+        with self._live_lock:
+            return [json.loads(r.payload()) for r in self._health.records()]
 
     def _handle(self, inbound: Inbound) -> None:
         if inbound.topic.startswith(_GATEWAY_PREFIX):
@@ -191,7 +194,7 @@ class Gateway:
             self._metrics.event("ignored")
             self._link.ack(inbound)
             return
-        self._metrics.received(_topic_kind(inbound.topic))
+        self._metrics.received(topic_kind(inbound.topic))
         try:
             msg = parse_message(inbound.topic, inbound.payload, inbound.received_ms)
         except InvalidMessage as exc:
@@ -201,48 +204,68 @@ class Gateway:
         self._apply(inbound, msg)
 
     def _apply(self, inbound: Inbound, msg: Message) -> None:
+        if isinstance(msg, PresenceMessage):
+            self._presence(inbound, msg)
+            return
         now_ms = int(time.time() * 1000)
         changes: list[SpaceState] = []
         with self._live_lock:
-            if isinstance(msg, PresenceMessage):
-                applied, changes = self._live.apply_presence(msg, now_ms)
-                assignment = self._live.assignment(msg.site, msg.device_id)
-            elif isinstance(msg, StatusMessage):
+            if isinstance(msg, StatusMessage):
                 changes = self._live.apply_status(msg, now_ms)
             elif isinstance(msg, RegistryMessage):
                 changes = self._live.apply_registry(msg, now_ms)
+            self._health.apply(msg)
         self._publish(changes)
-        if isinstance(msg, PresenceMessage):
-            if not applied:
-                self._metrics.event("out_of_order")
-            if msg.clock_corrected:
-                self._metrics.event("clock_corrected")
-            self._writer.submit(
-                point_from_message(msg, assignment),
-                partial(self._link.ack, inbound),
-                inbound.received_s,
-            )
+        self._link.ack(inbound)
+
+    def _presence(self, inbound: Inbound, msg: PresenceMessage) -> None:
+        key = (msg.boot, msg.seq, None if msg.boot is not None else msg.device_ts)
+        on_stored = self._dedupe.check(
+            (msg.site, msg.device_id), key, partial(self._link.ack, inbound)
+        )
+        if on_stored is None:
+            self._metrics.event("duplicate")
+            return
+        now_ms = int(time.time() * 1000)
+        changes: list[SpaceState] = []
+        applied = True
+        with self._live_lock:
+            if self._publishes:
+                applied, changes = self._live.apply_presence(msg, now_ms)
+            assignment = self._live.assignment(msg.site, msg.device_id)
+            self._health.apply(msg)
+        self._publish(changes)
+        if not applied:
+            self._metrics.event("out_of_order")
+        if msg.clock_corrected:
+            self._metrics.event("clock_corrected")
+        if assignment is None:
+            self._metrics.event("unassigned_device")
+            if (msg.site, msg.device_id) not in self._reported:
+                self._reported.add((msg.site, msg.device_id))
+                log.warning("presence from unassigned device %s/%s", msg.site, msg.device_id)
+        if self._stores:
+            self._writer.submit(point_from_message(msg, assignment), on_stored, inbound.received_s)
         else:
-            self._link.ack(inbound)
+            on_stored()
 
     def _publish(self, changes: list[SpaceState]) -> None:
+        if not self._publishes:
+            return
         for state in changes:
             self._link.publish(state.topic, state.payload(), qos=1, retain=True)
         self._metrics.event("published", len(changes))
 
     def _reject(self, inbound: Inbound, exc: InvalidMessage) -> None:
-        log.warning("rejected %s [%s]: %s", inbound.topic[:200], exc.reason, exc.detail)
+        if self._reject_log.allow():
+            log.warning("rejected %s [%s]: %s", inbound.topic[:200], exc.reason, exc.detail)
         self._metrics.rejected(exc.reason)
-        # Keep enough bytes to diagnose; a broker may allow payloads of megabytes.
-        letter = DeadLetter(
-            inbound.received_ms,
-            inbound.topic[:_DEAD_LETTER_MAX_BYTES],
-            exc.reason,
-            exc.detail,
-            inbound.payload[:_DEAD_LETTER_MAX_BYTES],
-        )
+        device = device_of_topic(inbound.topic)
+        if device is not None:
+            with self._live_lock:
+                self._health.error(device[0], device[1], exc.reason, inbound.received_ms)
         try:
-            self._dead.add(letter)
+            self._dead.add(DeadLetter.of(inbound, exc.reason, exc.detail))
         except sqlite3.Error as err:
             log.error("could not store a dead letter: %s", err)
 

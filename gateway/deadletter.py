@@ -10,6 +10,9 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+MAX_BYTES = 4096
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dead_letter (
@@ -32,6 +35,20 @@ class DeadLetter:
     reason: str
     detail: str
     payload: bytes
+
+    @classmethod
+    def of(cls, inbound: Any, reason: str, detail: str) -> DeadLetter:
+        """The record of a rejected inbound message, cut to 4 KiB of topic and payload.
+
+        A broker may allow payloads of megabytes; 4 KiB is enough to diagnose.
+        """
+        return cls(
+            inbound.received_ms,
+            inbound.topic[:MAX_BYTES],
+            reason,
+            detail,
+            inbound.payload[:MAX_BYTES],
+        )
 
 
 class DeadLetterStore:

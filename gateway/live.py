@@ -10,7 +10,6 @@ corrected message ts, so a late duplicate cannot roll the state back.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from gateway.messages import Assignment, PresenceMessage, RegistryMessage, StatusMessage
@@ -38,18 +37,17 @@ class SpaceState:
         return space_state_topic(self.site, self.space_id)
 
     def payload(self) -> bytes:
-        """The contract payload, compact JSON."""
-        body = {
-            "v": VERSION,
-            "site": self.site,
-            "space_id": self.space_id,
-            "state": self.state,
-            "since": self.since,
-            "updated": self.updated,
-            "reason": self.reason,
-            "devices": list(self.devices),
-        }
-        return json.dumps(body, separators=(",", ":")).encode()
+        """The contract payload, compact JSON.
+
+        Formatted by hand (it runs per state change): every string in it is a
+        validated id or a fixed word, so none needs JSON escaping.
+        """
+        devices = ",".join(f'"{d}"' for d in self.devices)
+        return (
+            f'{{"v":{VERSION},"site":"{self.site}","space_id":"{self.space_id}",'
+            f'"state":"{self.state}","since":{self.since},"updated":{self.updated},'
+            f'"reason":"{self.reason}","devices":[{devices}]}}'
+        ).encode()
 
 
 @dataclass(slots=True)
@@ -77,13 +75,19 @@ class LiveState:
         device = self._devices.get((site, device_id))
         return device.assignment if device else None
 
+    def _device(self, site: str, device_id: str) -> _Device:
+        device = self._devices.get((site, device_id))
+        if device is None:  # not setdefault: that builds a _Device on every message
+            device = self._devices[(site, device_id)] = _Device()
+        return device
+
     def states(self) -> list[SpaceState]:
         """The last derived state of every known space."""
         return list(self._states.values())
 
     def apply_registry(self, msg: RegistryMessage, now_ms: int) -> list[SpaceState]:
         """Assign, move or unassign a device; returns the space states that changed."""
-        device = self._devices.setdefault((msg.site, msg.device_id), _Device())
+        device = self._device(msg.site, msg.device_id)
         old, new = device.assignment, msg.assignment
         device.assignment = new
         touched: list[SpaceKey] = []
@@ -100,7 +104,7 @@ class LiveState:
 
     def apply_presence(self, msg: PresenceMessage, now_ms: int) -> tuple[bool, list[SpaceState]]:
         """Record a reading; returns (applied, changed states). Older readings are not applied."""
-        device = self._devices.setdefault((msg.site, msg.device_id), _Device())
+        device = self._device(msg.site, msg.device_id)
         if device.last_ts is not None and msg.ts < device.last_ts:
             return False, []
         device.last_ts = msg.ts
@@ -111,7 +115,7 @@ class LiveState:
 
     def apply_status(self, msg: StatusMessage, now_ms: int) -> list[SpaceState]:
         """Record online/offline (LWT); returns the space states that changed."""
-        device = self._devices.setdefault((msg.site, msg.device_id), _Device())
+        device = self._device(msg.site, msg.device_id)
         device.online = msg.online
         return self._refresh_device(device, now_ms, now_ms)
 

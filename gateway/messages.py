@@ -129,7 +129,7 @@ def parse_message(topic: str, payload: bytes, received_ms: int) -> Message:
 
 def _load_object(payload: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(payload.decode("utf-8"), parse_constant=_reject_constant)
+        data = _DECODER.decode(payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InvalidMessage("bad_json", f"payload is not JSON: {exc}") from None
     if not isinstance(data, dict):
@@ -142,6 +142,10 @@ def _load_object(payload: bytes) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
+
+
+#: One decoder for all messages (json.loads with options builds one per call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _field(data: dict[str, Any], name: str, kind: type, *, optional: bool = False) -> Any:

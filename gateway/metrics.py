@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter as _Tally
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -21,6 +22,7 @@ class GatewayMetrics:
         self.registry = registry or CollectorRegistry()
         self._lock = threading.Lock()
         self._tally: _Tally[str] = _Tally()
+        self._children: dict[tuple[str, str], Any] = {}
         self._received = Counter(
             "werkplek_gateway_received_total",
             "Messages received, by topic kind",
@@ -46,9 +48,43 @@ class GatewayMetrics:
             registry=self.registry,
         )
 
+        self._spool_points = Gauge(
+            "werkplek_gateway_spool_points",
+            "Points waiting in the on-disk spool for the history store",
+            registry=self.registry,
+        )
+        self._spool_capacity = Gauge(
+            "werkplek_gateway_spool_capacity_points",
+            "Capacity of the on-disk spool; the oldest points go beyond it",
+            registry=self.registry,
+        )
+        self._spool_alarm = Gauge(
+            "werkplek_gateway_spool_alarm",
+            "1 while the spool is over its alarm level (80% of capacity)",
+            registry=self.registry,
+        )
+        self._queue_depth = Gauge(
+            "werkplek_gateway_inbox_depth",
+            "Messages received but not yet handled by the worker",
+            registry=self.registry,
+        )
+
+    def spool_size(self, points: int, capacity: int, *, alarm: bool) -> None:
+        """Export the spool's fill level and alarm state."""
+        self._spool_points.set(points)
+        self._spool_capacity.set(capacity)
+        self._spool_alarm.set(int(alarm))
+
+    def inbox_depth(self, depth: int) -> None:
+        """Export the worker queue's depth."""
+        self._queue_depth.set(depth)
+
     def received(self, kind: str) -> None:
         """Count one inbound message."""
-        self._received.labels(kind=kind).inc()
+        child = self._children.get(("received", kind))
+        if child is None:  # labels() costs a lock and a lookup; it runs per message
+            child = self._children[("received", kind)] = self._received.labels(kind=kind)
+        child.inc()
         self._add("received")
         self._add(f"received.{kind}")
 
@@ -61,7 +97,10 @@ class GatewayMetrics:
     def event(self, name: str, amount: int = 1) -> None:
         """Count ``amount`` occurrences of a named event (e.g. ``stored``)."""
         if amount:
-            self._events.labels(event=name).inc(amount)
+            child = self._children.get(("event", name))
+            if child is None:
+                child = self._children[("event", name)] = self._events.labels(event=name)
+            child.inc(amount)
             self._add(name, amount)
 
     def observe_latency(self, seconds: float) -> None:

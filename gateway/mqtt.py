@@ -41,7 +41,7 @@ def _disable_nagle(client: paho.Client, userdata: Any, sock: Any) -> None:
         log.debug("TCP_NODELAY not set: %s", exc)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: it is built per message and frozen init costs
 class Inbound:
     """One message as received, before any validation."""
 
@@ -90,6 +90,10 @@ class MqttLink:
             self._client.tls_set()
         self._client.will_set(status_topic, STATUS_OFFLINE, qos=1, retain=True)
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        # paho sends at most 20 QoS 1 publishes unacked by default: a burst of space
+        # state changes would queue behind that window and delay live state. Not
+        # more than 100: paho scans the whole window on every PUBACK.
+        self._client.max_inflight_messages_set(100)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message

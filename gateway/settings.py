@@ -36,8 +36,23 @@ class GatewaySettings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     #: How often stale devices are looked for; staleness shows at most this late.
     tick_interval_ms: int = Field(default=1000, ge=10, le=60_000)
-    #: Points kept in memory while the history store is down; the oldest go first.
+    #: Capacity of the on-disk spool used while the history store is down; the oldest go first.
     max_buffered_points: int = Field(default=1_000_000, ge=1)
+    #: Raw presence history is kept this many days (0 = forever).
+    raw_retention_days: int = Field(default=30, ge=0, le=36_500)
+    #: Hourly occupancy per space is kept this many days (0 = forever).
+    hourly_retention_days: int = Field(default=1825, ge=0, le=36_500)
+    #: How often each device's health record is republished at most.
+    health_interval_s: float = Field(default=30.0, gt=0, le=86_400)
+    #: ``all``: one gateway does everything; ``history``: one of several gateways sharing
+    #: device messages ($share) for history only; ``live``: live state and health only.
+    gateway_role: Literal["all", "history", "live"] = "all"
+    #: Shared-subscription group of the ``history`` gateways.
+    share_group: str = "werkplek-history"
+    #: Rejections logged per minute at most; the rest are only counted and dead-lettered.
+    rejection_log_per_min: int = Field(default=60, ge=0)
+    #: ``text`` for people, ``json`` (one object per line) for log shippers.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("mqtt_url")
     @classmethod
@@ -50,6 +65,13 @@ class GatewaySettings(BaseSettings):
     def _check_gateway_id(cls, value: str) -> str:
         if not is_valid_id(value):
             raise ValueError("gateway_id must match ^[a-z0-9][a-z0-9-]{0,62}$")
+        return value
+
+    @field_validator("share_group")
+    @classmethod
+    def _check_share_group(cls, value: str) -> str:
+        if not is_valid_id(value.replace("_", "-")):
+            raise ValueError("share_group must be letters, digits, '-' or '_'")
         return value
 
     @field_validator("influx_url")

@@ -1,7 +1,7 @@
 """The HistoryStore Protocol and the point it stores.
 
-Schema (both stores): measurement ``presence``; tags site, device, space, kind,
-floor (unknown ones omitted); fields occupied (0/1 so mean() is an occupancy
+Schema (both stores): measurement ``presence``; tags site, floor, zone, space,
+kind, device (unknown ones omitted); fields occupied (0/1 so mean() is an occupancy
 ratio), seq, boot, source, clock_corrected; time = message ts in ms. The key is
 (site, device, time), so a redelivered message rewrites the same point.
 """
@@ -32,6 +32,7 @@ class PresencePoint:
     space: str | None = None
     kind: str | None = None
     floor: str | None = None
+    zone: str | None = None
 
 
 def point_from_message(msg: PresenceMessage, assignment: Assignment | None) -> PresencePoint:
@@ -48,6 +49,7 @@ def point_from_message(msg: PresenceMessage, assignment: Assignment | None) -> P
         space=assignment.space_id if assignment else None,
         kind=assignment.kind if assignment else None,
         floor=assignment.floor if assignment else None,
+        zone=assignment.zone if assignment else None,
     )
 
 

@@ -1,14 +1,23 @@
-"""Embedded presence history in SQLite, for the demo and single-box installs."""
+"""Embedded presence history in SQLite, for the demo and single-box installs.
+
+Retention is enforced here too: at most once per ``maintain_every_s`` a write
+first rolls complete hours up into ``presence_hourly`` (mean occupancy and
+sample count per space) and then deletes raw rows older than the raw retention.
+"""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from gateway.errors import HistoryUnavailable
 from gateway.history.base import PresencePoint
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS presence (
@@ -25,30 +34,70 @@ CREATE TABLE IF NOT EXISTS presence (
     floor TEXT,
     PRIMARY KEY (site, device, time_ms)
 );
+CREATE TABLE IF NOT EXISTS presence_hourly (
+    site TEXT NOT NULL,
+    space TEXT NOT NULL,
+    hour_ms INTEGER NOT NULL,
+    kind TEXT,
+    floor TEXT,
+    zone TEXT,
+    occupancy REAL NOT NULL,
+    samples INTEGER NOT NULL,
+    PRIMARY KEY (site, space, hour_ms)
+);
 CREATE INDEX IF NOT EXISTS presence_space_time ON presence (space, time_ms);
 CREATE INDEX IF NOT EXISTS presence_device_time ON presence (device, time_ms);
 """
 
 _UPSERT = """
 INSERT INTO presence (site, device, time_ms, occupied, seq, boot, source, clock_corrected,
-                      space, kind, floor)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      space, kind, floor, zone)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (site, device, time_ms) DO UPDATE SET
     occupied = excluded.occupied, seq = excluded.seq, boot = excluded.boot,
     source = excluded.source, clock_corrected = excluded.clock_corrected,
-    space = excluded.space, kind = excluded.kind, floor = excluded.floor
+    space = excluded.space, kind = excluded.kind, floor = excluded.floor, zone = excluded.zone
 """
 
-_COLUMNS = "site, device, time_ms, occupied, seq, boot, source, clock_corrected, space, kind, floor"
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+#: Late points (a device's offline buffer) can arrive up to 7 days late; re-roll that window.
+_REROLL_MS = 8 * DAY_MS
+
+_ROLLUP = """
+INSERT INTO presence_hourly (site, space, hour_ms, kind, floor, zone, occupancy, samples)
+SELECT site, space, (time_ms / 3600000) * 3600000 AS hour, MAX(kind), MAX(floor), MAX(zone),
+       AVG(occupied), COUNT(*)
+FROM presence WHERE space IS NOT NULL AND time_ms >= ? AND time_ms < ?
+GROUP BY site, space, hour
+ON CONFLICT (site, space, hour_ms) DO UPDATE SET
+    kind = excluded.kind, floor = excluded.floor, zone = excluded.zone,
+    occupancy = excluded.occupancy, samples = excluded.samples
+"""
+
+_COLUMNS = (
+    "site, device, time_ms, occupied, seq, boot, source, clock_corrected, space, kind, floor, zone"
+)
 
 
 class SqliteHistory:
     """HistoryStore on one SQLite file (WAL); the primary key makes rewrites idempotent."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        raw_retention_days: int = 30,
+        hourly_retention_days: int = 0,
+        maintain_every_s: float = 3600.0,
+    ) -> None:
         self._path = Path(path)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._raw_ms = raw_retention_days * DAY_MS
+        self._hourly_ms = hourly_retention_days * DAY_MS
+        self._maintain_every_s = maintain_every_s
+        self._next_maintain = 0.0
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -66,7 +115,11 @@ class SqliteHistory:
         """Create the table and its indexes."""
         with self._lock:
             try:
-                self._connection().executescript(_SCHEMA)
+                conn = self._connection()
+                conn.executescript(_SCHEMA)
+                columns = {row[1] for row in conn.execute("PRAGMA table_info(presence)")}
+                if "zone" not in columns:  # a file from before the zone tag
+                    conn.execute("ALTER TABLE presence ADD COLUMN zone TEXT")
             except sqlite3.Error as exc:
                 raise HistoryUnavailable(f"cannot create schema: {exc}") from exc
 
@@ -85,6 +138,7 @@ class SqliteHistory:
                 p.space,
                 p.kind,
                 p.floor,
+                p.zone,
             )
             for p in points
         ]
@@ -95,6 +149,49 @@ class SqliteHistory:
                     conn.executemany(_UPSERT, rows)
             except sqlite3.Error as exc:
                 raise HistoryUnavailable(f"write failed: {exc}") from exc
+        if time.monotonic() >= self._next_maintain:
+            self._next_maintain = time.monotonic() + self._maintain_every_s
+            try:
+                self.maintain(int(time.time() * 1000))
+            except HistoryUnavailable as exc:  # the batch itself is stored; retry next time
+                log.error("history maintenance failed: %s", exc)
+
+    def maintain(self, now_ms: int) -> None:
+        """Roll complete hours up into ``presence_hourly``, then prune beyond the retention."""
+        hour_start = now_ms // HOUR_MS * HOUR_MS
+        since = hour_start - _REROLL_MS
+        if self._raw_ms:  # never re-roll an hour whose raw rows are partly pruned
+            since = max(since, ((now_ms - self._raw_ms) // HOUR_MS + 1) * HOUR_MS)
+        with self._lock:
+            conn = self._connection()
+            try:
+                with conn:
+                    conn.execute(_ROLLUP, (since, hour_start))
+                    if self._raw_ms:
+                        conn.execute(
+                            "DELETE FROM presence WHERE time_ms < ?", (now_ms - self._raw_ms,)
+                        )
+                    if self._hourly_ms:
+                        conn.execute(
+                            "DELETE FROM presence_hourly WHERE hour_ms < ?",
+                            (now_ms - self._hourly_ms,),
+                        )
+            except sqlite3.Error as exc:
+                raise HistoryUnavailable(f"maintenance failed: {exc}") from exc
+
+    def hourly(self, space: str, start_ms: int, end_ms: int) -> list[tuple[int, float, int]]:
+        """``(hour_ms, occupancy, samples)`` rows of a space, oldest first."""
+        with self._lock:
+            rows = (
+                self._connection()
+                .execute(
+                    "SELECT hour_ms, occupancy, samples FROM presence_hourly"
+                    " WHERE space = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms",
+                    (space, start_ms, end_ms),
+                )
+                .fetchall()
+            )
+        return [(int(r[0]), float(r[1]), int(r[2])) for r in rows]
 
     def query_presence(
         self,
@@ -134,6 +231,7 @@ class SqliteHistory:
                 space=r[8],
                 kind=r[9],
                 floor=r[10],
+                zone=r[11],
             )
             for r in rows
         ]

@@ -11,10 +11,11 @@ T0 = 1_764_410_400_000
 @pytest.fixture(params=["sqlite", pytest.param("influx", marks=pytest.mark.integration)])
 def history(request, tmp_path):
     if request.param == "sqlite":
-        store = SqliteHistory(tmp_path / "history.sqlite3")
+        # T0 lies in the past; retention has its own tests (test_retention.py).
+        store = SqliteHistory(tmp_path / "history.sqlite3", raw_retention_days=0)
     else:
         db = request.getfixturevalue("influx_db")
-        store = InfluxHistory(db.url, db.database)
+        store = InfluxHistory(db.url, db.database, raw_retention_days=0)
     store.ensure_schema()
     yield store
     store.close()

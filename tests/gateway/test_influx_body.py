@@ -3,10 +3,14 @@ import json
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from influxdb_client.client.write.point import Point
+from influxdb_client.domain.write_precision import WritePrecision
 
 from gateway.errors import HistoryRejected, HistoryUnavailable
 from gateway.history.base import PresencePoint
-from gateway.history.influx import InfluxHistory, quote_influxql
+from gateway.history.influx import InfluxHistory, quote_influxql, to_line
 
 POINT = PresencePoint(
     site="hq",
@@ -139,3 +143,52 @@ def test_a_strange_query_answer_is_unavailable_not_a_crash():
     body = {"results": [{"series": [{"columns": ["time"], "values": [[1]]}]}]}
     with pytest.raises(HistoryUnavailable):
         store(Recorder(200, json.dumps(body).encode())).query_presence(start_ms=0, end_ms=1)
+
+
+TAG_TEXT = st.text(min_size=1, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    site=TAG_TEXT,
+    device=TAG_TEXT,
+    space=st.none() | TAG_TEXT,
+    zone=st.none() | TAG_TEXT,
+    source=st.text(max_size=12),
+    boot=st.none() | st.integers(0, 2**32 - 1),
+    seq=st.integers(0, 2**63 - 1),
+    occupied=st.booleans(),
+    corrected=st.booleans(),
+)
+def test_hand_written_line_protocol_equals_influxdb_client_point(
+    site, device, space, zone, source, boot, seq, occupied, corrected
+):
+    point = PresencePoint(
+        site,
+        device,
+        1764410400123,
+        occupied,
+        seq,
+        boot,
+        source,
+        corrected,
+        space,
+        "desk",
+        None,
+        zone,
+    )
+    p = Point("presence")
+    for tag in ("site", "device", "space", "kind", "floor", "zone"):
+        if getattr(point, tag):
+            p = p.tag(tag, getattr(point, tag))
+    p = p.field("occupied", int(occupied)).field("seq", seq)
+    if boot is not None:
+        p = p.field("boot", boot)
+    p = p.field("source", source).field("clock_corrected", corrected)
+    assert to_line(point) == p.time(point.time_ms, WritePrecision.MS).to_line_protocol()
+
+
+def test_points_beyond_the_retention_are_a_partial_write_not_a_failure(caplog):
+    body = b'{"error":"partial write: points beyond retention policy dropped=1"}'
+    store(Recorder(status=400, body=body)).write_points([POINT])  # no exception
+    assert "older than the retention" in caplog.text

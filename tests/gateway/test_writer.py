@@ -3,6 +3,7 @@ import time
 
 from gateway.history.base import PresencePoint
 from gateway.metrics import GatewayMetrics
+from gateway.spool import Spool
 from gateway.writer import HistoryWriter
 from tests.gateway.fakes import MemoryHistory
 from tests.services import wait_until
@@ -21,21 +22,36 @@ def make(store, **kw):
     return writer, metrics
 
 
-def test_batches_by_size_then_linger_and_acks_after_storing():
+def test_batches_by_size_then_after_a_pause_and_acks_after_storing():
     store = MemoryHistory()
-    writer, metrics = make(store, batch_size=10, linger_ms=150)
+    writer, metrics = make(store, batch_size=10, linger_ms=5000)
     acks = []
     start = time.monotonic()
     for i in range(25):
         writer.submit(pt(i), lambda i=i: acks.append(i))
     wait_until(lambda: len(store.points) == 25, 5, what="all points stored")
     took = time.monotonic() - start
+    # The tail of 5 did not wait the 5 s linger: arrivals paused (the broker's
+    # in-flight window would be full now), so it went out after 10 ms.
     assert [len(b) for b in store.batches] == [10, 10, 5]
-    assert 0.1 <= took < 2.0, took  # the tail of 5 waited for the linger
+    assert took < 1.0, took
     wait_until(lambda: len(acks) == 25, 2)
     assert acks == list(range(25))
     assert metrics.snapshot()["stored"] == 25
     writer.stop()
+
+
+def test_a_steady_trickle_is_batched_up_to_the_linger():
+    store = MemoryHistory()
+    writer, _ = make(store, batch_size=1000, linger_ms=150)
+    start = time.monotonic()
+    while time.monotonic() - start < 0.5:
+        writer.submit(pt(len(store.points)))
+        time.sleep(0.003)  # faster than the 10 ms pause that flushes early
+    wait_until(lambda: store.batches, 2)
+    writer.stop()
+    sizes = [len(b) for b in store.batches]
+    assert len(sizes) <= 6, sizes  # ~150 ms worth of points per write, not one per point
 
 
 def test_outage_keeps_points_in_order_and_retries():
@@ -92,27 +108,40 @@ def test_stop_flushes_what_is_queued():
     assert len(store.points) == 7
 
 
-def test_stop_during_outage_reports_the_loss():
+def test_stop_during_outage_keeps_the_points_in_the_spool_for_the_next_start(tmp_path):
     store = MemoryHistory()
     store.down = True
-    writer, metrics = make(store, batch_size=1000, linger_ms=60_000)
+    spool = Spool(tmp_path / "spool.sqlite3")
+    writer, metrics = make(store, batch_size=1000, linger_ms=60_000, spool=spool)
+    acks = []
     for i in range(3):
-        writer.submit(pt(i))
+        writer.submit(pt(i), lambda i=i: acks.append(i))
     writer.stop(timeout_s=2)
-    assert metrics.snapshot()["history_lost_on_stop"] == 3
+    assert acks == [0, 1, 2]  # acked only because they are on disk
+    assert "history_lost_on_stop" not in metrics.snapshot()
+    store.down = False
+    writer, metrics = make(store, spool=Spool(tmp_path / "spool.sqlite3"))
+    wait_until(lambda: metrics.snapshot().get("replayed") == 3, 5, what="replayed after restart")
+    assert [p.seq for p in store.points] == [0, 1, 2]
+    writer.stop()
+    assert len(Spool(tmp_path / "spool.sqlite3")) == 0
 
 
-def test_full_buffer_drops_the_oldest():
+def test_full_spool_drops_the_oldest_and_raises_the_alarm_first(caplog):
     store = MemoryHistory()
     store.down = True
     writer, metrics = make(store, batch_size=2, linger_ms=0, max_buffered=5, max_backoff_s=60)
+    acks = []
     for i in range(20):
-        writer.submit(pt(i))
-    assert writer.pending() <= 7  # 5 queued + at most one batch in flight
-    assert metrics.snapshot()["history_dropped"] >= 13
+        writer.submit(pt(i), lambda i=i: acks.append(i))
+    wait_until(lambda: len(acks) == 20, 5, what="all spooled and acked")
+    assert writer.spooled() == 5
+    assert metrics.snapshot()["history_dropped"] == 15
+    assert metrics.registry.get_sample_value("werkplek_gateway_spool_alarm") == 1
+    assert metrics.registry.get_sample_value("werkplek_gateway_spool_points") == 5
+    assert any("ALARM spool" in r.message for r in caplog.records)
     store.down = False
     writer.stop(timeout_s=2)
-    assert [p.seq for p in store.points][-3:] == [17, 18, 19]
 
 
 def test_an_unexpected_store_error_does_not_kill_the_writer():
