@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     stale_check_s: float = Field(default=1.0, gt=0)
     #: How often the registry is re-read, so spaces added by another process appear.
     registry_reload_s: float = Field(default=30.0, gt=0)
+    #: How often the booking scheduler checks in, releases and refreshes ``booked``.
+    booking_check_s: float = Field(default=5.0, gt=0)
+    #: Days person-linked records (bookings, audit actors, sessions) are kept after use.
+    retention_days: int = Field(default=30, ge=1)
+    #: Lifetime of a login session token.
+    session_hours: float = Field(default=10.0, gt=0)
+    #: OpenID Connect: issuer, client id (the ID token's audience) and the IdP's JWKS URL.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
 
 
 @lru_cache(maxsize=1)

@@ -56,10 +56,44 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def create_all(engine: Engine) -> None:
-    """Create every table (Alembic takes this over later)."""
-    # Importing the models registers their tables on Base.metadata.
+def import_models() -> None:
+    """Import every model module, which registers its tables on ``Base.metadata``."""
     from backend.auth import models as _auth_models  # noqa: F401
+    from backend.bookings import models as _booking_models  # noqa: F401
+    from backend.people import models as _people_models  # noqa: F401
     from backend.spaces import models as _space_models  # noqa: F401
 
+
+def create_all(engine: Engine) -> None:
+    """Create every table straight from the models (tests and tools; the app migrates)."""
+    import_models()
     Base.metadata.create_all(engine)
+
+
+def alembic_config(connection: Any = None) -> Any:
+    """Return an Alembic config for ``backend/migrations`` bound to a connection."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> str:
+    """Bring the schema to the newest revision; return what was done.
+
+    A database made by ``create_all`` before migrations existed has tables but no
+    ``alembic_version``: it is stamped with the newest revision instead.
+    """
+    from alembic import command
+    from sqlalchemy import inspect
+
+    with engine.begin() as conn:
+        config = alembic_config(conn)
+        tables = set(inspect(conn).get_table_names())
+        if "site" in tables and "alembic_version" not in tables:
+            command.stamp(config, "head")
+            return "stamped"
+        command.upgrade(config, "head")
+        return "upgraded"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Query, Request
@@ -10,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from backend.auth import service as auth_service
 from backend.auth.models import ApiToken
-from backend.errors import Forbidden
+from backend.errors import Forbidden, Unauthorized
 
 if TYPE_CHECKING:
     from backend.runtime import Runtime
@@ -42,21 +45,44 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
-def get_token(
+#: Seconds a checked token is trusted without a database read; a token revoked in the
+#: database is refused within this time. Expiry is checked on every request.
+TOKEN_CACHE_S = 10.0
+
+
+async def get_token(
     request: Request,
     token: Annotated[str | None, Query(description="for EventSource (no headers)")] = None,
 ) -> ApiToken:
     """Authenticate a bearer header or, for EventSource, a ``?token=`` query parameter."""
+    runtime = get_runtime(request)
+    raw = _bearer(request) or token
+    digest = auth_service.hash_token(raw) if raw else ""
+    hit = runtime.token_cache.get(digest)
+    if hit is not None and hit[0] > time.monotonic():
+        row = hit[1]
+        if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
+            runtime.token_cache.pop(digest, None)
+            raise Unauthorized("the session has expired; log in again", reason="expired_token")
+        return row
+    row = await asyncio.to_thread(_lookup, runtime, raw)
+    if len(runtime.token_cache) > 10_000:
+        runtime.token_cache.clear()
+    runtime.token_cache[digest] = (time.monotonic() + TOKEN_CACHE_S, row)
+    return row
+
+
+def _lookup(runtime: Runtime, raw: str | None) -> ApiToken:
     # A short session of its own: a request-scoped one would hold a pooled
     # connection for the whole life of an SSE stream.
-    with get_runtime(request).session_factory() as session:
-        return auth_service.authenticate(session, _bearer(request) or token)
+    with runtime.session_factory() as session:
+        return auth_service.authenticate(session, raw)
 
 
-def require_role(*roles: str) -> Callable[[ApiToken], ApiToken]:
+def require_role(*roles: str) -> Callable[[ApiToken], Awaitable[ApiToken]]:
     """Build a dependency that lets only the given roles through (403 otherwise)."""
 
-    def check(token: Annotated[ApiToken, Depends(get_token)]) -> ApiToken:
+    async def check(token: Annotated[ApiToken, Depends(get_token)]) -> ApiToken:
         if token.role not in roles:
             raise Forbidden(
                 f"role {token.role!r} may not do this; it needs {' or '.join(roles)}",
@@ -67,5 +93,12 @@ def require_role(*roles: str) -> Callable[[ApiToken], ApiToken]:
     return check
 
 
-ReaderDep = Annotated[ApiToken, Depends(require_role("admin", "signage"))]
+ReaderDep = Annotated[
+    ApiToken,
+    Depends(require_role("admin", "facility", "employee", "signage", "integration")),
+]
 AdminDep = Annotated[ApiToken, Depends(require_role("admin"))]
+#: Facility management and admins: site rules, bookings of others.
+ManagerDep = Annotated[ApiToken, Depends(require_role("admin", "facility"))]
+#: Everyone who may book; screens and integrations may not write.
+BookerDep = Annotated[ApiToken, Depends(require_role("admin", "facility", "employee"))]

@@ -8,6 +8,7 @@ Tree::
     ├── Forbidden      403  the token's role may not do this
     ├── NotFound       404  the named object does not exist
     ├── Conflict       409  the request clashes with the stored state
+    ├── RateLimited    429  too many attempts; retry later
     └── Unavailable    503  a capacity limit is reached; retry later
 """
 
@@ -60,6 +61,13 @@ class Conflict(DomainError):
 
     status_code = 409
     reason = "conflict"
+
+
+class RateLimited(DomainError):
+    """Too many attempts (failed logins); the client waits before trying again."""
+
+    status_code = 429
+    reason = "rate_limited"
 
 
 class Unavailable(DomainError):

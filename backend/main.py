@@ -8,14 +8,20 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
+from backend.availability.queries import router as queries_router
 from backend.availability.router import router as availability_router
+from backend.bookings.router import router as bookings_router
+from backend.bookings.rules_router import router as rules_router
+from backend.bookings.series import router as series_router
 from backend.config import Settings, get_settings
 from backend.dependencies import RuntimeDep, SessionDep
 from backend.errors import DomainError
+from backend.people.router import router as people_router
 from backend.runtime import Runtime
 from backend.spaces import service as spaces_service
 from backend.spaces.router import router as spaces_router
@@ -28,9 +34,37 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"}
     elif exc.status_code == 503:
         headers = {"Retry-After": "10"}
+    elif exc.status_code == 429:
+        headers = {"Retry-After": "900"}
+    return _problem(exc.status_code, exc.message, exc.reason, headers=headers)
+
+
+def _problem(
+    status: int, detail: str, reason: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    # RFC 9457 problem details; ``reason`` is our stable machine-readable code.
+    body = {
+        "type": f"https://werkplek.example/problems/{reason}",
+        "title": reason.replace("_", " "),
+        "status": status,
+        "detail": detail,
+        "reason": reason,
+        **extra,
+    }
     return JSONResponse(
-        {"detail": exc.message, "reason": exc.reason}, status_code=exc.status_code, headers=headers
+        body, status_code=status, headers=headers, media_type="application/problem+json"
     )
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"])
+    return _problem(422, f"{where}: {first['msg']}", "validation_error", errors=errors)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,8 +84,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Werkplek", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(spaces_router)
     app.include_router(availability_router)
+    app.include_router(queries_router)
+    app.include_router(bookings_router)
+    app.include_router(series_router)
+    app.include_router(rules_router)
+    app.include_router(people_router)
     app.mount(
         "/signage",
         StaticFiles(directory=settings.signage_dir, html=True, check_dir=False),

@@ -117,7 +117,14 @@ def _hq_floor(level: int) -> tuple[Floor, list[Space]]:
 
 
 def _satellite() -> tuple[Site, Floor, list[Space]]:
-    site = Site(id="dalfsen", name="Servicepunt Dalfsen", kind="satellite", city="Dalfsen")
+    site = Site(
+        id="dalfsen",
+        name="Servicepunt Dalfsen",
+        kind="satellite",
+        city="Dalfsen",
+        latitude=52.5106,
+        longitude=6.2596,
+    )
     floor = Floor(
         id="dalfsen-0",
         site_id=site.id,
@@ -169,7 +176,15 @@ def seed_demo(session: Session) -> SeedSummary:
     """Create the sample municipality unless site "hq" already exists (idempotent)."""
     if session.get(Site, "hq") is not None:
         return SeedSummary(False, 0, 0, 0, 0)
-    hq = Site(id="hq", name="Stadskantoor", kind="central_office", address="Markt 1", city="Zwolle")
+    hq = Site(
+        id="hq",
+        name="Stadskantoor",
+        kind="central_office",
+        address="Markt 1",
+        city="Zwolle",
+        latitude=52.5125,
+        longitude=6.0944,
+    )
     sat_site, sat_floor, sat_spaces = _satellite()
     session.add_all([hq, sat_site])
     # No ORM relationships, so flush parents first to satisfy the foreign keys.

@@ -1,21 +1,22 @@
 """Issue and check API tokens.
 
-Roles: ``admin`` may read and write; ``signage`` may only read availability,
-the stream and the registry. More roles (employee, ...) come with bookings.
+Roles (``backend.people.models.ROLES``): ``admin`` and ``facility`` manage,
+``employee`` books for themself, ``signage`` and ``integration`` only read. Login
+sessions of people are tokens with a ``user_id`` and an expiry.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.auth.models import ApiToken
 from backend.errors import InvalidInput, Unauthorized
-
-ROLES = ("admin", "signage")
+from backend.people.models import ROLES
 
 
 def hash_token(token: str) -> str:
@@ -57,4 +58,6 @@ def authenticate(session: Session, token: str | None) -> ApiToken:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.revoked_at is not None:
         raise Unauthorized("the API token is unknown or revoked", reason="invalid_token")
+    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
+        raise Unauthorized("the session has expired; log in again", reason="expired_token")
     return row

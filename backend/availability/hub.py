@@ -80,6 +80,11 @@ class AvailabilityHub:
         self.view: dict[str, SpaceAvailability] = {}
         self.summaries: dict[str, FloorSummary] = {}
         self.clients: set[StreamClient] = set()
+        #: space id -> (current booking's end ms or None, next booking's start ms or None)
+        self.marks: dict[str, tuple[int | None, int | None]] = {}
+        #: Bumped on every change of the view; query answers are cached per version.
+        self.version = 0
+        self.cache: dict[tuple[Any, ...], tuple[int, bytes]] = {}
 
     @property
     def sites(self) -> set[str]:
@@ -98,6 +103,14 @@ class AvailabilityHub:
         self.refresh(None, broadcast=False)
         for client in self.clients:
             self._resync(client)
+
+    def set_marks(self, marks: dict[str, tuple[int | None, int | None]]) -> int:
+        """Replace the booking marks; recompute and push the spaces whose marks changed."""
+        changed = {
+            sid for sid in set(marks) | set(self.marks) if marks.get(sid) != self.marks.get(sid)
+        }
+        self.marks = marks
+        return self.refresh([sid for sid in changed if sid in self.spaces])
 
     def on_message(self, topic: str, payload: bytes) -> None:
         """Apply one raw MQTT message and push what changed."""
@@ -124,7 +137,14 @@ class AvailabilityHub:
         )
         changed: list[SpaceAvailability] = []
         for sid in self.spaces if space_ids is None else space_ids:
-            item = combine(self.spaces[sid], self.live.states.get(sid), ctx)
+            booked_until, next_start = self.marks.get(sid, (None, None))
+            item = combine(
+                self.spaces[sid],
+                self.live.states.get(sid),
+                ctx,
+                booked=booked_until is not None,
+                until=booked_until if booked_until is not None else next_start,
+            )
             if self.view.get(sid) != item:
                 self.view[sid] = item
                 changed.append(item)
@@ -136,6 +156,8 @@ class AvailabilityHub:
             if self.summaries.get(floor_id) != summary:
                 self.summaries[floor_id] = summary
                 changed_floors.append(summary)
+        if changed or changed_floors:
+            self.version += 1
         if broadcast and (changed or changed_floors):
             self._broadcast(changed, changed_floors)
         return len(changed)

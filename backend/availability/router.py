@@ -49,7 +49,10 @@ async def _events(
         yield first
         while True:
             try:
-                frame = await asyncio.wait_for(client.queue.get(), timeout=ping_s)
+                # asyncio.timeout, unlike wait_for, starts no task per event: with
+                # 1,000 screens that is 1,000 fewer tasks on every push.
+                async with asyncio.timeout(ping_s):
+                    frame = await client.queue.get()
             except TimeoutError:
                 yield ": ping\n\n"
                 continue

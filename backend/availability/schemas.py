@@ -24,6 +24,7 @@ class SpaceAvailabilityPublic(BaseModel):
     availability: Literal["free", "occupied", "unknown", "booked"]
     reason: str
     since: int | None
+    until: int | None = None
 
 
 class FreeRoomPublic(BaseModel):

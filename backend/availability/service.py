@@ -1,7 +1,8 @@
 """Combines the registry with live state into per-space availability and floor counts.
 
-``combine`` is the single rule for what a screen shows. Bookings will be one more
-input (``booked``) later, so that a vacant but booked desk shows as booked.
+``combine`` is the single rule for what a screen shows. Bookings are one more
+input: a vacant space with a running booking shows as ``booked`` until its end;
+a walk-in on an unbooked desk shows as ``occupied``.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class SpaceAvailability:
     availability: Availability
     reason: str
     since: int | None
+    #: Booked: when the booking ends; free: when the next booking starts (ms), else None.
+    until: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +113,12 @@ class Context:
 
 
 def combine(
-    space: SpaceInfo, state: SpaceState | None, ctx: Context, *, booked: bool = False
+    space: SpaceInfo,
+    state: SpaceState | None,
+    ctx: Context,
+    *,
+    booked: bool = False,
+    until: int | None = None,
 ) -> SpaceAvailability:
     """Decide one space's availability; silence, a dead gateway or a lost broker mean unknown.
 
@@ -149,6 +157,7 @@ def combine(
         availability=availability,
         reason=reason,
         since=since,
+        until=until if availability in ("free", "booked") or booked else None,
     )
 
 

@@ -26,6 +26,9 @@ class Site(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
     address: Mapped[str | None] = mapped_column(String(200), default=None)
     city: Mapped[str | None] = mapped_column(String(100), default=None)
+    #: WGS84 position, for "nearest site with a free desk".
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -22,6 +22,8 @@ class SitePublic(BaseModel):
     timezone: str
     address: str | None
     city: str | None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class FloorPublic(BaseModel):

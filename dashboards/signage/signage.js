@@ -14,7 +14,7 @@
   var floor = params.get("floor") || "";
   var TEXT = {
     nl: {
-      free: "Vrij", occupied: "Bezet", unknown: "Onbekend", plan: "Plattegrond",
+      free: "Vrij", occupied: "Bezet", booked: "Gereserveerd", unknown: "Onbekend", plan: "Plattegrond",
       quietOne: "stille werkplek vrij", quietMany: "stille werkplekken vrij",
       desks: "{free} van {total} werkplekken vrij", unknownDesks: "{n} onbekend",
       roomsFree: "Vrije ruimtes", noRooms: "Geen ruimte vrij", otherFloors: "Andere verdiepingen",
@@ -28,7 +28,7 @@
       nowState: "{name} is nu {state}.", manyChanged: "{n} plekken zijn veranderd."
     },
     en: {
-      free: "Free", occupied: "Occupied", unknown: "Unknown", plan: "Floor plan",
+      free: "Free", occupied: "Occupied", booked: "Booked", unknown: "Unknown", plan: "Floor plan",
       quietOne: "quiet desk free", quietMany: "quiet desks free",
       desks: "{free} of {total} desks free", unknownDesks: "{n} unknown",
       roomsFree: "Free rooms", noRooms: "No room free", otherFloors: "Other floors",
@@ -116,7 +116,8 @@
   function shownState(id) {
     var a = st.avail.get(id);
     if (!a || Date.now() - st.lastData > STALE_MS) return "unknown";
-    return a.availability === "free" || a.availability === "occupied" ? a.availability : "unknown";
+    var known = { free: 1, occupied: 1, booked: 1 };
+    return known[a.availability] ? a.availability : "unknown";
   }
   function renderSpace(id) {
     var node = st.nodes.get(id), shape = st.shapes.get(id);

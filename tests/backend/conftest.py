@@ -33,6 +33,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     engine = make_engine(url)
     create_all(engine)
     Base.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     yield url
 
@@ -132,3 +134,54 @@ def bearer(token: str) -> dict[str, str]:
 def now_ms() -> int:
     """Wall-clock time in ms (the contract's unit)."""
     return int(time.time() * 1000)
+
+
+@dataclass
+class Person:
+    """A user of the seeded database and a session token of theirs."""
+
+    id: int
+    token: str
+
+
+@pytest.fixture
+def people(seeded: SeededDb) -> Iterator[Callable[..., Person]]:
+    """Create users with session tokens: ``people("employee", "ann")``."""
+    from backend.people import service as people_service
+
+    engine = make_engine(seeded.url)
+    factory = make_session_factory(engine)
+
+    def make(role: str = "employee", name: str | None = None) -> Person:
+        with factory() as session:
+            user = people_service.create_user(
+                session,
+                username=name or f"u-{time.monotonic_ns()}",
+                display_name=(name or "test").title(),
+                role=role,
+            )
+            token, _ = people_service.issue_session(session, user, hours=1)
+            return Person(user.id, token)
+
+    yield make
+    engine.dispose()
+
+
+def always_open(url: str, sites: tuple[str, ...] = ("hq", "dalfsen"), **policy: Any) -> None:
+    """Open every site all week 00:00-23:59 and apply policy overrides (for tests at any hour)."""
+    from datetime import time as clock
+
+    from backend.bookings import policy as policies
+    from backend.bookings.schemas import OpeningDay, PolicyPublic
+
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            for site in sites:
+                days = [
+                    OpeningDay(weekday=d, opens=clock(0), closes=clock(23, 59)) for d in range(7)
+                ]
+                policies.set_opening_hours(session, site, days, "test")
+                policies.set_policy(session, site, PolicyPublic(**policy), "test")
+    finally:
+        engine.dispose()

@@ -95,3 +95,35 @@ def test_page_without_token_explains_itself(seeded, serve, page):
     page.goto(f"{backend.base_url}/signage/?site=hq&floor=hq-1")
     page.wait_for_selector("#message:not([hidden])")
     assert "toegangscode" in page.text_content("#message")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_booking_shows_as_booked_on_screen(seeded, serve, mosquitto_factory, page, people):
+    import httpx
+
+    from tests.backend.conftest import always_open, bearer
+    from tests.backend.test_bookings_api import local_range
+
+    always_open(seeded.url)
+    broker = mosquitto_factory()
+    probe = MqttProbe(broker.host, broker.port)
+    probe.publish(space_state_topic("hq", "hq.1.d-002"), state_message("hq.1.d-002", "vacant"))
+    backend = serve(seeded.settings(mqtt_enabled=True, mqtt_url=broker.url))
+    ann = people("employee", "ann")
+    try:
+        page.goto(f"{backend.base_url}/signage/?site=hq&floor=hq-1&token={seeded.signage_token}")
+        page.wait_for_selector('[data-space-id="hq.1.d-002"][data-state="free"]', timeout=10_000)
+        start, end = local_range(60)
+        httpx.post(
+            f"{backend.base_url}/api/v1/bookings",
+            json={"space_id": "hq.1.d-002", "start": start, "end": end},
+            headers=bearer(ann.token),
+        ).raise_for_status()
+        page.wait_for_selector('[data-space-id="hq.1.d-002"][data-state="booked"]', timeout=5_000)
+        # Not by colour alone: text and icon say it too; never who booked it.
+        assert page.text_content('[data-space-id="hq.1.d-002"] .state-text') == "Gereserveerd"
+        assert page.get_attribute('[data-space-id="hq.1.d-002"] use', "href") == "#icon-booked"
+        assert "Ann" not in page.text_content("body")
+        assert page.text_content("#count-desks").startswith("0 van 40 werkplekken vrij")
+    finally:
+        probe.close()

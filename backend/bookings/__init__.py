@@ -1,0 +1,1 @@
+"""Bookings of desks and rooms: site policies, check-in, release of no-shows, calendars."""

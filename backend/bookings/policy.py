@@ -1,0 +1,126 @@
+"""Per-site booking rules, opening hours and holidays: read, change, and check a booking."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from backend.bookings import times
+from backend.bookings.models import Holiday, OpeningHours, SitePolicy
+from backend.bookings.schemas import HolidayPublic, OpeningDay, PolicyPublic
+from backend.errors import InvalidInput
+from backend.people import audit
+from backend.spaces.models import Site, Space
+
+#: A booking may start this much in the past (clock skew, "book now" a minute late).
+PAST_SLACK = timedelta(minutes=5)
+
+
+def get_policy(session: Session, site_id: str) -> SitePolicy:
+    """Return the site's policy row, or an unsaved one holding the defaults."""
+    policy = session.get(SitePolicy, site_id)
+    if policy is None:
+        defaults = PolicyPublic()
+        policy = SitePolicy(site_id=site_id, **defaults.model_dump())
+    return policy
+
+
+def set_policy(session: Session, site_id: str, change: PolicyPublic, actor: str) -> SitePolicy:
+    """Store a site's policy and audit the change."""
+    policy = session.get(SitePolicy, site_id) or SitePolicy(site_id=site_id)
+    for name, value in change.model_dump().items():
+        setattr(policy, name, value)
+    session.add(policy)
+    audit.record(session, actor, "policy.update", "site", site_id, **change.model_dump())
+    session.commit()
+    return policy
+
+
+def opening_table(session: Session, site_id: str) -> dict[int, tuple[time, time]] | None:
+    """Return weekday -> (opens, closes), or None when the site uses the defaults."""
+    rows = session.scalars(select(OpeningHours).where(OpeningHours.site_id == site_id)).all()
+    return {r.weekday: (r.opens, r.closes) for r in rows} or None
+
+
+def set_opening_hours(session: Session, site_id: str, days: list[OpeningDay], actor: str) -> None:
+    """Replace a site's opening hours (weekdays not listed are closed)."""
+    session.execute(delete(OpeningHours).where(OpeningHours.site_id == site_id))
+    for day in days:
+        session.add(
+            OpeningHours(site_id=site_id, weekday=day.weekday, opens=day.opens, closes=day.closes)
+        )
+    audit.record(session, actor, "opening_hours.update", "site", site_id, days=len(days))
+    session.commit()
+
+
+def holidays(session: Session, site_id: str) -> dict[date, str]:
+    """Return the site's closed days."""
+    rows = session.scalars(select(Holiday).where(Holiday.site_id == site_id)).all()
+    return {r.day: r.name for r in rows}
+
+
+def add_holiday(session: Session, site_id: str, holiday: HolidayPublic, actor: str) -> None:
+    """Add (or rename) a closed day."""
+    session.merge(Holiday(site_id=site_id, day=holiday.day, name=holiday.name))
+    audit.record(session, actor, "holiday.add", "site", site_id, day=holiday.day.isoformat())
+    session.commit()
+
+
+def open_time(session: Session, site: Site, day: date) -> times.OpenTime:
+    """Return when the site is open on a local day."""
+    tz = times.zone(site.timezone)
+    return times.open_time(day, tz, opening_table(session, site.id), holidays(session, site.id))
+
+
+def check_times(
+    session: Session,
+    site: Site,
+    space: Space,
+    policy: SitePolicy,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> date:
+    """Apply the site's rules to a UTC time range; return the local day of the booking.
+
+    Raises:
+        InvalidInput: with a reason per broken rule.
+    """
+    tz: ZoneInfo = times.zone(site.timezone)
+    if end <= start:
+        raise InvalidInput("the end must be after the start", reason="bad_time_range")
+    if start < now - PAST_SLACK:
+        raise InvalidInput("a booking cannot start in the past", reason="in_the_past")
+    if start > now + timedelta(days=policy.advance_days):
+        raise InvalidInput(
+            f"bookings open {policy.advance_days} days ahead at this site", reason="too_far_ahead"
+        )
+    # Desks are booked by the day part, which opening hours bound; rooms by the minute.
+    if space.kind != "desk" and times.minutes(start, end) > policy.max_minutes:
+        raise InvalidInput(
+            f"a room booking lasts at most {policy.max_minutes} minutes here", reason="too_long"
+        )
+    day = times.local_day(start, tz)
+    span = open_time(session, site, day)
+    if not span.is_open:
+        raise InvalidInput(
+            f"the site is closed on {day.isoformat()} ({span.closed_reason})", reason="site_closed"
+        )
+    if times.local_day(end - timedelta(microseconds=1), tz) != day:
+        raise InvalidInput("a booking must end on the day it starts", reason="spans_days")
+    assert span.opens is not None and span.closes is not None
+    if space.kind != "desk" and (start < span.opens or end > span.closes):
+        opens, closes = span.opens.astimezone(tz), span.closes.astimezone(tz)
+        raise InvalidInput(
+            f"rooms can be booked within opening hours only ({opens:%H:%M}-{closes:%H:%M})",
+            reason="outside_opening_hours",
+        )
+    return day
+
+
+def utcnow() -> datetime:
+    """Return the current time (UTC); one place to read the clock."""
+    return datetime.now(UTC)

@@ -1,0 +1,137 @@
+"""Booking endpoints: book, list, cancel, check in, calendars."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+
+from backend.bookings import calendar, checkin
+from backend.bookings import service as bookings
+from backend.bookings.models import ACTIVE, Booking
+from backend.bookings.policy import utcnow
+from backend.bookings.schemas import BookingCreate, BookingPage, BookingPublic, CheckIn
+from backend.dependencies import BookerDep, ReaderDep, RuntimeDep, SessionDep
+from backend.errors import Forbidden, NotFound
+from backend.spaces.models import Space
+
+router = APIRouter(prefix="/api/v1", tags=["bookings"])
+ICS = "text/calendar; charset=utf-8"
+
+
+@router.post("/bookings", response_model=BookingPublic, status_code=201)
+def create_booking(
+    body: BookingCreate, session: SessionDep, runtime: RuntimeDep, token: BookerDep
+) -> BookingPublic:
+    """Book a desk or room by day part or time range; 409 when it is taken."""
+    booking = bookings.create_booking(session, token, body, utcnow())
+    runtime.bookings_changed()
+    return BookingPublic.model_validate(booking)
+
+
+@router.get("/bookings", response_model=BookingPage)
+def read_bookings(
+    session: SessionDep,
+    token: BookerDep,
+    user_id: int | None = None,
+    space_id: str | None = None,
+    active: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> BookingPage:
+    """List bookings: an employee's own; facility and admin see everyone's."""
+    items, total = bookings.list_bookings(
+        session,
+        token,
+        user_id=user_id,
+        space_id=space_id,
+        active_only=active,
+        limit=limit,
+        offset=offset,
+    )
+    return BookingPage(
+        items=[BookingPublic.model_validate(b) for b in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/bookings/{booking_id}", response_model=BookingPublic)
+def read_booking(booking_id: int, session: SessionDep, token: BookerDep) -> BookingPublic:
+    """Return one booking (404 for someone else's)."""
+    return BookingPublic.model_validate(bookings.get_booking(session, token, booking_id))
+
+
+@router.delete("/bookings/{booking_id}", response_model=BookingPublic)
+def cancel_booking(
+    booking_id: int, session: SessionDep, runtime: RuntimeDep, token: BookerDep
+) -> BookingPublic:
+    """Cancel a booking; the space is free again at once."""
+    booking = bookings.cancel_booking(session, token, booking_id, utcnow())
+    runtime.bookings_changed()
+    return BookingPublic.model_validate(booking)
+
+
+@router.post("/bookings/{booking_id}/check-in", response_model=BookingPublic)
+def check_in(
+    booking_id: int, session: SessionDep, runtime: RuntimeDep, token: BookerDep, body: CheckIn
+) -> BookingPublic:
+    """Check in by hand (app); needed when the space's sensor is offline."""
+    booking = checkin.check_in(session, token, booking_id, body.method, utcnow())
+    runtime.bookings_changed()
+    return BookingPublic.model_validate(booking)
+
+
+@router.post("/spaces/{space_id}/check-in", response_model=BookingPublic)
+def check_in_space(
+    space_id: str, session: SessionDep, runtime: RuntimeDep, token: BookerDep
+) -> BookingPublic:
+    """Check in the caller's current booking of this space (the QR code on the desk)."""
+    booking = checkin.check_in_space(session, token, space_id, utcnow())
+    runtime.bookings_changed()
+    return BookingPublic.model_validate(booking)
+
+
+def _space_name(session: SessionDep, space_id: str) -> str:
+    space = session.get(Space, space_id)
+    return space.name if space is not None else space_id
+
+
+@router.get("/bookings/{booking_id}/calendar.ics", response_class=Response)
+def read_confirmation(booking_id: int, session: SessionDep, token: BookerDep) -> Response:
+    """The booking as an iCalendar file a calendar client imports."""
+    booking = bookings.get_booking(session, token, booking_id)
+    body = calendar.confirmation(booking, _space_name(session, booking.space_id), utcnow())
+    return Response(body, media_type=ICS)
+
+
+@router.get("/me/calendar.ics", response_class=Response)
+def read_my_feed(session: SessionDep, token: BookerDep) -> Response:
+    """The caller's bookings as a calendar feed (subscribe with ``?token=``)."""
+    if token.user_id is None:
+        raise NotFound("this token belongs to no person", reason="no_user")
+    rows = session.scalars(
+        select(Booking).where(Booking.user_id == token.user_id).order_by(Booking.start_at)
+    ).all()
+    names = {s.id: s.name for s in session.scalars(select(Space))}
+    items = [(b, names.get(b.space_id, b.space_id)) for b in rows]
+    return Response(calendar.feed("Werkplek", items, private=True, stamp=utcnow()), media_type=ICS)
+
+
+@router.get("/spaces/{space_id}/calendar.ics", response_class=Response)
+def read_space_feed(space_id: str, session: SessionDep, token: ReaderDep) -> Response:
+    """A room's bookings as a calendar feed: when it is taken, never by whom."""
+    space = session.get(Space, space_id)
+    if space is None:
+        raise NotFound(f"space {space_id!r} does not exist", reason="space_not_found")
+    if space.kind == "desk" and token.role not in ("facility", "admin"):
+        raise Forbidden("desk calendars are for facility management", reason="role_not_allowed")
+    rows = session.scalars(
+        select(Booking)
+        .where(Booking.space_id == space_id, Booking.status.in_(ACTIVE))
+        .order_by(Booking.start_at)
+    ).all()
+    body = calendar.feed(space.name, [(b, space.name) for b in rows], private=False, stamp=utcnow())
+    return Response(body, media_type=ICS)

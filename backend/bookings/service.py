@@ -1,0 +1,238 @@
+"""Create, read, cancel and check in bookings; the database decides who wins a race.
+
+Every state change is a conditional ``UPDATE ... WHERE status IN (...)``: of two
+replicas (or a person and the scheduler) acting on one booking at once, exactly
+one changes it and writes the audit record; the other sees zero rows and stops.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from backend.auth.models import ApiToken
+from backend.bookings import policy as policies
+from backend.bookings import times
+from backend.bookings.models import ACTIVE, Booking
+from backend.bookings.schemas import BookingCreate
+from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.people import audit
+from backend.people import service as people
+from backend.spaces.models import Site, Space
+
+MANAGERS = ("facility", "admin")
+#: Deadlock and serialization failure: the transaction is safe to run again.
+RETRY_SQLSTATES = ("40P01", "40001")
+RETRIES = 5
+_SQLITE_WRITES = threading.Lock()
+
+
+def actor_of(token: ApiToken) -> str:
+    """Name the actor of a change for the audit log (never a person's name)."""
+    return f"user:{token.user_id}" if token.user_id is not None else f"token:{token.name}"
+
+
+def _conflict(exc: IntegrityError) -> Conflict:
+    text = str(exc.orig)
+    if "ex_booking_no_overlap" in text:
+        return Conflict("this space is already booked at that time", reason="space_taken")
+    if "day_key" in text or "uq_booking_one_desk_per_day" in text:
+        return Conflict("you have a desk booked on that day already", reason="one_desk_per_day")
+    raise exc
+
+
+def create_booking(
+    session: Session,
+    token: ApiToken,
+    req: BookingCreate,
+    now: datetime,
+    *,
+    series_id: str | None = None,
+) -> Booking:
+    """Book a space for the caller (or, for facility and admin, for another user or a guest).
+
+    Raises:
+        NotFound: unknown space or user. Forbidden: booking for someone else.
+        InvalidInput: a site rule is broken. Conflict: taken, or one desk per day.
+    """
+    space = session.get(Space, req.space_id)
+    if space is None:
+        raise NotFound(f"space {req.space_id!r} does not exist", reason="space_not_found")
+    owner_id = req.user_id if req.user_id is not None else token.user_id
+    if owner_id != token.user_id and token.role not in MANAGERS:
+        raise Forbidden("only facility or admin may book for someone else", reason="not_yours")
+    if owner_id is None:
+        raise InvalidInput("a token without a user must name user_id", reason="no_user")
+    people.get_user(session, owner_id)
+    site = session.get(Site, space.site_id)
+    assert site is not None
+    tz = times.zone(site.timezone)
+    if req.part is not None and req.date is not None:
+        span = policies.open_time(session, site, req.date)
+        start, end = times.day_part(span, req.part, tz)
+        if start < now < end:  # booking the rest of a part that has begun
+            start = now.replace(second=0, microsecond=0)
+    else:
+        assert req.start is not None and req.end is not None
+        start, end = times.to_utc(req.start, tz), times.to_utc(req.end, tz)
+    rules = policies.get_policy(session, site.id)
+    day = policies.check_times(session, site, space, rules, start, end, now)
+    per_day = space.kind == "desk" and rules.one_desk_per_day and req.guest_name is None
+    fields: dict[str, Any] = {
+        "space_id": space.id,
+        "site_id": site.id,
+        "space_kind": space.kind,
+        "user_id": owner_id,
+        "guest_name": req.guest_name,
+        "title": req.title,
+        "start_at": start,
+        "end_at": end,
+        "local_day": day,
+        "day_key": day if per_day else None,
+        "status": "booked",
+        "series_id": series_id,
+        "created_at": now,
+    }
+    for attempt in range(RETRIES):
+        try:
+            with _writer(session):
+                return _insert(session, token, fields, now)
+        except IntegrityError as exc:
+            session.rollback()
+            raise _conflict(exc) from exc
+        except OperationalError as exc:
+            # Concurrent inserts checked against one GiST exclusion index can deadlock;
+            # PostgreSQL aborts one of them. Retrying gives the right answer (409).
+            session.rollback()
+            if getattr(exc.orig, "sqlstate", None) not in RETRY_SQLSTATES or attempt == RETRIES - 1:
+                raise
+            time.sleep(0.005 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _writer(session: Session) -> AbstractContextManager[Any]:
+    # SQLite has one writer at a time anyway; queueing on a lock here instead of in
+    # SQLite's busy handler (which sleeps in growing steps) cuts the tail latency.
+    # The overlap rule is still the database's: there is no check in Python.
+    return _SQLITE_WRITES if session.get_bind().dialect.name == "sqlite" else nullcontext()
+
+
+def _insert(session: Session, token: ApiToken, fields: dict[str, Any], now: datetime) -> Booking:
+    booking = Booking(**fields)
+    session.add(booking)
+    session.flush()
+    audit.record(
+        session,
+        actor_of(token),
+        "booking.create",
+        "booking",
+        booking.id,
+        actor_user_id=token.user_id,
+        at=now,
+        space_id=booking.space_id,
+        start=booking.start_at.isoformat(),
+        end=booking.end_at.isoformat(),
+        guest=booking.guest_name is not None,
+    )
+    session.commit()
+    return booking
+
+
+def get_booking(session: Session, token: ApiToken, booking_id: int) -> Booking:
+    """Return a booking the caller may see.
+
+    Raises:
+        NotFound: it does not exist, or belongs to someone else (no hint which).
+        Forbidden: screens and integrations do not read bookings.
+    """
+    if token.role not in (*MANAGERS, "employee"):
+        raise Forbidden(f"role {token.role!r} may not read bookings", reason="role_not_allowed")
+    booking = session.get(Booking, booking_id)
+    if booking is None or (token.role == "employee" and booking.user_id != token.user_id):
+        raise NotFound(f"booking {booking_id} does not exist", reason="booking_not_found")
+    return booking
+
+
+def list_bookings(
+    session: Session,
+    token: ApiToken,
+    *,
+    user_id: int | None = None,
+    space_id: str | None = None,
+    active_only: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[Booking], int]:
+    """Return one page of bookings the caller may see, newest start first, and the total."""
+    if token.role not in (*MANAGERS, "employee"):
+        raise Forbidden(f"role {token.role!r} may not read bookings", reason="role_not_allowed")
+    query = select(Booking)
+    if token.role == "employee":
+        if user_id is not None and user_id != token.user_id:
+            raise Forbidden("employees see only their own bookings", reason="not_yours")
+        user_id = token.user_id
+    if user_id is not None:
+        query = query.where(Booking.user_id == user_id)
+    if space_id is not None:
+        query = query.where(Booking.space_id == space_id)
+    if active_only:
+        query = query.where(Booking.status.in_(ACTIVE))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = query.order_by(Booking.start_at.desc(), Booking.id.desc()).limit(limit).offset(offset)
+    return session.scalars(page).all(), total
+
+
+def transition(
+    session: Session,
+    booking_id: int,
+    from_states: Sequence[str],
+    *,
+    actor: str,
+    action: str,
+    at: datetime,
+    actor_user_id: int | None = None,
+    **values: Any,
+) -> bool:
+    """Change a booking only if it is still in ``from_states``; audit it; True if it changed."""
+    result = session.execute(
+        update(Booking)
+        .where(Booking.id == booking_id, Booking.status.in_(from_states))
+        .values(**values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        return False
+    audit.record(
+        session, actor, action, "booking", booking_id, actor_user_id=actor_user_id, at=at, **values
+    )
+    session.commit()
+    return True
+
+
+def cancel_booking(session: Session, token: ApiToken, booking_id: int, now: datetime) -> Booking:
+    """Cancel an active booking of the caller (managers: anyone's)."""
+    booking = get_booking(session, token, booking_id)
+    changed = transition(
+        session,
+        booking.id,
+        ACTIVE,
+        actor=actor_of(token),
+        actor_user_id=token.user_id,
+        action="booking.cancel",
+        at=now,
+        status="cancelled",
+        ended_at=now,
+        end_reason="cancelled",
+    )
+    if not changed:
+        raise Conflict(f"booking {booking_id} is not active", reason="not_active")
+    session.refresh(booking)
+    return booking

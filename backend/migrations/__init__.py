@@ -1,0 +1,1 @@
+"""Alembic migrations of the backend database (``backend.database.migrate`` runs them)."""

@@ -1,0 +1,184 @@
+"""Users, local passwords (argon2), OpenID Connect ID tokens and login sessions."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.auth.models import ApiToken
+from backend.auth.service import hash_token
+from backend.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
+from backend.people import audit
+from backend.people.models import ROLES, User
+
+_hasher = PasswordHasher()
+#: Failed logins per username within ``LOCKOUT_S`` before further tries are refused.
+MAX_FAILURES, LOCKOUT_S = 10, 900.0
+_failures: dict[str, list[float]] = {}
+_lock = threading.Lock()
+#: Verified against when the user does not exist, so timing does not reveal usernames.
+_DUMMY_HASH = _hasher.hash("not-a-password")
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    role: str = "employee",
+    email: str | None = None,
+    password: str | None = None,
+    subject: str | None = None,
+    actor: str = "system",
+) -> User:
+    """Create a user (local account when a password is given) and audit it."""
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; use one of {ROLES}", reason="bad_role")
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role,
+        email=email,
+        subject=subject,
+        password_hash=_hasher.hash(password) if password else None,
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"user {username!r} exists already", reason="user_exists") from exc
+    audit.record(session, actor, "user.create", "user", user.id, role=role)
+    session.commit()
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    """Return one user or raise NotFound."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist", reason="user_not_found")
+    return user
+
+
+def issue_session(session: Session, user: User, hours: float) -> tuple[str, datetime]:
+    """Create a login token for ``user`` with the user's role; return it and its expiry."""
+    token = secrets.token_urlsafe(32)
+    expires = datetime.now(UTC) + timedelta(hours=hours)
+    session.add(
+        ApiToken(
+            name=f"session of {user.username}"[:100],
+            role=user.role,
+            token_hash=hash_token(token),
+            user_id=user.id,
+            expires_at=expires,
+        )
+    )
+    user.last_login_at = datetime.now(UTC)
+    audit.record(session, f"user:{user.id}", "login", "user", user.id, actor_user_id=user.id)
+    session.commit()
+    return token, expires
+
+
+def login_local(session: Session, username: str, password: str) -> User:
+    """Check a local account's password (argon2) and return the user.
+
+    Raises:
+        Unauthorized: unknown user, no local password, wrong password or inactive user.
+    """
+    _check_attempts(username)
+    user = session.scalar(select(User).where(User.username == username))
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+        ok = user is not None and user.password_hash is not None and user.active
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or user is None:
+        _failed(username)
+        raise Unauthorized("unknown user or wrong password", reason="bad_credentials")
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def _check_attempts(username: str) -> None:
+    # Per process, per username: slows password guessing; a shared limit belongs
+    # at the reverse proxy in production.
+    cutoff = time.monotonic() - LOCKOUT_S
+    with _lock:
+        recent = [t for t in _failures.get(username, []) if t > cutoff]
+        _failures[username] = recent
+    if len(recent) >= MAX_FAILURES:
+        raise RateLimited(
+            "too many failed logins for this account; try again in 15 minutes",
+            reason="too_many_attempts",
+        )
+
+
+def _failed(username: str) -> None:
+    with _lock:
+        if len(_failures) > 10_000:
+            _failures.clear()
+        _failures.setdefault(username, []).append(time.monotonic())
+
+
+@lru_cache(maxsize=4)
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    # One client per URL caches the IdP's keys between logins.
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300)
+
+
+def verify_id_token(token: str, *, jwks_url: str, issuer: str, audience: str) -> dict[str, Any]:
+    """Validate an OpenID Connect ID token against the IdP's JWKS; return its claims.
+
+    Raises:
+        Unauthorized: bad signature, wrong issuer or audience, expired, or no ``sub``.
+    """
+    try:
+        key = _jwks_client(jwks_url).get_signing_key_from_jwt(token)
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key.key,
+            algorithms=["RS256", "ES256", "PS256"],
+            audience=audience,
+            issuer=issuer,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            leeway=30,
+        )
+    except jwt.PyJWTError as exc:
+        raise Unauthorized(f"the ID token is not valid: {exc}", reason="bad_id_token") from exc
+    return claims
+
+
+def login_oidc(session: Session, claims: dict[str, Any]) -> User:
+    """Find or create the user of validated ID-token claims (new users are employees)."""
+    subject = f"{claims['iss']}|{claims['sub']}"
+    user = session.scalar(select(User).where(User.subject == subject))
+    name = str(claims.get("name") or claims.get("preferred_username") or claims["sub"])
+    if user is None:
+        username = str(claims.get("preferred_username") or claims["sub"])[:100]
+        if session.scalar(select(User).where(User.username == username)) is not None:
+            username = f"{username}-{secrets.token_hex(3)}"
+        user = create_user(
+            session,
+            username=username,
+            display_name=name[:200],
+            email=claims.get("email"),
+            subject=subject,
+            actor="oidc",
+        )
+    if not user.active:
+        raise Unauthorized("this account is disabled", reason="account_disabled")
+    return user

@@ -1,0 +1,271 @@
+"""API benchmark: availability queries, booking creations and push fan-out, each vs a baseline.
+
+One run (``python -m bench api``) on a generated building of 5,000 spaces reports:
+
+1. requests/s and p99 of "free quiet desks on a floor now" (``/floors/{id}/free-desks``);
+2. booking creations/s and p99 with 50 concurrent clients (SQLite, and PostgreSQL
+   when its server binaries are installed);
+3. push latency p99 from a state change to 1,000 connected SSE clients.
+
+Each is measured against a bare FastAPI endpoint served the same way in the same run
+(a static GET, a POST that validates a body, an SSE fan-out of one frame). Load
+comes from a child process, so client and server do not share one interpreter.
+Targets (issue 5): availability p99 < 20 ms; push p99 < 250 ms with 1,000 clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import multiprocessing as mp
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from fastapi import FastAPI  # noqa: E402
+from fastapi.responses import StreamingResponse  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
+
+from bench import api_load  # noqa: E402
+from tests.backend.conftest import always_open  # noqa: E402
+from tests.helpers import serve_app  # noqa: E402
+from tests.services import PostgreSQL, free_port, make_tempdir, wait_until  # noqa: E402
+
+FLOORS, PER_FLOOR = 10, 500  # 5,000 spaces
+CLIENTS, REQUESTS = 4, 1000  # availability load: 4 keep-alive clients x 1000 requests
+BOOKERS, BOOKINGS = 50, 8
+STREAMS, ROUNDS = 1000, 20
+ctx = mp.get_context("spawn")
+
+
+def pct(samples: list[float], q: float) -> float:
+    """Return the q-quantile (nearest rank) of samples, in ms."""
+    ordered = sorted(samples)
+    return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def in_child(func: Any, *args: Any) -> Any:
+    """Run a load generator in a spawned process and return its result."""
+    with ctx.Pool(1) as pool:
+        return pool.apply(func, args)
+
+
+def build(url: str) -> tuple[str, list[tuple[int, str]]]:
+    """Create the 5,000-space building, a signage token and 50 employees with sessions."""
+    from backend.auth import service as auth_service
+    from backend.database import create_all, make_engine, make_session_factory
+    from backend.people import service as people
+    from backend.spaces.models import Floor, Site, Space
+
+    engine = make_engine(url)
+    create_all(engine)
+    with make_session_factory(engine)() as session:
+        session.add(Site(id="bn", name="Bench", kind="central_office"))
+        session.flush()
+        session.add_all(
+            Floor(id=f"bn-{f}", site_id="bn", name=f"V{f}", level=f, plan_width=1, plan_height=1)
+            for f in range(FLOORS)
+        )
+        session.flush()
+        session.add_all(
+            Space(id=f"bn.{f}.d-{n:04d}", site_id="bn", floor_id=f"bn-{f}", kind="desk",
+                  name=f"W{f}.{n}", quiet=n % 3 == 0, x=0, y=0, w=1, h=1)
+            for f in range(FLOORS) for n in range(PER_FLOOR)
+        )  # fmt: skip
+        session.commit()
+        screen = auth_service.create_token(session, "signage", "bench screen")
+        users = []
+        for i in range(BOOKERS):
+            user = people.create_user(session, username=f"b{i}", display_name=f"B{i}")
+            users.append((user.id, people.issue_session(session, user, hours=2)[0]))
+    engine.dispose()
+    always_open(url, sites=("bn",), advance_days=60)
+    return screen, users
+
+
+def fill(runtime: Any) -> None:
+    """Give every space a fresh vacant state, as the gateway's retained messages would."""
+    now = int(time.time() * 1000)
+    runtime._connection_from_thread(True)
+    runtime._message_from_thread("werkplek/v1/_gateway/gw-1/status", b"online", True)
+    for space in list(runtime.hub.spaces):
+        body = {"v": 1, "site": "bn", "space_id": space, "state": "vacant", "since": now,
+                "updated": now, "reason": "sensor", "devices": ["b-1"]}  # fmt: skip
+        topic = f"werkplek/v1/bn/_space/{space}/state"
+        runtime._message_from_thread(topic, json.dumps(body).encode(), True)
+    wait_until(lambda: len(runtime.hub.view) == FLOORS * PER_FLOOR, 30, what="states applied")
+
+
+class EchoBody(BaseModel):
+    """The baseline POST body: validated like a booking request, then echoed."""
+
+    space_id: str
+    date: dt.date
+    part: str
+
+
+def baseline_app() -> tuple[FastAPI, list[asyncio.Queue[str]], list[Any]]:
+    """A bare FastAPI app: a static GET, a validating POST and a minimal SSE fan-out."""
+    app = FastAPI()
+    queues: list[asyncio.Queue[str]] = []
+    loop: list[Any] = []
+
+    @app.get("/static")
+    async def static() -> list[dict[str, Any]]:
+        return [{"space_id": "x", "availability": "free"}]
+
+    @app.post("/echo", status_code=201)
+    def echo(body: EchoBody) -> EchoBody:
+        return body
+
+    @app.get("/stream")
+    async def stream() -> StreamingResponse:
+        loop[:] = [asyncio.get_running_loop()]
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        queues.append(queue)
+
+        async def events() -> Any:
+            yield "event: snapshot\ndata: {}\n\n"
+            while True:
+                yield await queue.get()
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return app, queues, loop
+
+
+def report(name: str, base: dict, real: dict, count: int) -> None:
+    """Print one line per side: throughput, p50, p99, and the status codes."""
+    for label, run in (("baseline", base), ("werkplek", real)):
+        lat = run["latencies"]
+        rate = count / run["seconds"]
+        print(f"  {name:<34} {label:<9} {rate:8.0f}/s  p50 {pct(lat, 0.5):6.2f} ms  "
+              f"p99 {pct(lat, 0.99):6.2f} ms  codes {run['codes']}")  # fmt: skip
+
+
+def measure_http(db_url: str, label: str, with_queries: bool) -> None:
+    """Availability queries (if asked) and booking creations against one database."""
+    from backend.config import Settings
+    from backend.main import create_app
+
+    screen, users = build(db_url)
+    base_app, _, _ = baseline_app()
+    app = create_app(Settings(database_url=db_url, mqtt_enabled=False, booking_check_s=3600))
+    with serve_app(base_app, free_port()) as base, serve_app(app, free_port()) as real:
+        if with_queries:
+            fill(app.state.runtime)
+            bodies = [[{}] * REQUESTS for _ in range(CLIENTS)]
+            hdr = [{"Authorization": f"Bearer {screen}"}] * CLIENTS
+            b = in_child(api_load.hammer, f"{base}/static", "GET", bodies, hdr)
+            r = in_child(api_load.hammer, f"{real}/api/v1/floors/bn-3/free-desks?quiet=true",
+                         "GET", bodies, hdr)  # fmt: skip
+            report("free quiet desks on a floor (5,000)", b, r, CLIENTS * REQUESTS)
+        day0 = date.today() + timedelta(days=1)
+        days = [(day0 + timedelta(days=k)).isoformat() for k in range(BOOKINGS)]
+        bodies = [
+            [{"space_id": f"bn.{i % FLOORS}.d-{i:04d}", "date": d, "part": "day"} for d in days]
+            for i in range(BOOKERS)
+        ]
+        hdr = [{"Authorization": f"Bearer {token}"} for _, token in users]
+        b = in_child(api_load.hammer, f"{base}/echo", "POST", bodies, hdr)
+        r = in_child(api_load.hammer, f"{real}/api/v1/bookings", "POST", bodies, hdr)
+        report(f"bookings, 50 clients ({label})", b, r, BOOKERS * BOOKINGS)
+
+
+def push_round(url: str, inject: Any, count: Any) -> list[float]:
+    """Connect STREAMS clients, inject ROUNDS changes, return every latency in seconds."""
+    marks = [f"bn.1.d-{n:04d}" for n in range(ROUNDS)]
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=api_load.listen, args=(url, STREAMS, marks, 120.0, child))
+    proc.start()
+    assert parent.poll(120) and parent.recv() == "connected"
+    wait_until(lambda: count() >= STREAMS, 60, what="streams registered")
+    sent = {}
+    for mark in marks:
+        sent[mark] = time.time()
+        inject(mark)
+        time.sleep(0.6)  # rounds must not overlap, or queueing inflates both sides
+    time.sleep(1.0)
+    parent.send("stop")
+    arrivals = json.loads(parent.recv())
+    proc.join(30)
+    got = sum(len(v) for v in arrivals.values())
+    slowest = sorted(
+        ((max(times) - sent[m]) * 1000, i) for i, (m, times) in enumerate(arrivals.items())
+    )[-3:]
+    rounds = ", ".join(f"#{i} {ms:.0f} ms" for ms, i in reversed(slowest))
+    print(
+        f"    received {got} of {STREAMS * ROUNDS} pushes; slowest rounds (last client): {rounds}"
+    )
+    return [t - sent[m] for m, times in arrivals.items() for t in times]
+
+
+def measure_push(db_url: str) -> None:
+    """Push latency to 1,000 SSE clients: bare fan-out vs the availability hub."""
+    from backend.config import Settings
+    from backend.main import create_app
+
+    screen, _ = build(db_url)
+    base_app, queues, loop = baseline_app()
+    settings = Settings(database_url=db_url, mqtt_enabled=False, booking_check_s=3600,
+                        sse_max_clients=STREAMS + 10, sse_queue_size=256)  # fmt: skip
+    app = create_app(settings)
+    runtime = app.state.runtime
+    with serve_app(base_app, free_port()) as base, serve_app(app, free_port()) as real:
+        fill(runtime)
+
+        def fan_out(mark: str) -> None:
+            frame = f'event: delta\ndata: {{"spaces":[{{"space_id":"{mark}"}}]}}\n\n'
+            for q in list(queues):
+                loop[0].call_soon_threadsafe(q.put_nowait, frame)
+
+        base_lat = push_round(f"{base}/stream", fan_out, lambda: len(queues))
+
+        def change(mark: str) -> None:
+            now = int(time.time() * 1000)
+            body = {"v": 1, "site": "bn", "space_id": mark, "state": "occupied", "since": now,
+                    "updated": now, "reason": "sensor", "devices": ["b-1"]}  # fmt: skip
+            runtime._message_from_thread(f"werkplek/v1/bn/_space/{mark}/state",
+                                         json.dumps(body).encode(), True)  # fmt: skip
+
+        real_url = f"{real}/api/v1/stream?floor=bn-1&token={screen}"
+        real_lat = push_round(real_url, change, lambda: len(runtime.hub.clients))
+        runtime.close_streams()
+    for label, lat in (("baseline", base_lat), ("werkplek", real_lat)):
+        print(f"  push to {STREAMS} SSE clients        {label:<9} p50 {pct(lat, .5):6.1f} ms  "
+              f"p99 {pct(lat, .99):6.1f} ms  max {pct(lat, 1):6.1f} ms")  # fmt: skip
+
+
+def main() -> None:
+    """Run all three measurements and print the figures."""
+    print(f"API benchmark: {FLOORS * PER_FLOOR} spaces, baselines are bare FastAPI endpoints")
+    work = Path(tempfile.mkdtemp(prefix="werkplek-bench-api-"))
+    try:
+        measure_http(f"sqlite:///{work}/a.sqlite3", "SQLite", with_queries=True)
+        try:
+            cluster = PostgreSQL(workdir=make_tempdir("bench-pg"))
+            cluster.start()
+        except Exception as exc:  # no server binaries: SQLite figures only
+            print(f"  (PostgreSQL skipped: {exc})")
+        else:
+            try:
+                measure_http(cluster.url, "PostgreSQL", with_queries=False)
+            finally:
+                cluster.stop()
+                shutil.rmtree(cluster.workdir, ignore_errors=True)
+        measure_push(f"sqlite:///{work}/p.sqlite3")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("  targets: availability p99 < 20 ms; push p99 < 250 ms with 1,000 clients")
+
+
+if __name__ == "__main__":
+    main()
