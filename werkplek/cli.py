@@ -172,9 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     token = sub.add_parser("token", help="create an API token")
     token.add_argument("action", choices=["create"])
-    token.add_argument("--role", required=True, choices=["admin", "signage"])
+    token.add_argument(
+        "--role", required=True, choices=["admin", "facility", "signage", "integration"]
+    )
     token.add_argument("--name", required=True, help="who or what uses it, e.g. 'lobby screen'")
     token.set_defaults(func=cmd_token)
+
+    from werkplek import firmware_build
+
+    firmware_build.add_cli(sub)
 
     health = sub.add_parser("healthcheck", help="exit 0 when a service is healthy")
     health.add_argument("service", choices=["gateway", "backend"])
