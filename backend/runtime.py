@@ -29,6 +29,7 @@ from backend.bookings import scheduler
 from backend.bookings.policy import utcnow
 from backend.config import Settings
 from backend.database import make_engine, make_session_factory, migrate
+from backend.health.service import SUB_HEALTH, HealthStore
 from backend.mqtt import MqttBridge
 from backend.registry_publisher import RegistryPublisher
 from backend.spaces.models import Device, Floor, Space
@@ -45,6 +46,7 @@ class Runtime:
         self.engine = make_engine(settings.database_url)
         self.session_factory = make_session_factory(self.engine)
         self.live = LiveState()
+        self.health = HealthStore(settings.stale_after_s)
         self.hub = AvailabilityHub(
             self.live, stale_after_s=settings.stale_after_s, queue_size=settings.sse_queue_size
         )
@@ -71,7 +73,7 @@ class Runtime:
                 self.settings.mqtt_url,
                 protocol=self.settings.mqtt_protocol,
                 client_id=self.settings.mqtt_client_id,
-                subscriptions=[SUB_SPACE_STATE, SUB_GATEWAY_STATUS],
+                subscriptions=[SUB_SPACE_STATE, SUB_GATEWAY_STATUS, SUB_HEALTH],
                 on_message=self._message_from_thread,
                 on_connection=self._connection_from_thread,
             )
@@ -196,6 +198,9 @@ class Runtime:
             await asyncio.sleep(self.settings.booking_check_s)
 
     def _message_from_thread(self, topic: str, payload: bytes, _retained: bool) -> None:
+        if "/_health/" in topic:
+            self._call_soon(self.health.on_message, topic, payload)
+            return
         self._call_soon(self.hub.on_message, topic, payload)
 
     def _connection_from_thread(self, connected: bool) -> None:

@@ -91,9 +91,9 @@ class BoardInfo:
             self._adc = machine.ADC(machine.Pin(battery_pin), atten=machine.ADC.ATTN_11DB)
 
     def rssi(self):
-        """Return the Wi-Fi signal in dBm, or 0 without a link."""
+        """Return the Wi-Fi signal in dBm, or None without a link."""
         wlan = network.WLAN(network.STA_IF)
-        return wlan.status("rssi") if wlan.isconnected() else 0
+        return wlan.status("rssi") if wlan.isconnected() else None
 
     def heap_free(self):
         """Return the free heap in bytes."""

@@ -32,10 +32,10 @@ class NodeReports:
     def telemetry(self, config_report=None):
         """Return the telemetry payload (JSON) with the board's figures and the node's counters."""
         board = self.board
-        rssi = _board_value(board, "rssi", 0)
+        rssi = _board_value(board, "rssi", None)
         heap = _board_value(board, "heap_free", None)
-        if heap is None:
-            heap = gc.mem_free() if hasattr(gc, "mem_free") else 0
+        if heap is None and hasattr(gc, "mem_free"):
+            heap = gc.mem_free()
         extra = {
             "sent": self.stats["sent"],
             "dropped": self.stats["dropped"],

@@ -84,16 +84,17 @@ def telemetry_payload(uptime_s, rssi, heap_free, battery_v=None, extra=None):
 
     Args:
         uptime_s: seconds since boot.
-        rssi: Wi-Fi signal in dBm; 0 on a board without Wi-Fi (unix port, simulation).
-        heap_free: free heap in bytes; 0 where the runtime cannot tell (CPython).
+        rssi: Wi-Fi signal in dBm, or None without a Wi-Fi link (unix port, simulation).
+        heap_free: free heap in bytes, or None where the runtime cannot tell (CPython).
         battery_v: battery voltage, or None on mains power.
         extra: optional dict of further fields (counters, a config report).
     """
     msg = {
         "v": VERSION,
         "uptime_s": int(uptime_s),
-        "rssi": int(rssi),
-        "heap_free": int(heap_free),
+        # null, not 0, for an unknown figure: 0 dBm would read as a perfect signal.
+        "rssi": None if rssi is None else int(rssi),
+        "heap_free": None if heap_free is None else int(heap_free),
         "fw": FW_VERSION,
         "battery_v": None if battery_v is None else round(float(battery_v), 2),
     }

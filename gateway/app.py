@@ -62,7 +62,9 @@ class Gateway:
         self._live_lock = threading.Lock()
         self._publishes = settings.gateway_role != "history"
         self._stores = settings.gateway_role != "live"
-        self._health = HealthTracker(int(settings.health_interval_s * 1000))
+        self._health = HealthTracker(
+            int(settings.health_interval_s * 1000), int(settings.stale_after_s * 1000)
+        )
         self._dedupe = Deduper()
         self._reported: set[tuple[str, str]] = set()  # unassigned devices already logged
         self._reject_log = LogBudget(settings.rejection_log_per_min, log, "rejections")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from gateway.live import stale_limit_ms
 from gateway.messages import Message, PresenceMessage, StatusMessage, TelemetryMessage
 from werkplek.contract import PREFIX, VERSION, is_valid_id
 
@@ -51,6 +52,7 @@ class DeviceHealth:
     errors: int = 0
     last_error: str | None = None
     clock_corrected: int = 0
+    stale_after_s: float = 180.0
     window_start_ms: int = 0
     window_count: int = 0
     msg_per_min: int = 0
@@ -75,6 +77,7 @@ class DeviceHealth:
             "errors": self.errors,
             "last_error": self.last_error,
             "clock_corrected": self.clock_corrected,
+            "stale_after_s": self.stale_after_s,
         }
         return json.dumps(body, separators=(",", ":")).encode()
 
@@ -82,8 +85,9 @@ class DeviceHealth:
 class HealthTracker:
     """Health records of every device seen, and which are due for publishing."""
 
-    def __init__(self, interval_ms: int) -> None:
+    def __init__(self, interval_ms: int, stale_after_ms: int = 180_000) -> None:
         self._interval_ms = interval_ms
+        self._stale_after_ms = stale_after_ms
         self._devices: dict[DeviceKey, DeviceHealth] = {}
         self._next_due_ms = 0
 
@@ -92,7 +96,8 @@ class HealthTracker:
         key = (site, device_id)
         record = self._devices.get(key)
         if record is None:
-            record = self._devices[key] = DeviceHealth(site, device_id)
+            record = DeviceHealth(site, device_id, stale_after_s=self._stale_after_ms / 1000)
+            self._devices[key] = record
         return record
 
     def seen(self, site: str, device_id: str, now_ms: int) -> DeviceHealth:
@@ -111,6 +116,7 @@ class HealthTracker:
             record.clock_corrected += int(msg.clock_corrected)
         elif isinstance(msg, TelemetryMessage):
             record = self.seen(msg.site, msg.device_id, msg.received_ms)
+            record.online = True  # as for presence: the contract says "true after a message"
             record.rssi, record.battery_v, record.fw = msg.rssi, msg.battery_v, msg.fw
             record.uptime_s, record.heap_free = msg.uptime_s, msg.heap_free
         elif isinstance(msg, StatusMessage):
@@ -119,6 +125,7 @@ class HealthTracker:
         else:
             record = self.get(msg.site, msg.device_id)
             record.space_id = msg.assignment.space_id if msg.assignment else None
+            record.stale_after_s = stale_limit_ms(self._stale_after_ms, msg.assignment) / 1000
             record.dirty = True
 
     def error(self, site: str, device_id: str, reason: str, now_ms: int) -> None:

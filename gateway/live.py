@@ -3,7 +3,7 @@
 Rules (contract v1): a space is ``occupied`` if any fresh online device says so,
 ``vacant`` if at least one fresh online device exists and none is occupied, and
 otherwise ``unknown`` with reason ``offline`` (a device's Last Will), ``stale``
-(silent longer than ``stale_after_ms``) or ``no_data``. A silent sensor never
+(silent longer than its limit, see :func:`stale_limit_ms`) or ``no_data``. A silent sensor never
 shows as free. Freshness uses the gateway's receive time, ordering uses the
 corrected message ts, so a late duplicate cannot roll the state back.
 """
@@ -17,6 +17,17 @@ from werkplek.contract import VERSION, space_state_topic
 
 DeviceKey = tuple[str, str]  # (site, device_id)
 SpaceKey = tuple[str, str]  # (site, space_id)
+
+
+def stale_limit_ms(stale_after_ms: int, assignment: Assignment | None) -> int:
+    """Silence after which a device is stale: max(stale_after, 3 x its heartbeat).
+
+    A battery node reports rarely by design; three missed heartbeats, not the
+    site-wide default, mark it stale.
+    """
+    if assignment is None:
+        return stale_after_ms
+    return max(stale_after_ms, 3 * assignment.heartbeat_s * 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +169,9 @@ class LiveState:
                 offline = True
             elif device.last_seen_ms is None or device.occupied is None:
                 continue
-            elif now_ms - device.last_seen_ms > self._stale_after_ms:
+            elif now_ms - device.last_seen_ms > stale_limit_ms(
+                self._stale_after_ms, device.assignment
+            ):
                 stale = True
             else:
                 fresh.append(device.occupied)

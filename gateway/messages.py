@@ -61,8 +61,8 @@ class TelemetryMessage:
     site: str
     device_id: str
     uptime_s: int
-    rssi: int
-    heap_free: int
+    rssi: int | None
+    heap_free: int | None
     fw: str
     battery_v: float | None
     received_ms: int
@@ -161,6 +161,13 @@ def _field(data: dict[str, Any], name: str, kind: type, *, optional: bool = Fals
     return value
 
 
+def _optional_key(data: dict[str, Any], name: str, kind: type) -> Any:
+    """Return ``data[name]`` of type ``kind`` or None; the key itself is required."""
+    if name not in data:
+        raise InvalidMessage("missing_field", f"{name!r} is missing (send null when unknown)")
+    return _field(data, name, kind, optional=True)
+
+
 def _in_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         raise InvalidMessage("out_of_range", f"{name!r}={value!r} outside [{low}, {high}]")
@@ -232,10 +239,13 @@ def _parse_telemetry(
 ) -> TelemetryMessage:
     uptime_s = _field(data, "uptime_s", int)
     _in_range("uptime_s", uptime_s, 0, INT64_MAX)
-    rssi = _field(data, "rssi", int)
-    _in_range("rssi", rssi, -200, 50)
-    heap_free = _field(data, "heap_free", int)
-    _in_range("heap_free", heap_free, 0, INT64_MAX)
+    # null = unknown (no Wi-Fi link, no heap figure); never read as 0.
+    rssi = _optional_key(data, "rssi", int)
+    if rssi is not None:
+        _in_range("rssi", rssi, -200, 50)
+    heap_free = _optional_key(data, "heap_free", int)
+    if heap_free is not None:
+        _in_range("heap_free", heap_free, 0, INT64_MAX)
     fw = _field(data, "fw", str)
     battery_v = _field(data, "battery_v", float, optional=True)
     if battery_v is not None:

@@ -31,7 +31,7 @@ SPACE = "hq.1.d-001"
 STATE_TOPIC = space_state_topic(SITE, SPACE)
 
 
-def registration(device=DEVICE, space=SPACE):
+def registration(device=DEVICE, space=SPACE, heartbeat_s=600):
     return {
         "v": 1,
         "device_id": device,
@@ -40,7 +40,7 @@ def registration(device=DEVICE, space=SPACE):
         "kind": "desk",
         "floor": "hq-1",
         "zone": None,
-        "heartbeat_s": 600,
+        "heartbeat_s": heartbeat_s,
     }
 
 
@@ -191,7 +191,8 @@ def test_malformed_messages_are_rejected_counted_dead_lettered_and_ingest_contin
 def test_mqtt_311_with_sqlite_history_offline_and_stale_devices(tmp_path, broker, client):
     gateway = make_gateway(tmp_path, broker, mqtt_protocol="3.1.1", stale_after_s=0.5)
     try:
-        client.publish(registry_topic(SITE, DEVICE), registration(), retain=True)
+        # heartbeat 1 s: the device is stale after max(0.5 s, 3 x 1 s) = 3 s of silence.
+        client.publish(registry_topic(SITE, DEVICE), registration(heartbeat_s=1), retain=True)
         client.publish(device_topic(SITE, DEVICE, "presence"), presence(True, 1))
         wait_until(lambda: (client.last_json(STATE_TOPIC) or {}).get("state") == "occupied", 5)
         # Last Will: the broker publishes offline for a dead device -> unknown at once.
@@ -201,14 +202,15 @@ def test_mqtt_311_with_sqlite_history_offline_and_stale_devices(tmp_path, broker
         client.publish(device_topic(SITE, DEVICE, "status"), "online", retain=True)
         client.publish(device_topic(SITE, DEVICE, "presence"), presence(False, 2))
         wait_until(lambda: (client.last_json(STATE_TOPIC) or {}).get("state") == "vacant", 5)
-        # Silence: after stale_after_s the space turns unknown (never "free").
+        # Silence: after 3 heartbeats the space turns unknown (never "free"); not after
+        # the shorter site-wide stale_after_s.
         took = wait_until(
             lambda: (client.last_json(STATE_TOPIC) or {}).get("reason") == "stale",
-            5,
+            6,
             what="stale",
         )
-        print(f"stale after {took:.2f} s (stale_after_s=0.5)")
-        assert 0.3 <= took < 2.0
+        print(f"stale after {took:.2f} s (stale_after_s=0.5, heartbeat_s=1)")
+        assert 2.5 <= took < 4.0
         wait_until(lambda: gateway.counters()["stored"] == 2, 5)
     finally:
         gateway.stop()

@@ -10,7 +10,8 @@ STALE_MS = 180_000
 
 
 def assign(live, device, space, now=T0, site="hq"):
-    a = Assignment(site, device, space, "desk", "hq-1", None, 600)
+    # heartbeat 60 s: 3 x 60 s equals STALE_MS, so the site-wide limit applies.
+    a = Assignment(site, device, space, "desk", "hq-1", None, 60)
     return live.apply_registry(RegistryMessage(site, device, a, now), now)
 
 

@@ -1,0 +1,1 @@
+"""Sensor health: the gateway's retained ``_health`` records, served to facility management."""
