@@ -1,0 +1,1 @@
+"""Facility reports: utilisation, cleaning on demand, no-shows and consolidation advice."""
