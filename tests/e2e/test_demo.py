@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.services import free_port, wait_until
@@ -74,6 +75,16 @@ def test_demo_serves_live_desks_and_stops_on_ctrl_c(tmp_path, page, record_prope
         # Status in text, not colour alone.
         body = page.text_content("body") or ""
         assert "Vrij" in body and "Bezet" in body
+
+        # The printed demo login works in the booking app's API.
+        app_line = next(x for x in output if "Booking app" in x)
+        user, password = re.search(r"log in: (\S+) / (\S+)\)", app_line).groups()
+        base = url.split("/signage/")[0]
+        login = httpx.post(
+            f"{base}/api/v1/auth/login", json={"username": user, "password": password}
+        )
+        assert login.status_code == 200, login.text
+        assert login.json()["user"]["role"] == "employee"
 
         proc.send_signal(signal.SIGINT)
         stopped = time.monotonic()

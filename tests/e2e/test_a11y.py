@@ -1,0 +1,65 @@
+"""Automated accessibility audit (axe-core in Chromium) of the signage page and every page
+of the booking app: no serious or critical violations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.e2e.test_app import PASSWORD, booking_day, running_backend
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.browser]
+
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def serious(page: Any) -> list[str]:
+    """Run axe-core on the page; return the serious and critical violations, readable."""
+    results = Axe().run(page, options={"resultTypes": ["violations"], **WCAG_AA})
+    found = []
+    for v in results.response["violations"]:
+        if v["impact"] in ("serious", "critical"):
+            targets = [n["target"] for n in v["nodes"][:3]]
+            found.append(f"{v['impact']} {v['id']}: {v['help']} at {targets}")
+    return found
+
+
+def test_every_page_passes_the_axe_audit(browser, tmp_path, record_property):
+    audited = []
+    with running_backend(tmp_path, "anna") as backend:
+        for width, height in ((1920, 1080), (390, 844)):
+            context = browser.new_context(viewport={"width": width, "height": height})
+            try:
+                page = context.new_page()
+                page.goto(
+                    f"{backend.url}/signage/?site=hq&floor=hq-1&token={backend.signage_token}"
+                )
+                page.wait_for_selector("#plan-spaces [data-space-id]")
+                pages = {"signage": serious(page)}
+
+                page.goto(f"{backend.url}/app/")
+                pages["app login"] = serious(page)
+                page.click("#login-form button[type=submit]")  # the form error shown
+                pages["app login error"] = serious(page)
+                page.fill("#username", "anna")
+                page.fill("#password", PASSWORD)
+                page.press("#password", "Enter")
+                page.wait_for_selector("#desks li[data-space-id]")
+                page.select_option("#day", booking_day().isoformat())
+                page.click("#desks li[data-space-id] button")
+                page.wait_for_selector("#mine li[data-booking-id]")
+                pages["app booked"] = serious(page)
+                page.click("#lang-switch")
+                pages["app english"] = serious(page)
+
+                page.goto(f"{backend.url}/app/toegankelijkheid.html")
+                pages["accessibility statement"] = serious(page)
+            finally:
+                context.close()
+            for name, found in pages.items():
+                assert not found, f"{name} at {width}px: " + "; ".join(found)
+                audited.append(f"{name}@{width}")
+    record_property("axe_pages_audited", len(audited))
+    print(f"\naxe: no serious or critical violations on {len(audited)} page states")
