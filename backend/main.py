@@ -21,6 +21,8 @@ from backend.bookings.series import router as series_router
 from backend.config import Settings, get_settings
 from backend.dependencies import RuntimeDep, SessionDep
 from backend.errors import DomainError
+from backend.facility.router import router as facility_router
+from backend.health.router import router as health_router
 from backend.people.router import router as people_router
 from backend.runtime import Runtime
 from backend.spaces import service as spaces_service
@@ -92,10 +94,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(series_router)
     app.include_router(rules_router)
     app.include_router(people_router)
+    app.include_router(facility_router)
+    app.include_router(health_router)
     app.mount(
         "/signage",
         StaticFiles(directory=settings.signage_dir, html=True, check_dir=False),
         name="signage",
+    )
+    app.mount(  # the booking app lives next to the signage page
+        "/app",
+        StaticFiles(directory=settings.signage_dir.parent / "app", html=True, check_dir=False),
+        name="app",
     )
 
     @app.get("/", include_in_schema=False)

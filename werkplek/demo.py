@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class DemoHandles:
     mqtt_url: str
     signage_token: str
     floors: list[tuple[str, str, str]] = field(default_factory=list)  # (site, floor id, name)
+    login: tuple[str, str] | None = None  # (username, password) of the demo employee
 
     def signage_url(self, site: str, floor: str) -> str:
         """The kiosk URL of one floor."""
@@ -122,6 +124,38 @@ def prepare_database(backend: BackendSettings) -> tuple[str, list[FleetDevice], 
     return token, devices, floors
 
 
+DEMO_USER = "medewerker"
+
+
+def ensure_demo_login(backend: BackendSettings, password_file: Path) -> tuple[str, str]:
+    """Make the demo employee's local account once; keep its password beside the data.
+
+    The password is random per data folder (never a default in the code) and is
+    shown to whoever started the demo, so the booking app can be tried at once.
+    """
+    from backend.database import make_engine, make_session_factory
+    from backend.people import service as people
+
+    if password_file.exists():
+        return DEMO_USER, password_file.read_text().strip()
+    password = secrets.token_urlsafe(9)
+    engine = make_engine(backend.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            people.create_user(
+                session,
+                username=DEMO_USER,
+                display_name="Demo medewerker",
+                password=password,
+                actor="demo",
+            )
+    finally:
+        engine.dispose()
+    password_file.write_text(password + "\n")
+    password_file.chmod(0o600)
+    return DEMO_USER, password
+
+
 async def run_demo(
     settings: DemoSettings,
     options: DemoOptions,
@@ -143,6 +177,9 @@ async def run_demo(
     backend_settings = BackendSettings(**overrides)
     backend_settings.http_port = _pick_port(backend_settings.http_host, backend_settings.http_port)
     token, devices, floors = await asyncio.to_thread(prepare_database, backend_settings)
+    login = await asyncio.to_thread(
+        ensure_demo_login, backend_settings, settings.data_dir / "demo-login.txt"
+    )
 
     from backend.main import create_app
     from gateway.app import Gateway
@@ -175,7 +212,7 @@ async def run_demo(
             fleet = Fleet(devices, address.host, address.port, clock, seed=options.seed)
             await fleet.start()
         base = f"http://{_display_host(backend_settings.http_host)}:{backend_settings.http_port}"
-        handles = DemoHandles(base, mqtt_url, token, floors)
+        handles = DemoHandles(base, mqtt_url, token, floors, login)
         if on_ready is not None:
             on_ready(handles)
         await stop.wait()
@@ -224,6 +261,11 @@ def describe(handles: DemoHandles, data_dir: Path) -> str:
         lines.append(f"  Start here:            {handles.signage_url(site, floor)}")
     for site, floor, name in handles.floors:
         lines.append(f"  Scherm {site + ' / ' + name:<22} {handles.signage_url(site, floor)}")
+    if handles.login:
+        user, password = handles.login
+        lines.append(
+            f"  Booking app:           {handles.base_url}/app/  (log in: {user} / {password})"
+        )
     lines += [
         f"  API documentation:     {handles.base_url}/docs",
         f"  Availability (JSON):   {handles.base_url}/api/v1/availability"
