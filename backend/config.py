@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The repository root; the signage page is served from ``dashboards/signage`` below it.
@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     oidc_jwks_url: str | None = None
+    #: HMAC key of the short-lived stream tokens; replicas behind one address share it.
+    #: Unset: a random key per process (after a restart screens just ask for a new token).
+    stream_token_key: SecretStr | None = None
 
 
 @lru_cache(maxsize=1)

@@ -93,10 +93,9 @@ def require_role(*roles: str) -> Callable[[ApiToken], Awaitable[ApiToken]]:
     return check
 
 
-ReaderDep = Annotated[
-    ApiToken,
-    Depends(require_role("admin", "facility", "employee", "signage", "integration")),
-]
+#: Every role that may read places and live availability (a door panel too).
+READER_ROLES = ("admin", "facility", "employee", "signage", "integration", "panel")
+ReaderDep = Annotated[ApiToken, Depends(require_role(*READER_ROLES))]
 AdminDep = Annotated[ApiToken, Depends(require_role("admin"))]
 #: Facility management and admins: site rules, bookings of others.
 ManagerDep = Annotated[ApiToken, Depends(require_role("admin", "facility"))]

@@ -13,8 +13,11 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
+from backend.auth.router import router as auth_router
+from backend.auth.stream import StreamTokens
 from backend.availability.queries import router as queries_router
 from backend.availability.router import router as availability_router
+from backend.bookings.panel import router as panel_router
 from backend.bookings.router import router as bookings_router
 from backend.bookings.rules_router import router as rules_router
 from backend.bookings.series import router as series_router
@@ -85,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Werkplek", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
+    key = settings.stream_token_key
+    app.state.stream_tokens = StreamTokens(key.get_secret_value().encode() if key else None)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(spaces_router)
@@ -96,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(people_router)
     app.include_router(facility_router)
     app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(panel_router)
     app.mount(
         "/signage",
         StaticFiles(directory=settings.signage_dir, html=True, check_dir=False),

@@ -30,6 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import httpx  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi.responses import StreamingResponse  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
@@ -236,7 +237,11 @@ def measure_push(db_url: str) -> None:
             runtime._message_from_thread(f"werkplek/v1/bn/_space/{mark}/state",
                                          json.dumps(body).encode(), True)  # fmt: skip
 
-        real_url = f"{real}/api/v1/stream?floor=bn-1&token={screen}"
+        # One stream token opens every client's stream (it is valid for 60 s).
+        issued = httpx.post(f"{real}/api/v1/stream-tokens",
+                            headers={"Authorization": f"Bearer {screen}"}, timeout=10)  # fmt: skip
+        issued.raise_for_status()
+        real_url = f"{real}/api/v1/stream?floor=bn-1&stream_token={issued.json()['stream_token']}"
         real_lat = push_round(real_url, change, lambda: len(runtime.hub.clients))
         runtime.close_streams()
     for label, lat in (("baseline", base_lat), ("werkplek", real_lat)):

@@ -54,7 +54,7 @@ class DemoHandles:
 
     def signage_url(self, site: str, floor: str) -> str:
         """The kiosk URL of one floor."""
-        return f"{self.base_url}/signage/?site={site}&floor={floor}&token={self.signage_token}"
+        return f"{self.base_url}/signage/?site={site}&floor={floor}#token={self.signage_token}"
 
 
 def _port_free(host: str, port: int) -> bool:

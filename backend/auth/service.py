@@ -1,7 +1,8 @@
 """Issue and check API tokens.
 
 Roles (``backend.people.models.ROLES``): ``admin`` and ``facility`` manage,
-``employee`` books for themself, ``signage`` and ``integration`` only read. Login
+``employee`` books for themself, ``signage`` and ``integration`` only read, ``panel``
+(a room's door panel) reads and books its own room now. Login
 sessions of people are tokens with a ``user_id`` and an expiry.
 """
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.auth.models import ApiToken
+from backend.auth.stream import looks_like_stream_token
 from backend.errors import InvalidInput, Unauthorized
 from backend.people.models import ROLES
 
@@ -24,12 +26,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, role: str, name: str) -> str:
+def create_token(session: Session, role: str, name: str, *, user_id: int | None = None) -> str:
     """Create a token for ``role``, store its hash and return the token (shown only once)."""
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}; use one of {ROLES}", reason="bad_role")
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(name=name, role=role, token_hash=hash_token(token)))
+    session.add(ApiToken(name=name, role=role, token_hash=hash_token(token), user_id=user_id))
     session.commit()
     return token
 
@@ -55,9 +57,30 @@ def authenticate(session: Session, token: str | None) -> ApiToken:
             "an API token is required (Authorization: Bearer <token> or ?token=)",
             reason="missing_token",
         )
+    if looks_like_stream_token(token):
+        raise Unauthorized(
+            "a stream token opens only the live stream (/api/v1/stream); use the API token here",
+            reason="stream_token_not_allowed",
+        )
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.revoked_at is not None:
         raise Unauthorized("the API token is unknown or revoked", reason="invalid_token")
+    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
+        raise Unauthorized("the session has expired; log in again", reason="expired_token")
+    return row
+
+
+def authenticate_id(session: Session, token_id: int) -> ApiToken:
+    """Return the live token row ``token_id`` (the parent of a stream token).
+
+    Raises:
+        Unauthorized: the token was deleted, revoked or has expired since.
+    """
+    row = session.get(ApiToken, token_id)
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized(
+            "the token this stream token was made from is revoked", reason="invalid_token"
+        )
     if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
         raise Unauthorized("the session has expired; log in again", reason="expired_token")
     return row

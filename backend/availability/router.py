@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from backend.auth.router import StreamReaderDep
 from backend.availability.hub import CLOSE, AvailabilityHub, sse_frame
 from backend.availability.schemas import AvailabilityPublic
 from backend.dependencies import ReaderDep, RuntimeDep
@@ -68,9 +69,13 @@ async def _events(
 
 @router.get("/stream", response_class=StreamingResponse)
 async def stream_availability(
-    runtime: RuntimeDep, _token: ReaderDep, site: SiteQuery = None, floor: FloorQuery = None
+    runtime: RuntimeDep, _token: StreamReaderDep, site: SiteQuery = None, floor: FloorQuery = None
 ) -> StreamingResponse:
-    """Server-sent events: a ``snapshot`` first, then ``delta`` events with changed spaces."""
+    """Server-sent events: a ``snapshot`` first, then ``delta`` events with changed spaces.
+
+    EventSource sends no headers: authenticate with ``?stream_token=`` from
+    ``POST /api/v1/stream-tokens`` (a bearer header works too).
+    """
     _check_filter(runtime.hub, site, floor)
     if len(runtime.hub.clients) >= runtime.settings.sse_max_clients:
         raise Unavailable("too many open streams; retry shortly", reason="too_many_streams")

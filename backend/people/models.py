@@ -12,7 +12,7 @@ from backend.spaces.models import utcnow
 from backend.types import UtcDateTime
 
 #: Every role; what each may do is decided in ``backend.dependencies``.
-ROLES = ("employee", "facility", "admin", "signage", "integration")
+ROLES = ("employee", "facility", "admin", "signage", "integration", "panel")
 
 
 class User(Base):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Role = Literal["employee", "facility", "admin", "signage", "integration"]
+Role = Literal["employee", "facility", "admin", "signage", "integration", "panel"]
 
 
 class LocalLogin(BaseModel):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
-from backend.dependencies import AdminDep, ReaderDep, RuntimeDep, SessionDep
-from backend.spaces import service
+from backend.dependencies import AdminDep, ManagerDep, ReaderDep, RuntimeDep, SessionDep
+from backend.spaces import qr, service
 from backend.spaces.models import Space
 from backend.spaces.schemas import (
     DeviceAssign,
@@ -41,6 +41,15 @@ def read_spaces(floor_id: str, session: SessionDep, _token: ReaderDep) -> list[S
     """List the desks and rooms of a floor with their plan shapes."""
     spaces = service.list_spaces(session, floor_id=floor_id)
     return [SpacePublic.model_validate(s) for s in spaces]
+
+
+@router.get("/spaces/{space_id}/qr.svg", response_class=Response)
+def read_space_qr(
+    space_id: str, request: Request, session: SessionDep, _token: ManagerDep
+) -> Response:
+    """The space's check-in QR code (SVG) for a printed sticker; facility and admin only."""
+    body = qr.space_qr(session, space_id, str(request.base_url))
+    return Response(body, media_type="image/svg+xml")
 
 
 @router.put("/devices/{device_id}", response_model=DevicePublic)

@@ -1,12 +1,18 @@
-/* Werkplek booking app: log in, find a desk, book it for a day part, see and cancel bookings.
- * Plain JS, no build step, no external assets. Live state arrives over SSE. */
+/* Werkplek booking app: log in, find a desk on the plan or in the list, book it for a day
+ * part, book a room for a meeting, check in (also by QR code), add to a calendar, see and
+ * cancel bookings. Plain JS, no build step, no external assets. Live state arrives over SSE
+ * opened with a short-lived stream token, so the login token never sits in a URL. */
 (function () {
   "use strict";
-  var ALL = window.WERKPLEK_TEXT;
+  var ALL = window.WERKPLEK_TEXT, PLAN = window.WerkplekPlan;
   var params = new URLSearchParams(location.search);
+  var FILTERS = ["quiet", "standing", "screen", "accessible"];
+  var STATES = { free: 1, booked: 1, occupied: 1 };
   var st = {
     lang: pickLang(), token: sessionStorage.getItem("werkplek.token") || "",
-    user: null, sites: [], floors: [], spaces: [], mine: [], names: {}, es: null, retry: 0
+    user: null, sites: [], floors: [], spaces: [], shapes: {}, mine: [], names: {}, all: {},
+    es: null, retry: 0, streamGen: 0, streamTimer: null, planFocus: null, rooms: null,
+    checkin: params.get("checkin")
   };
 
   function pickLang() {
@@ -27,29 +33,94 @@
     return node;
   }
 
-  function api(method, path, body) {
+  /* ---- dates and times: the user's locale, the site's time zone ---- */
+  function locale() {
+    // The browser's own variant of the chosen language (en-US keeps its 12-hour clock).
+    var langs = navigator.languages || [navigator.language || ""];
+    for (var i = 0; i < langs.length; i += 1) {
+      if (langs[i] && langs[i].slice(0, 2).toLowerCase() === st.lang) return langs[i];
+    }
+    return st.lang === "en" ? "en-GB" : "nl-NL";
+  }
+  function siteOf(id) { return st.sites.filter(function (s) { return s.id === id; })[0]; }
+  function tz(siteId) {
+    var site = siteOf(siteId || $("site").value);
+    return (site && site.timezone) || "Europe/Amsterdam";
+  }
+  function fmt(date, options, zone) {
+    var o = {}; Object.keys(options).forEach(function (k) { o[k] = options[k]; });
+    o.timeZone = zone;
+    return new Intl.DateTimeFormat(locale(), o).format(date);
+  }
+  function clock(date, zone) { return fmt(date, { hour: "2-digit", minute: "2-digit" }, zone); }
+  function when(b) {
+    var zone = tz(b.site_id), start = new Date(b.start_at);
+    return fmt(start, { weekday: "long", day: "numeric", month: "long" }, zone) + " " +
+      clock(start, zone) + "–" + clock(new Date(b.end_at), zone);
+  }
+  function localIso(date, zone) {
+    // "YYYY-MM-DDTHH:MM" wall-clock time of the site, comparable as a string.
+    var p = {};
+    new Intl.DateTimeFormat("en-GB", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(date)
+      .forEach(function (x) { p[x.type] = x.value; });
+    return p.year + "-" + p.month + "-" + p.day + "T" + p.hour + ":" + p.minute;
+  }
+  function fillDays(sel) {
+    // The working days bookings are open for (14 days ahead), counted from today at the site.
+    var keep = sel.value, today = localIso(new Date(), tz()).slice(0, 10).split("-").map(Number);
+    sel.innerHTML = "";
+    for (var i = 0; i <= 14; i += 1) {
+      var d = new Date(Date.UTC(today[0], today[1] - 1, today[2] + i, 12));
+      if (d.getUTCDay() === 0 || d.getUTCDay() === 6) continue;
+      sel.appendChild(make("option", { value: d.toISOString().slice(0, 10) },
+        fmt(d, { weekday: "long", day: "numeric", month: "long" }, "UTC")));
+    }
+    if (keep) sel.value = keep;
+    if (!sel.value && sel.options.length) sel.selectedIndex = 0;
+  }
+  function fillTimes(sel, fallback) {
+    var keep = sel.value || fallback;
+    sel.innerHTML = "";
+    for (var m = 6 * 60; m <= 22 * 60; m += 30) {
+      var hm = String(Math.floor(m / 60)).padStart(2, "0") + ":" + String(m % 60).padStart(2, "0");
+      sel.appendChild(make("option", { value: hm }, clock(new Date("2000-01-01T" + hm + ":00Z"), "UTC")));
+    }
+    sel.value = keep;
+  }
+
+  /* ---- the API ---- */
+  function request(method, path, body) {
     var headers = { Accept: "application/json" };
     if (st.token) headers.Authorization = "Bearer " + st.token;
     if (body) headers["Content-Type"] = "application/json";
     return fetch(path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
+      .catch(function () { var e = new Error("network"); e.reason = "network"; throw e; })
       .then(function (r) {
+        if (r.ok) return r;
         return r.json().catch(function () { return {}; }).then(function (data) {
-          if (!r.ok) {
-            var e = new Error(data.detail || "HTTP " + r.status);
-            e.status = r.status; e.reason = data.reason || ""; throw e;
-          }
-          return data;
+          var e = new Error(data.detail || "HTTP " + r.status);
+          e.status = r.status; e.reason = data.reason || ""; throw e;
         });
-      }, function () { var e = new Error("network"); e.reason = "network"; throw e; });
+      });
+  }
+  function api(method, path, body) {
+    return request(method, path, body).then(function (r) { return r.json().catch(function () { return {}; }); });
   }
   function explain(err) {
     if (err.status === 401 && err.reason !== "bad_credentials") { logout(); return T("err_expired_token"); }
     var key = "err_" + err.reason;
-    return ALL[st.lang][key] ? T(key) : T("err_other", { detail: err.message });
+    if (!ALL[st.lang][key]) return T("err_other", { detail: err.message });
+    // The server's detail carries the numbers of the rule; the words are ours.
+    var hours = err.reason === "outside_opening_hours" && /\((\d\d:\d\d)-(\d\d:\d\d)\)/.exec(err.message);
+    var most = err.reason === "too_long" && /at most (\d+) minutes/.exec(err.message);
+    return T(key) + (hours ? " (" + hours[1] + "–" + hours[2] + ")" : "") +
+      (most ? " " + T("maxMinutes", { n: most[1] }) : "");
   }
   function showError(text, field) {
     $("error").textContent = text || "";
     if (field) $(field).textContent = text || "";
+    if (text) $("notice").textContent = "";
   }
   function notify(text) { $("error").textContent = ""; $("notice").textContent = text; }
 
@@ -65,47 +136,32 @@
     var other = st.lang === "nl" ? "en" : "nl";
     $("lang-switch").textContent = other === "en" ? "English" : "Nederlands";
     $("lang-switch").setAttribute("lang", other);
-    fillDays();
+    fillDays($("day")); fillDays($("room-day"));
+    fillTimes($("room-from"), "09:00"); fillTimes($("room-to"), "10:00");
     if (st.es && st.es.readyState === 1) $("live-status").textContent = T(st.sensors ? "live" : "nosensors");
     if (st.user) { $("hello").textContent = T("hello", { name: st.user.display_name }); renderAll(); }
   }
 
-  function tz() {
-    var site = st.sites.filter(function (s) { return s.id === $("site").value; })[0];
-    return (site && site.timezone) || "Europe/Amsterdam";
+  /* ---- desks: list and plan, filtered ---- */
+  function stateOf(s) { return STATES[s.availability] ? s.availability : "unknown"; }
+  function matches(s) {
+    return FILTERS.every(function (f) { return !$(f).checked || s[f]; });
   }
-  function when(b) {
-    var loc = st.lang === "en" ? "en-GB" : "nl-NL", zone = tz();
-    var day = new Date(b.start_at).toLocaleDateString(loc, { weekday: "long", day: "numeric", month: "long", timeZone: zone });
-    var hm = { hour: "2-digit", minute: "2-digit", timeZone: zone };
-    return day + " " + new Date(b.start_at).toLocaleTimeString(loc, hm) + "–" +
-      new Date(b.end_at).toLocaleTimeString(loc, hm);
-  }
-  function fillDays() {
-    // The working days bookings are open for (14 days ahead), named in the user's language.
-    var sel = $("day"), keep = sel.value, d = new Date(), loc = st.lang === "en" ? "en-GB" : "nl-NL";
-    sel.innerHTML = "";
-    for (var i = 0; i <= 14; i += 1, d.setDate(d.getDate() + 1)) {
-      if (d.getDay() === 0 || d.getDay() === 6) continue;
-      var iso = d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" +
-        String(d.getDate()).padStart(2, "0");
-      sel.appendChild(make("option", { value: iso },
-        d.toLocaleDateString(loc, { weekday: "long", day: "numeric", month: "long" })));
-    }
-    if (keep) sel.value = keep;
+  function extras(s) {
+    return FILTERS.filter(function (f) { return s[f]; }).map(function (f) { return " · " + T(f); }).join("");
   }
   function renderDesks() {
-    var list = $("desks"), quietOnly = $("quiet").checked;
+    var list = $("desks"), all = st.spaces.filter(function (s) { return s.kind === "desk"; });
+    var desks = all.filter(matches);
     list.innerHTML = "";
-    var desks = st.spaces.filter(function (s) { return s.kind === "desk" && (!quietOnly || s.quiet); });
     desks.forEach(function (s) {
-      var state = { free: 1, booked: 1, occupied: 1 }[s.availability] ? s.availability : "unknown";
+      var state = stateOf(s);
       var item = make("li", { "data-space-id": s.id, "data-state": state });
       item.appendChild(make("span", { "class": "badge", "aria-hidden": "true" },
         { free: "✓", booked: "▣", occupied: "●", unknown: "?" }[state]));
       var text = make("span", { "class": "what" });
       text.appendChild(make("strong", {}, s.name));
-      text.appendChild(document.createTextNode(" " + T(state) + (s.quiet ? " · " + T("quiet") : "")));
+      text.appendChild(document.createTextNode(" " + T(state) + extras(s)));
       item.appendChild(text);
       var button = make("button", { type: "button", "class": "book", "aria-label": T("book", { name: s.name }) }, T("bookShort"));
       button.addEventListener("click", function () { book(s); });
@@ -113,56 +169,170 @@
       list.appendChild(item);
     });
     if (!desks.length) list.appendChild(make("li", {}, T("noDesks")));
+    // The live state is the state of now; a later day is only checked when booking.
+    var day = $("day"), later = day.value && day.value !== localIso(new Date(), tz()).slice(0, 10);
+    $("status-note").hidden = !later;
+    if (later) $("status-note").textContent = T("statusNow", { day: day.options[day.selectedIndex].text });
+    var count = T("count", { n: desks.length, all: all.length });
+    if ($("count").textContent !== count) $("count").textContent = count;
+    renderPlan();
   }
+  function renderPlan() {
+    var floor = st.floors.filter(function (f) { return f.id === $("floor").value; })[0];
+    var svg = $("plan");
+    if (!floor) return;
+    var inPlan = svg.contains(document.activeElement);
+    var spaces = st.spaces.filter(function (s) { return st.shapes[s.id]; }).map(function (s) {
+      var shape = st.shapes[s.id], state = stateOf(s);
+      return { id: s.id, name: s.name, kind: s.kind, state: state, x: shape.x, y: shape.y,
+        w: shape.w, h: shape.h, match: matches(s), src: s,
+        label: s.kind === "desk" ? T("planDesk", { name: s.name, state: T(state), extra: extras(s) })
+          : T("planRoom", { name: s.name, state: T(state) }) };
+    });
+    svg.setAttribute("aria-label", T("planLabel", { floor: floor.name }));
+    st.planFocus = PLAN.draw(svg, {
+      floor: floor, spaces: spaces, focusId: st.planFocus, text: function (s) { return T(s); },
+      onChoose: function (s) { st.planFocus = s.id; book(s.src); },
+      onMove: function (id) { st.planFocus = id; }
+    });
+    // A live update redraws the plan; a keyboard user stays on the desk they were on.
+    if (inPlan && st.planFocus) {
+      var g = svg.querySelector('[data-space-id="' + st.planFocus + '"]');
+      if (g) g.focus();
+    }
+  }
+
+  /* ---- my bookings: check in, calendar, cancel ---- */
   function renderMine() {
-    var list = $("mine");
+    var list = $("mine"), active = document.activeElement;
+    var held = active && active.closest("#mine li") && [active.closest("li").getAttribute("data-booking-id"), active.className];
+    st.openKey = st.mine.filter(checkInOpen).map(function (b) { return b.id; }).join();
     list.innerHTML = "";
     st.mine.forEach(function (b) {
       var name = st.names[b.space_id] || b.space_id;
-      var item = make("li", { "data-booking-id": String(b.id) });
+      var item = make("li", { "data-booking-id": String(b.id), "data-status": b.status });
       var text = make("span", { "class": "what" });
       text.appendChild(make("strong", {}, name));
       text.appendChild(document.createTextNode(" " + when(b) +
         (b.status === "checked_in" ? " · " + T("checkedIn") : "")));
       item.appendChild(text);
-      var button = make("button", { type: "button", "class": "cancel",
-        "aria-label": T("cancelLabel", { name: name, when: when(b) }) }, T("cancel"));
-      button.addEventListener("click", function () { cancel(b, name); });
-      item.appendChild(button);
+      var actions = make("span", { "class": "actions" });
+      if (b.status === "booked" && checkInOpen(b)) {
+        actions.appendChild(action("checkin", T("checkin"), T("checkinLabel", { name: name, when: when(b) }),
+          function () { checkIn(b, name); }));
+      }
+      actions.appendChild(action("calendar secondary", T("calendar"), T("calendarLabel", { name: name, when: when(b) }),
+        function () { download("/api/v1/bookings/" + b.id + "/calendar.ics", "werkplek-" + b.id + ".ics"); }));
+      actions.appendChild(action("cancel", T("cancel"), T("cancelLabel", { name: name, when: when(b) }),
+        function () { cancel(b, name); }));
+      item.appendChild(actions);
       list.appendChild(item);
     });
     if (!st.mine.length) list.appendChild(make("li", {}, T("noBookings")));
+    if (held) {
+      var again = list.querySelector('li[data-booking-id="' + held[0] + '"] button[class="' + held[1] + '"]');
+      if (again) again.focus();
+    }
   }
-  function renderAll() { renderDesks(); renderMine(); }
+  function checkInOpen(b) {
+    // The server accepts a check-in from 10 minutes before the start until the end.
+    var now = Date.now();
+    return new Date(b.start_at).getTime() - 10 * 60000 <= now && now < new Date(b.end_at).getTime();
+  }
+  function action(cls, text, label, onClick) {
+    var button = make("button", { type: "button", "class": cls, "aria-label": label }, text);
+    button.addEventListener("click", onClick);
+    return button;
+  }
+  function renderAll() { renderDesks(); renderMine(); if (st.rooms) renderRooms(); }
+
+  function download(path, filename) {
+    // The calendar needs the login token in a header, so it is fetched and handed over as a file.
+    request("GET", path).then(function (r) { return r.blob(); }).then(function (blob) {
+      var url = URL.createObjectURL(blob), a = make("a", { href: url, download: filename });
+      document.body.appendChild(a); a.click(); a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+      notify(T("calendarSaved"));
+    }, function (err) { showError(explain(err)); });
+  }
+  function checkIn(b, name) {
+    api("POST", "/api/v1/bookings/" + b.id + "/check-in", { method: "app" }).then(function () {
+      return loadMine().then(function () { notify(T("checkin_ok", { name: name })); });
+    }, function (err) {
+      if (err.reason === "outside_window" && new Date(b.start_at) > new Date()) {
+        showError(T("qr_too_early", { name: name, time: earliest(b) }));
+      } else { showError(explain(err)); }
+    });
+  }
+  function earliest(b) {
+    // Ten minutes before the start; with the day when that is not today at the site.
+    var zone = tz(b.site_id), at = new Date(new Date(b.start_at).getTime() - 10 * 60000);
+    var sameDay = localIso(at, zone).slice(0, 10) === localIso(new Date(), zone).slice(0, 10);
+    return (sameDay ? "" : fmt(at, { weekday: "long", day: "numeric", month: "long" }, zone) + " ") + clock(at, zone);
+  }
 
   function loadMine() {
     return api("GET", "/api/v1/bookings?active=true&limit=100").then(function (page) {
       st.mine = page.items; renderMine();
     });
   }
-  function loadFloor() {
-    var q = "?site=" + encodeURIComponent($("site").value) + "&floor=" + encodeURIComponent($("floor").value);
-    listen(q);
-    return api("GET", "/api/v1/availability" + q).then(function (data) {
-      st.spaces = data.spaces;
-      data.spaces.forEach(function (s) { st.names[s.space_id] = s.name; });
-      st.spaces.forEach(function (s) { s.id = s.space_id; });
-      renderDesks();
+  function loadNames() {
+    // Names and live states of every space, for "my bookings" on other floors and for QR codes.
+    return api("GET", "/api/v1/availability").then(function (data) {
+      data.spaces.forEach(function (s) { st.names[s.space_id] = s.name; st.all[s.space_id] = s; });
     });
   }
-  function listen(q) {
-    // Live availability without reloading; the browser's EventSource retries by itself.
-    if (st.es) st.es.close();
-    var es = new EventSource("/api/v1/stream" + q + "&token=" + encodeURIComponent(st.token));
-    st.es = es;
-    es.addEventListener("snapshot", function (ev) { merge(JSON.parse(ev.data), true); });
-    es.addEventListener("delta", function (ev) { merge(JSON.parse(ev.data), false); });
-    es.onerror = function () { $("live-status").textContent = T("offline"); };
+  function loadFloor() {
+    var floor = $("floor").value;
+    var q = "?site=" + encodeURIComponent($("site").value) + "&floor=" + encodeURIComponent(floor);
+    $("qr-sheet").href = "qr.html?floor=" + encodeURIComponent(floor) + "&lang=" + st.lang;
+    listen(q);
+    return Promise.all([api("GET", "/api/v1/availability" + q),
+      api("GET", "/api/v1/floors/" + encodeURIComponent(floor) + "/spaces")]).then(function (res) {
+      st.shapes = {};
+      res[1].forEach(function (s) { st.shapes[s.id] = s; });
+      merge(res[0], true);
+    });
+  }
+
+  /* ---- live stream with short-lived stream tokens ---- */
+  function stopStream() {
+    st.streamGen += 1;
+    clearTimeout(st.streamTimer);
+    if (st.es) { st.es.close(); st.es = null; }
+  }
+  function listen(q) { stopStream(); st.streamQ = q; st.retry = 0; openStream(); }
+  function openStream() {
+    var gen = ++st.streamGen;
+    api("POST", "/api/v1/stream-tokens").then(function (t) {
+      if (gen !== st.streamGen || !st.token) return;
+      var es = new EventSource("/api/v1/stream" + st.streamQ + "&stream_token=" + encodeURIComponent(t.stream_token));
+      st.es = es;
+      es.addEventListener("snapshot", function (ev) { st.retry = 0; merge(JSON.parse(ev.data), true); });
+      es.addEventListener("delta", function (ev) { merge(JSON.parse(ev.data), false); });
+      es.onerror = function () {
+        // The stream token may have expired: close, ask for a fresh one and reopen, with backoff.
+        es.close();
+        if (gen === st.streamGen) reconnect();
+      };
+    }, function (err) {
+      if (gen !== st.streamGen) return;
+      if (err.status === 401) { showError(explain(err)); return; }
+      reconnect();
+    });
+  }
+  function reconnect() {
+    $("live-status").textContent = T("offline");
+    var wait = Math.min(30000, 1000 * Math.pow(2, st.retry)) * (0.75 + Math.random() / 2);
+    st.retry = Math.min(st.retry + 1, 5);
+    st.streamTimer = setTimeout(openStream, wait);
   }
   function merge(data, whole) {
     var byId = {};
     if (!whole) st.spaces.forEach(function (s) { byId[s.id] = s; });
-    data.spaces.forEach(function (s) { s.id = s.space_id; byId[s.id] = s; st.names[s.id] = s.name; });
+    data.spaces.forEach(function (s) {
+      s.id = s.space_id; byId[s.id] = s; st.names[s.id] = s.name; st.all[s.id] = s;
+    });
     st.spaces = Object.keys(byId).map(function (k) { return byId[k]; })
       .sort(function (a, b) { return a.name.localeCompare(b.name, undefined, { numeric: true }); });
     st.sensors = data.connected && data.gateway !== "offline";
@@ -176,12 +346,15 @@
   function loadFloors() {
     return api("GET", "/api/v1/sites/" + encodeURIComponent($("site").value) + "/floors").then(function (floors) {
       var sel = $("floor");
+      st.floors = floors;
       sel.innerHTML = "";
       floors.forEach(function (f) { sel.appendChild(make("option", { value: f.id }, f.name)); });
+      st.planFocus = null;
       return loadFloor();
     });
   }
 
+  /* ---- booking a desk ---- */
   function book(space) {
     if (!$("day").value) { showError(T("needDay"), "day-error"); $("day").focus(); return; }
     showError("", "day-error");
@@ -189,7 +362,7 @@
       .then(function (b) {
         // The message comes after the list is fresh, so what it says is on screen.
         return loadMine().then(function () { notify(T("booked_ok", { name: space.name, when: when(b) })); });
-      }, function (err) { $("notice").textContent = ""; showError(explain(err)); });
+      }, function (err) { showError(explain(err)); });
   }
   function cancel(b, name) {
     api("DELETE", "/api/v1/bookings/" + b.id).then(function () {
@@ -199,27 +372,138 @@
     }, function (err) { showError(explain(err)); });
   }
 
+  /* ---- rooms for a meeting ---- */
+  function parseIcs(text) {
+    // Busy spans of a room's feed as [start, end) Dates; cancelled events do not count.
+    var out = [];
+    text.replace(/\r\n[ \t]/g, "").split("BEGIN:VEVENT").slice(1).forEach(function (block) {
+      var get = function (name) {
+        var m = new RegExp("^" + name + "[^:\\r\\n]*:(\\d{8}T\\d{6}Z?)", "m").exec(block);
+        return m && new Date(m[1].replace(/(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)/, "$1-$2-$3T$4:$5:$6"));
+      };
+      if (/^STATUS:CANCELLED/m.test(block)) return;
+      var start = get("DTSTART"), end = get("DTEND");
+      if (start && end) out.push([start, end]);
+    });
+    return out;
+  }
+  function searchRooms(ev) {
+    if (ev) ev.preventDefault();
+    var n = parseInt($("room-people").value, 10), from = $("room-from").value, to = $("room-to").value;
+    if (!(n >= 1)) { showError(T("needPeople"), "room-error"); $("room-people").focus(); return Promise.resolve(); }
+    if (to <= from) { showError(T("needOrder"), "room-error"); $("room-to").focus(); return Promise.resolve(); }
+    showError("", "room-error");
+    // Old results go at once: a button must never book a time that is no longer chosen.
+    st.rooms = null; $("rooms").innerHTML = ""; $("rooms-summary").textContent = "";
+    var site = $("site").value, day = $("room-day").value, zone = tz(site);
+    var want = { site: site, day: day, from: from, to: to, n: n };
+    return api("GET", "/api/v1/availability?site=" + encodeURIComponent(site)).then(function (data) {
+      var fits = data.spaces.filter(function (s) {
+        return s.kind !== "desk" && s.capacity >= n && (!$("screen").checked || s.screen) &&
+          (!$("accessible").checked || s.accessible);
+      });
+      var floorNames = {};
+      data.floors.forEach(function (f) { floorNames[f.floor] = f.name; });
+      return Promise.all(fits.map(function (s) {
+        return request("GET", "/api/v1/spaces/" + encodeURIComponent(s.space_id) + "/calendar.ics")
+          .then(function (r) { return r.text(); }).then(function (ics) {
+            var start = day + "T" + from, end = day + "T" + to;
+            var busy = parseIcs(ics).some(function (span) {
+              return localIso(span[0], zone) < end && start < localIso(span[1], zone);
+            });
+            return { space: s, busy: busy, floor: floorNames[s.floor] || s.floor };
+          });
+      }));
+    }).then(function (found) {
+      found.sort(function (a, b) { return a.space.capacity - b.space.capacity || a.space.name.localeCompare(b.space.name); });
+      st.rooms = { want: want, found: found };
+      renderRooms();
+    }, function (err) { showError(explain(err)); });
+  }
+  function renderRooms() {
+    var list = $("rooms"), w = st.rooms.want, free = st.rooms.found.filter(function (r) { return !r.busy; });
+    var label = function (hm) { return clock(new Date("2000-01-01T" + hm + ":00Z"), "UTC"); };
+    list.innerHTML = "";
+    free.forEach(function (r) {
+      var s = r.space, item = make("li", { "data-space-id": s.space_id });
+      var text = make("span", { "class": "what" });
+      text.appendChild(make("strong", {}, s.name));
+      text.appendChild(document.createTextNode(" " + T("roomFits", { cap: s.capacity, floor: r.floor }) +
+        (s.screen ? " · " + T("screen") : "") + (s.accessible ? " · " + T("accessible") : "")));
+      item.appendChild(text);
+      item.appendChild(action("book", T("bookShort"), T("roomBook", { name: s.name, from: label(w.from), to: label(w.to) }),
+        function () { bookRoom(s); }));
+      list.appendChild(item);
+    });
+    var busy = st.rooms.found.length - free.length;
+    $("rooms-summary").textContent = (free.length ? T("roomsFound", { n: free.length }) : T("roomsNone")) +
+      (busy ? " " + T("roomsBusy", { n: busy }) : "");
+  }
+  function bookRoom(space) {
+    var w = st.rooms.want;
+    api("POST", "/api/v1/bookings", { space_id: space.space_id, start: w.day + "T" + w.from, end: w.day + "T" + w.to })
+      .then(function (b) {
+        st.names[b.space_id] = space.name;
+        return Promise.all([loadMine(), searchRooms()]).then(function () {
+          notify(T("booked_ok", { name: space.name, when: when(b) }));
+        });
+      }, function (err) { showError(explain(err)); });
+  }
+
+  /* ---- check-in by QR code: /app/?checkin=<space id> ---- */
+  function qrCheckin(spaceId) {
+    // Handled once: a reload of the page must not check in again.
+    st.checkin = null;
+    params.delete("checkin");
+    history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : ""));
+    var space = st.all[spaceId];
+    if (!space) { showError(T("qr_unknown_space")); return Promise.resolve(); }
+    return api("POST", "/api/v1/spaces/" + encodeURIComponent(spaceId) + "/check-in").then(function () {
+      return loadMine().then(function () { notify(T("checkin_ok", { name: space.name })); });
+    }, function (err) {
+      if (err.reason !== "booking_not_found") { showError(explain(err)); return; }
+      showError(whyNot(space));
+    });
+  }
+  function whyNot(space) {
+    // The server only says "no booking of yours now"; my bookings tell which case it is.
+    var zone = tz(space.site), today = localIso(new Date(), zone).slice(0, 10);
+    var todays = st.mine.filter(function (b) { return localIso(new Date(b.start_at), zone).slice(0, 10) === today; });
+    var here = st.mine.filter(function (b) {
+      return b.space_id === space.space_id && new Date(b.start_at) > new Date();
+    }).sort(function (a, b) { return a.start_at < b.start_at ? -1 : 1; })[0];
+    if (here) return T("qr_too_early", { name: space.name, time: earliest(here) });
+    if (todays.length) return T("qr_other_desk", { name: st.names[todays[0].space_id] || todays[0].space_id });
+    if (space.availability === "booked" || space.availability === "occupied") return T("qr_someone_else", { name: space.name });
+    return T("qr_no_booking", { name: space.name });
+  }
+
+  /* ---- log in, enter, log out ---- */
   function enter() {
     $("login-view").hidden = true;
     $("app-view").hidden = false;
     $("logout").hidden = false;
-    fillDays();
     return api("GET", "/api/v1/me").then(function (me) {
       st.user = me;
       $("hello").textContent = T("hello", { name: me.display_name });
+      $("qr-sheet").hidden = me.role !== "facility" && me.role !== "admin";
       return api("GET", "/api/v1/sites");
     }).then(function (sites) {
       st.sites = sites;
       var sel = $("site");
       sel.innerHTML = "";
       sites.forEach(function (s) { sel.appendChild(make("option", { value: s.id }, s.name)); });
-      return Promise.all([loadFloors(), loadMine()]);
+      fillDays($("day")); fillDays($("room-day"));
+      return Promise.all([loadFloors(), loadMine(), loadNames()]);
+    }).then(function () {
+      renderMine();
+      if (st.checkin) return qrCheckin(st.checkin);
     }).catch(function (err) { showError(explain(err)); });
   }
   function logout() {
     st.token = ""; st.user = null;
     sessionStorage.removeItem("werkplek.token");
-    if (st.es) st.es.close();
+    stopStream();
     $("app-view").hidden = true; $("logout").hidden = true; $("login-view").hidden = false;
   }
 
@@ -236,9 +520,16 @@
     }, function (err) { showError(explain(err), "login-error"); $("password").focus(); });
   });
   $("find-form").addEventListener("submit", function (ev) { ev.preventDefault(); });
-  $("site").addEventListener("change", function () { loadFloors().catch(function (e) { showError(explain(e)); }); });
-  $("floor").addEventListener("change", function () { loadFloor().catch(function (e) { showError(explain(e)); }); });
-  $("quiet").addEventListener("change", renderDesks);
+  $("room-form").addEventListener("submit", searchRooms);
+  $("site").addEventListener("change", function () {
+    st.rooms = null; $("rooms").innerHTML = ""; $("rooms-summary").textContent = "";
+    loadFloors().catch(function (e) { showError(explain(e)); });
+  });
+  $("floor").addEventListener("change", function () {
+    st.planFocus = null; loadFloor().catch(function (e) { showError(explain(e)); });
+  });
+  FILTERS.concat(["day"]).forEach(function (f) { $(f).addEventListener("change", renderDesks); });
+  $("feed").addEventListener("click", function () { download("/api/v1/me/calendar.ics", "werkplek.ics"); });
   $("logout").addEventListener("click", function () { logout(); notify(T("loggedOut")); $("username").focus(); });
   $("lang-switch").addEventListener("click", function () {
     st.lang = st.lang === "nl" ? "en" : "nl";
@@ -246,6 +537,12 @@
     applyLang();
   });
 
+  // A check-in button appears when its window opens, without a reload.
+  setInterval(function () {
+    if (st.user && st.mine.filter(checkInOpen).map(function (b) { return b.id; }).join() !== st.openKey) renderMine();
+  }, 30000);
+
   applyLang();
   if (st.token) enter();
+  else if (st.checkin) $("notice").textContent = T("qrLogin");
 })();

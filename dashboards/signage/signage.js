@@ -1,28 +1,31 @@
-/* Werkplek signage: floor plan and free counts, live over SSE. Plain JS, no build step.
- * URL: /signage/?site=hq&floor=hq-1&token=...&lang=nl|en
+/* Werkplek floor screen: floor plan, free quiet desks and rooms with "free until", other
+ * floors and sites; live over SSE. Needs common.js. Plain JS, no build step.
+ * URL: /signage/?site=hq&floor=hq-1&lang=nl|en&contrast=high#token=...
  * Silence never shows as free: without fresh data every space turns "unknown". */
 (function () {
   "use strict";
+  var W = window.Werkplek;
   var STALE_MS = 60000;      // no event for this long: data is no longer trusted
   var PROBE_MS = 45000;      // quiet stream: check the server with a plain GET
-  var MAX_BACKOFF_MS = 30000;
   var SVG_NS = "http://www.w3.org/2000/svg";
-  var params = new URLSearchParams(location.search);
-  var lang = params.get("lang") === "en" ? "en" : "nl";
-  var token = params.get("token") || "";
-  var site = params.get("site") || "";
-  var floor = params.get("floor") || "";
+  var site = W.param("site");
+  var floor = W.param("floor");
   var TEXT = {
     nl: {
       free: "Vrij", occupied: "Bezet", booked: "Gereserveerd", unknown: "Onbekend", plan: "Plattegrond",
       quietOne: "stille werkplek vrij", quietMany: "stille werkplekken vrij",
+      placeOne: "stille plek vrij", placeMany: "stille plekken vrij",
       desks: "{free} van {total} werkplekken vrij", unknownDesks: "{n} onbekend",
-      roomsFree: "Vrije ruimtes", noRooms: "Geen ruimte vrij", otherFloors: "Andere verdiepingen",
-      otherSites: "Andere locaties", person: "1 persoon", persons: "{n} personen",
+      quietWhere: "Stille plekken vrij", noQuiet: "Nu geen stille plek vrij", more: "en nog {n}",
+      rooms: "Ruimtes", noRooms: "Geen ruimtes op deze verdieping", otherFloors: "Andere verdiepingen",
+      otherSites: "Andere locaties", person: "1 persoon", persons: "{n} personen", short: "{n} p.",
       roomsOne: "1 ruimte vrij", roomsMany: "{n} ruimtes vrij", quietZone: "Stilte",
       zone: "Zone {z}", live: "Actueel", connecting: "Verbinden…",
       offline: "Geen verbinding. Nieuwe poging over {s} s",
-      stale: "Gegevens niet actueel", nosensors: "Sensoren niet bereikbaar",
+      stale: "Gegevens niet actueel (laatst {t})", staleNever: "Gegevens niet actueel",
+      nosensors: "Sensoren niet bereikbaar",
+      until: "tot {t}", freeUntil: "Vrij tot {t}", occupiedUntil: "Bezet tot {t}",
+      bookedUntil: "Gereserveerd tot {t}", tomorrow: "morgen",
       noToken: "Dit scherm heeft geen geldige toegangscode. Vraag de beheerder om de juiste link.",
       loadFailed: "De gegevens laden lukt niet. We proberen het opnieuw.",
       nowState: "{name} is nu {state}.", manyChanged: "{n} plekken zijn veranderd."
@@ -30,26 +33,29 @@
     en: {
       free: "Free", occupied: "Occupied", booked: "Booked", unknown: "Unknown", plan: "Floor plan",
       quietOne: "quiet desk free", quietMany: "quiet desks free",
+      placeOne: "quiet desk free", placeMany: "quiet desks free",
       desks: "{free} of {total} desks free", unknownDesks: "{n} unknown",
-      roomsFree: "Free rooms", noRooms: "No room free", otherFloors: "Other floors",
-      otherSites: "Other locations", person: "1 person", persons: "{n} people",
+      quietWhere: "Free quiet desks", noQuiet: "No quiet desk free now", more: "and {n} more",
+      rooms: "Rooms", noRooms: "No rooms on this floor", otherFloors: "Other floors",
+      otherSites: "Other locations", person: "1 person", persons: "{n} people", short: "{n} p.",
       roomsOne: "1 room free", roomsMany: "{n} rooms free", quietZone: "Quiet",
       zone: "Zone {z}", live: "Live", connecting: "Connecting…",
       offline: "No connection. Retrying in {s} s",
-      stale: "Data not up to date", nosensors: "Sensors not reachable",
+      stale: "Data not up to date (last {t})", staleNever: "Data not up to date",
+      nosensors: "Sensors not reachable",
+      until: "until {t}", freeUntil: "Free until {t}", occupiedUntil: "Occupied until {t}",
+      bookedUntil: "Booked until {t}", tomorrow: "tomorrow",
       noToken: "This screen has no valid access code. Ask the administrator for the right link.",
       loadFailed: "Loading the data failed. Trying again.",
       nowState: "{name} is now {state}.", manyChanged: "{n} places changed."
     }
-  }[lang];
+  }[W.lang];
   var st = {
     shapes: new Map(), nodes: new Map(), avail: new Map(), floors: [], sites: new Map(),
-    connected: false, gateway: "unknown", lastData: 0, es: null, backoff: 1000, retryAt: 0, tz: "Europe/Amsterdam"
+    connected: false, gateway: "unknown", lastData: 0, tz: "Europe/Amsterdam", stream: null
   };
 
-  function t(key, vars) {
-    return TEXT[key].replace(/\{(\w+)\}/g, function (_, k) { return String(vars[k]); });
-  }
+  function t(key, vars) { return W.fill(TEXT[key], vars || {}); }
   function $(id) { return document.getElementById(id); }
   function el(tag, attrs, parent) {
     var node = document.createElementNS(SVG_NS, tag);
@@ -57,21 +63,15 @@
     if (parent) parent.appendChild(node);
     return node;
   }
-  function li(parent, html) {
+  function li(parent, html, state) {
     var item = document.createElement("li");
     item.innerHTML = html;
+    if (state) item.setAttribute("data-state", state);
     parent.appendChild(item);
+    return item;
   }
-  function esc(s) {
-    return String(s).replace(/[&<>"]/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c];
-    });
-  }
-  function api(path) {
-    return fetch(path, { headers: { Authorization: "Bearer " + token } }).then(function (r) {
-      if (!r.ok) { var e = new Error("HTTP " + r.status); e.status = r.status; throw e; }
-      return r.json();
-    });
+  function icon(state) {
+    return '<svg class="mini" aria-hidden="true"><use href="#icon-' + state + '"></use></svg>';
   }
   function fit(text, width) {
     if (text.getComputedTextLength() > width) {
@@ -89,8 +89,8 @@
       var g = el("g", { "class": "space " + (s.kind === "desk" ? "desk" : "room"),
         "data-space-id": s.id, "data-state": "unknown", role: "img" }, layer);
       el("rect", { "class": "shape", x: s.x, y: s.y, width: s.w, height: s.h, rx: 6 }, g);
-      var big = s.kind !== "desk", size = big ? 36 : 24;
-      var icon = el("use", { "class": "icon", href: "#icon-unknown", width: size, height: size,
+      var big = s.kind !== "desk", size = big ? 36 : 24, until = null;
+      var ic = el("use", { "class": "icon", href: "#icon-unknown", width: size, height: size,
         x: big ? s.x + 12 : s.x + s.w / 2 - size / 2, y: big ? s.y + s.h - 50 : s.y + 5 }, g);
       var label = el("text", { "class": "state-text", x: big ? s.x + 56 : s.x + s.w / 2,
         y: big ? s.y + s.h - 22 : s.y + s.h - 8, "text-anchor": big ? "start" : "middle" }, g);
@@ -100,12 +100,13 @@
         fit(name, s.w - 24);
         var cap = el("text", { "class": "room-cap", x: s.x + 12, y: s.y + 56 }, g);
         cap.textContent = s.capacity === 1 ? TEXT.person : t("persons", { n: s.capacity });
+        until = el("text", { "class": "until-text", x: s.x + 12, y: s.y + 92 }, g);
       } else if (s.zone) {
         var b = boxes[s.zone] || (boxes[s.zone] = { x: s.x, y: s.y, quiet: s.quiet });
         b.x = Math.min(b.x, s.x);
         b.y = Math.min(b.y, s.y);
       }
-      st.nodes.set(s.id, { g: g, icon: icon, label: label, width: s.w });
+      st.nodes.set(s.id, { g: g, icon: ic, label: label, until: until, width: s.w, key: "" });
     });
     Object.keys(boxes).forEach(function (z) {
       var label = el("text", { "class": "zone-label", x: boxes[z].x, y: boxes[z].y - 12 }, zones);
@@ -113,48 +114,95 @@
     });
   }
 
+  function stale() { return Date.now() - st.lastData > STALE_MS; }
   function shownState(id) {
     var a = st.avail.get(id);
-    if (!a || Date.now() - st.lastData > STALE_MS) return "unknown";
+    if (!a || stale()) return "unknown";
     var known = { free: 1, occupied: 1, booked: 1 };
     return known[a.availability] ? a.availability : "unknown";
+  }
+  /* "14:00" for a free, booked or occupied space with a known end or next booking. */
+  function untilOf(id, state) {
+    var a = st.avail.get(id);
+    return state === "unknown" || !a ? "" : W.until(a.until, st.tz, TEXT);
+  }
+  /* The whole sentence: "Vrij tot 14:00", "Bezet", "Gereserveerd tot 11:00". */
+  function sentence(state, until) {
+    if (!until) return TEXT[state];
+    return t({ free: "freeUntil", occupied: "occupiedUntil", booked: "bookedUntil" }[state], { t: until });
   }
   function renderSpace(id) {
     var node = st.nodes.get(id), shape = st.shapes.get(id);
     if (!node) return;
-    var state = shownState(id);
-    if (node.g.getAttribute("data-state") === state && node.label.textContent) return;
+    var state = shownState(id), until = untilOf(id, state), key = state + "|" + until;
+    if (node.key === key) return;
+    node.key = key;
     node.g.setAttribute("data-state", state);
-    node.g.setAttribute("aria-label", shape.name + ": " + TEXT[state]);
+    node.g.setAttribute("aria-label", shape.name + ": " + sentence(state, until));
     node.icon.setAttribute("href", "#icon-" + state);
     node.label.removeAttribute("textLength");
     node.label.textContent = TEXT[state];
+    if (node.until) node.until.textContent = until ? t("until", { t: until }) : "";
     if (shape.kind === "desk") fit(node.label, node.width - 6);
   }
   function renderAll() { st.nodes.forEach(function (_, id) { renderSpace(id); }); renderPanel(); }
 
   function renderPanel() {
-    var stale = Date.now() - st.lastData > STALE_MS;
+    var old = stale();
     var here = st.floors.filter(function (f) { return f.floor === floor; })[0];
-    var quiet = here && !stale ? here.free_quiet_desks : 0;
-    $("count-quiet").textContent = stale ? "–" : String(quiet);
+    var quiet = here && !old ? here.free_quiet_desks : 0;
+    $("count-quiet").textContent = old || !here ? "–" : String(quiet);
     $("count-quiet-label").textContent = quiet === 1 ? TEXT.quietOne : TEXT.quietMany;
-    var line = here && !stale ? t("desks", { free: here.free_desks, total: here.desks }) : "";
-    if (here && !stale && here.unknown) line += " · " + t("unknownDesks", { n: here.unknown });
+    var line = here && !old ? t("desks", { free: here.free_desks, total: here.desks }) : "";
+    if (here && !old && here.unknown) line += " · " + t("unknownDesks", { n: here.unknown });
     $("count-desks").textContent = line;
-    var rooms = $("rooms");
-    rooms.innerHTML = "";
-    var list = here && !stale ? here.free_room_list : [];
-    list.slice(0, 5).forEach(function (r) {
-      li(rooms, "<strong>" + esc(r.name) + "</strong> " +
-        esc(r.capacity === 1 ? TEXT.person : t("persons", { n: r.capacity })));
+    renderQuiet(old);
+    renderRooms();
+    renderOthers(old);
+    fitPanel();
+  }
+  function renderQuiet(old) {
+    var list = $("quiet-desks");
+    list.innerHTML = "";
+    var free = [];
+    st.shapes.forEach(function (s, id) {
+      if (s.kind === "desk" && s.quiet && shownState(id) === "free") free.push(s);
     });
-    if (!list.length) li(rooms, esc(TEXT.noRooms));
+    free.sort(function (a, b) { return a.name < b.name ? -1 : 1; });
+    free.forEach(function (s) {
+      var until = untilOf(s.id, "free");
+      var where = s.zone ? (s.quiet ? TEXT.quietZone : t("zone", { z: s.zone.toUpperCase() })) : "";
+      li(list, icon("free") + "<strong>" + W.esc(s.name) + "</strong> " +
+        '<span class="where">' + W.esc(where) + "</span> " +
+        '<span class="until">' + W.esc(until ? sentence("free", until) : TEXT.free) + "</span>", "free")
+        .setAttribute("data-space", s.id);
+    });
+    if (!free.length) li(list, W.esc(old ? TEXT.staleNever : TEXT.noQuiet));
+  }
+  function renderRooms() {
+    var list = $("rooms"), rooms = [];
+    list.innerHTML = "";
+    st.shapes.forEach(function (s) { if (s.kind !== "desk") rooms.push(s); });
+    var order = { free: 0, booked: 1, occupied: 2, unknown: 3 };
+    rooms.sort(function (a, b) {
+      var d = order[shownState(a.id)] - order[shownState(b.id)];
+      return d || (a.name < b.name ? -1 : 1);
+    });
+    rooms.forEach(function (s) {
+      var state = shownState(s.id);
+      li(list, icon(state) + "<strong>" + W.esc(s.name) + "</strong> " +
+        '<span class="cap">' + W.esc(t("short", { n: s.capacity })) + "</span> " +
+        '<span class="until">' + W.esc(sentence(state, untilOf(s.id, state))) + "</span>", state)
+        .setAttribute("data-space", s.id);
+    });
+    if (!rooms.length) li(list, W.esc(TEXT.noRooms));
+  }
+  function renderOthers(old) {
     var others = $("other-floors"), sites = $("other-sites"), bySite = {};
     others.innerHTML = "";
     sites.innerHTML = "";
     st.floors.forEach(function (f) {
-      if (f.site === site && f.floor !== floor) li(others, esc(f.name) + ": " + summary(f, stale));
+      if (f.site === site && f.floor !== floor) li(others, W.esc(f.name) + ": " + summary(f, old));
       if (f.site !== site) {
         var s = bySite[f.site] || (bySite[f.site] = { free_quiet_desks: 0, free_rooms: 0 });
         s.free_quiet_desks += f.free_quiet_desks;
@@ -163,19 +211,32 @@
     });
     Object.keys(bySite).forEach(function (id) {
       var name = st.sites.has(id) ? st.sites.get(id).name : id;
-      li(sites, esc(name) + ": " + summary(bySite[id], stale));
+      li(sites, W.esc(name) + ": " + summary(bySite[id], old));
     });
     $("other-floors-title").hidden = others.hidden = !others.children.length;
     $("other-sites-title").hidden = sites.hidden = !sites.children.length;
   }
-  function summary(f, stale) {
-    if (stale) return esc(TEXT.unknown);
+  function summary(f, old) {
+    if (old) return W.esc(TEXT.unknown);
     var q = f.free_quiet_desks, r = f.free_rooms;
-    return "<strong>" + q + "</strong> " + esc(q === 1 ? TEXT.quietOne : TEXT.quietMany) +
-      " · " + esc(r === 1 ? TEXT.roomsOne : t("roomsMany", { n: r }));
+    return "<strong>" + q + "</strong> " + W.esc(q === 1 ? TEXT.placeOne : TEXT.placeMany) +
+      " · " + W.esc(r === 1 ? TEXT.roomsOne : t("roomsMany", { n: r }));
+  }
+  /* Nobody scrolls a wall screen: shorten the quiet-desk list until the panel fits. */
+  function fitPanel() {
+    var panel = $("panel"), list = $("quiet-desks");
+    var items = list.querySelectorAll("li[data-space]"), hidden = 0;
+    while (panel.scrollHeight > panel.clientHeight + 1 && items.length - hidden > 1) {
+      hidden += 1;
+      items[items.length - hidden].hidden = true;
+      var more = list.querySelector("li.more") || li(list, "", "");
+      more.className = "more";
+      more.textContent = t("more", { n: hidden });
+    }
   }
 
   function applySnapshot(data) {
+    showMessage("");
     st.avail.clear();
     data.spaces.forEach(function (a) { st.avail.set(a.space_id, a); });
     st.floors = data.floors;
@@ -213,78 +274,67 @@
   }
 
   function renderStatus() {
-    var box = $("status"), state, text;
-    if (!st.es || st.es.readyState === 2) {
-      state = st.retryAt ? "offline" : "connecting";
-      text = st.retryAt ? t("offline", { s: Math.max(0, Math.ceil((st.retryAt - Date.now()) / 1000)) })
-        : TEXT.connecting;
-    } else if (st.es.readyState === 0 && !st.lastData) {
+    var box = $("status"), state, text, stream = st.stream, link = stream ? stream.state() : "connecting";
+    if (link === "offline") {
+      state = "offline";
+      text = t("offline", { s: Math.max(0, Math.ceil((stream.retryAt - Date.now()) / 1000)) });
+    } else if (link === "connecting" && !st.lastData) {
       state = "connecting"; text = TEXT.connecting;
-    } else if (Date.now() - st.lastData > STALE_MS) {
-      state = "stale"; text = TEXT.stale;
+    } else if (stale()) {
+      state = "stale";
+      text = st.lastData ? t("stale", { t: W.clockTime(st.lastData, st.tz) }) : TEXT.staleNever;
     } else if (!st.connected || st.gateway === "offline") {
       state = "nosensors"; text = TEXT.nosensors;
     } else {
       state = "live"; text = TEXT.live;
     }
     box.setAttribute("data-status", state);
-    $("status-text").textContent = text;
-  }
-
-  function connect() {
-    if (st.es) st.es.close();
-    st.retryAt = 0;
-    var q = "site=" + encodeURIComponent(site) + "&floor=" + encodeURIComponent(floor) +
-      "&token=" + encodeURIComponent(token);
-    var es = new EventSource("/api/v1/stream?" + q);
-    st.es = es;
-    es.addEventListener("snapshot", function (ev) { st.backoff = 1000; applySnapshot(JSON.parse(ev.data)); });
-    es.addEventListener("delta", function (ev) { applyDelta(JSON.parse(ev.data)); });
-    es.onerror = function () { if (st.es === es) reconnectLater(); };
-    renderStatus();
-  }
-  function reconnectLater() {
-    if (st.es) st.es.close();
-    st.es = null;
-    var wait = st.backoff;
-    st.backoff = Math.min(st.backoff * 2, MAX_BACKOFF_MS);
-    st.retryAt = Date.now() + wait;
-    setTimeout(connect, wait);
-    renderStatus();
+    document.body.setAttribute("data-status", state);
+    if ($("status-text").textContent !== text) $("status-text").textContent = text;
   }
   function watchdog() {
     // SSE pings are comments, invisible to EventSource: probe the API when it is quiet.
-    if (!st.es || st.es.readyState !== 1 || Date.now() - st.lastData < PROBE_MS) return;
+    var stream = st.stream;
+    if (!stream || stream.state() !== "open" || Date.now() - st.lastData < PROBE_MS) return;
     var q = "?site=" + encodeURIComponent(site) + "&floor=" + encodeURIComponent(floor);
-    api("/api/v1/availability" + q).then(applySnapshot, reconnectLater);
+    W.api("/api/v1/availability" + q).then(applySnapshot, function () { stream.later(); });
   }
 
+  var lastMinute = "";
   function tick() {
-    var now = new Date(), loc = lang === "en" ? "en-GB" : "nl-NL";
-    $("clock").textContent = now.toLocaleTimeString(loc, { hour: "2-digit", minute: "2-digit", timeZone: st.tz });
-    $("date").textContent = now.toLocaleDateString(loc, { weekday: "long", day: "numeric", month: "long", timeZone: st.tz });
-    if (Date.now() - st.lastData > STALE_MS && st.lastData) renderAll();
+    W.clock($("clock"), $("date"), st.tz);
+    // Once a minute (and when data goes stale) "free until" and staleness are re-judged.
+    var minute = $("clock").textContent;
+    if ((stale() && st.lastData) || minute !== lastMinute) {
+      lastMinute = minute;
+      if (st.nodes.size) renderAll();
+    }
     renderStatus();
   }
   function showMessage(text) { var m = $("message"); m.textContent = text; m.hidden = !text; }
 
   function start() {
-    if (!token) { showMessage(TEXT.noToken); return; }
-    api("/api/v1/sites").then(function (sites) {
+    if (!W.token) { showMessage(TEXT.noToken); return; }
+    W.api("/api/v1/sites").then(function (sites) {
       sites.forEach(function (s) { st.sites.set(s.id, s); });
       if (!st.sites.has(site)) site = sites[0].id;
       st.tz = st.sites.get(site).timezone || st.tz;
-      return api("/api/v1/sites/" + encodeURIComponent(site) + "/floors");
+      return W.api("/api/v1/sites/" + encodeURIComponent(site) + "/floors");
     }).then(function (floors) {
       var info = floors.filter(function (f) { return f.id === floor; })[0] || floors[0];
       floor = info.id;
       $("site-name").textContent = st.sites.get(site).name;
       $("floor-name").textContent = info.name;
-      return api("/api/v1/floors/" + encodeURIComponent(floor) + "/spaces").then(function (spaces) {
+      return W.api("/api/v1/floors/" + encodeURIComponent(floor) + "/spaces").then(function (spaces) {
         showMessage("");
         buildPlan(info, spaces);
         renderAll();
-        connect();
+        var q = "site=" + encodeURIComponent(site) + "&floor=" + encodeURIComponent(floor);
+        st.stream = new W.LiveStream("/api/v1/stream?" + q, {
+          snapshot: applySnapshot, delta: applyDelta, status: renderStatus,
+          refused: function () { showMessage(TEXT.noToken); }
+        });
+        st.stream.open();
         setInterval(watchdog, 5000);
       });
     }).catch(function (err) {
@@ -293,10 +343,8 @@
     });
   }
 
-  document.documentElement.lang = lang;
-  Array.prototype.forEach.call(document.querySelectorAll("[data-i18n]"), function (node) {
-    node.textContent = TEXT[node.getAttribute("data-i18n")] || node.textContent;
-  });
+  W.contrast();
+  W.translate(TEXT);
   tick();
   setInterval(tick, 1000);
   start();

@@ -64,6 +64,7 @@ class SseReader:
     url: str
     events: list[tuple[str, Any, float]] = field(default_factory=list)
     comments: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> SseReader:
@@ -73,7 +74,7 @@ class SseReader:
 
     def _run(self) -> None:
         with httpx.Client(timeout=httpx.Timeout(5, read=30)) as client:
-            with client.stream("GET", self.url) as response:
+            with client.stream("GET", self.url, headers=self.headers) as response:
                 self.status = response.status_code
                 event, data = "message", ""
                 for line in response.iter_lines():

@@ -80,7 +80,10 @@ def test_sensor_presence_checks_in_and_booked_is_pushed(
     ann = people("employee", "ann")
     screen = seeded.signage_token
     probe = MqttProbe(broker.host, broker.port)
-    reader = SseReader(f"{backend.base_url}/api/v1/stream?floor=hq-1&token={screen}").start()
+    reader = SseReader(
+        f"{backend.base_url}/api/v1/stream?floor=hq-1",
+        headers={"Authorization": f"Bearer {screen}"},
+    ).start()
     try:
         topic = space_state_topic("hq", "hq.1.d-020")
         probe.publish(topic, state("hq.1.d-020", "vacant", since_ms=now_ms() - 600_000))

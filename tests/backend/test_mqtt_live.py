@@ -117,7 +117,10 @@ def test_live_state_reaches_the_api_and_the_stream(seeded, serve, broker, protoc
     )
     backend = serve(settings)
     token = seeded.signage_token
-    reader = SseReader(f"{backend.base_url}/api/v1/stream?site=hq&floor=hq-1&token={token}").start()
+    reader = SseReader(
+        f"{backend.base_url}/api/v1/stream?site=hq&floor=hq-1",
+        headers={"Authorization": f"Bearer {token}"},
+    ).start()
     try:
         wait_until(
             lambda: space_of(backend.base_url, token, "hq.1.d-002")["availability"] == "free", 5
@@ -251,11 +254,12 @@ def test_gateway_last_will_turns_spaces_unknown(seeded, backend, broker):
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_stream_cap_answers_503(seeded, serve):
     backend = serve(seeded.settings(sse_max_clients=1))
-    url = f"{backend.base_url}/api/v1/stream?token={seeded.signage_token}"
-    reader = SseReader(url).start()
+    url = f"{backend.base_url}/api/v1/stream"
+    auth = {"Authorization": f"Bearer {seeded.signage_token}"}
+    reader = SseReader(url, headers=auth).start()
     try:
         wait_until(lambda: reader.of("snapshot"), 5, what="first stream open")
-        response = httpx.get(url, timeout=5)
+        response = httpx.get(url, headers=auth, timeout=5)
         assert response.status_code == 503
         assert response.json()["reason"] == "too_many_streams"
         assert response.headers["retry-after"] == "10"

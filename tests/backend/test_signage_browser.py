@@ -27,7 +27,7 @@ def test_space_turns_occupied_on_screen(seeded, serve, mosquitto_factory, page):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
-        page.goto(f"{backend.base_url}/signage/?site=hq&floor=hq-1&token={seeded.signage_token}")
+        page.goto(f"{backend.base_url}/signage/?site=hq&floor=hq-1#token={seeded.signage_token}")
         page.wait_for_selector('[data-space-id="hq.1.d-002"][data-state="free"]', timeout=10_000)
         assert page.locator("[data-space-id]").count() == 44
         # Never colour alone: state also as text (and icon) inside the element.
@@ -68,7 +68,7 @@ def test_lost_backend_is_shown_in_text_and_english_works(seeded, serve, mosquitt
     broker = mosquitto_factory()
     backend = serve(seeded.settings(mqtt_enabled=True, mqtt_url=broker.url))
     page.goto(
-        f"{backend.base_url}/signage/?site=hq&floor=hq-2&token={seeded.signage_token}&lang=en"
+        f"{backend.base_url}/signage/?site=hq&floor=hq-2&lang=en#token={seeded.signage_token}"
     )
     page.wait_for_function("document.getElementById('status-text').textContent === 'Live'")
     assert page.text_content("#floor-name") == "Verdieping 2"
@@ -111,7 +111,7 @@ def test_booking_shows_as_booked_on_screen(seeded, serve, mosquitto_factory, pag
     backend = serve(seeded.settings(mqtt_enabled=True, mqtt_url=broker.url))
     ann = people("employee", "ann")
     try:
-        page.goto(f"{backend.base_url}/signage/?site=hq&floor=hq-1&token={seeded.signage_token}")
+        page.goto(f"{backend.base_url}/signage/?site=hq&floor=hq-1#token={seeded.signage_token}")
         page.wait_for_selector('[data-space-id="hq.1.d-002"][data-state="free"]', timeout=10_000)
         start, end = local_range(60)
         httpx.post(

@@ -8,6 +8,9 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from backend.config import Settings
+from backend.database import make_engine, make_session_factory
+from backend.people import service as people
 from tests.e2e.test_app import PASSWORD, booking_day, running_backend
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.browser]
@@ -26,9 +29,26 @@ def serious(page: Any) -> list[str]:
     return found
 
 
+def add_user(settings: Settings, username: str, role: str) -> None:
+    """Create a local account with a role other than employee."""
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            people.create_user(
+                session,
+                username=username,
+                display_name=username.title(),
+                role=role,
+                password=PASSWORD,
+            )
+    finally:
+        engine.dispose()
+
+
 def test_every_page_passes_the_axe_audit(browser, tmp_path, record_property):
     audited = []
     with running_backend(tmp_path, "anna") as backend:
+        add_user(backend.settings, "fenna", "facility")
         for width, height in ((1920, 1080), (390, 844)):
             context = browser.new_context(viewport={"width": width, "height": height})
             try:
@@ -53,6 +73,32 @@ def test_every_page_passes_the_axe_audit(browser, tmp_path, record_property):
                 pages["app booked"] = serious(page)
                 page.click("#lang-switch")
                 pages["app english"] = serious(page)
+                page.click("#lang-switch")
+                page.focus("#plan [tabindex='0']")  # the floor plan with a focused desk
+                page.keyboard.press("ArrowRight")
+                pages["app plan focused"] = serious(page)
+                page.check("#quiet")
+                page.check("#standing")
+                pages["app filtered"] = serious(page)
+                page.select_option("#room-day", booking_day().isoformat())
+                page.select_option("#room-to", "09:00")
+                page.click("#room-search")
+                pages["app room form error"] = serious(page)
+                page.select_option("#room-to", "11:00")
+                page.click("#room-search")
+                page.wait_for_selector("#rooms li[data-space-id]")
+                pages["app rooms found"] = serious(page)
+                page.goto(f"{backend.url}/app/?checkin=hq.1.d-009")  # no booking there
+                page.wait_for_function("document.getElementById('error').textContent.length > 0")
+                pages["app qr check-in refused"] = serious(page)
+                page.click("#logout")
+                page.fill("#username", "fenna")
+                page.fill("#password", PASSWORD)
+                page.press("#password", "Enter")
+                page.wait_for_selector("#qr-sheet:not([hidden])")
+                page.goto(f"{backend.url}/app/qr.html?floor=hq-1")
+                page.wait_for_selector("#sheet li img")
+                pages["qr sheet"] = serious(page)
 
                 page.goto(f"{backend.url}/app/toegankelijkheid.html")
                 pages["accessibility statement"] = serious(page)

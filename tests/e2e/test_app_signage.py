@@ -34,7 +34,7 @@ def test_signage_recovers_by_itself_after_a_backend_restart(
         tmp_path, mqtt_enabled=True, mqtt_url=broker.url, mqtt_client_id="e2e-restart-1"
     )
     token = seed(settings)
-    url = f"/signage/?site=hq&floor=hq-1&token={token}"
+    url = f"/signage/?site=hq&floor=hq-1#token={token}"
     with serve_app(create_app(settings), settings.http_port) as base:
         page.goto(base + url)
         wait_until(lambda: _status(page) == "live", 15, what="signage live")
@@ -64,7 +64,7 @@ def test_signage_page_weight_and_first_paint(browser, tmp_path, record_property)
         with serve_app(create_app(settings), settings.http_port) as base:
             pg = context.new_page()
             pg.on("response", lambda r: responses.append(r))
-            pg.goto(f"{base}/signage/?site=hq&floor=hq-1&token={token}")
+            pg.goto(f"{base}/signage/?site=hq&floor=hq-1#token={token}")
             pg.wait_for_function(
                 "document.querySelectorAll('#plan-spaces [data-space-id]').length > 0"
             )
@@ -118,7 +118,7 @@ def test_signage_desk_turns_occupied_within_a_second_of_the_sensor_message(
     client.loop_start()
     try:
         with serve_app(create_app(settings), settings.http_port) as base:
-            page.goto(f"{base}/signage/?site=hq&floor=hq-1&token={token}")
+            page.goto(f"{base}/signage/?site=hq&floor=hq-1#token={token}")
             page.wait_for_selector("#plan-spaces [data-space-id]")
             ids = page.eval_on_selector_all(
                 "#plan-spaces [data-space-id]", "gs => gs.map(g => g.dataset.spaceId)"

@@ -1,0 +1,211 @@
+/* Werkplek door panel: one room, free/occupied now with "until", today's bookings (times
+ * only, never who), and on a touch screen with a panel token "book now for 15/30/60 min".
+ * Needs common.js. URL: /signage/room.html?space=hq.1.r-02&lang=nl|en#token=... */
+(function () {
+  "use strict";
+  var W = window.Werkplek;
+  var space = W.param("space");
+  var TEXT = {
+    nl: {
+      free: "Vrij", occupied: "Bezet", booked: "Gereserveerd", unknown: "Onbekend",
+      freeUntil: "Vrij tot {t}", occupiedUntil: "Bezet tot {t}", bookedUntil: "Gereserveerd tot {t}",
+      tomorrow: "morgen", person: "1 persoon", persons: "{n} personen",
+      today: "Vandaag", bookNow: "Nu reserveren", slot: "Gereserveerd {a}–{b}", now: "nu",
+      next: "Volgende reservering: {a}–{b}", noMore: "Vandaag geen reserveringen meer",
+      none: "Vandaag geen reserveringen", closed: "Vandaag gesloten",
+      minutes: "{n} min", minutesLong: "Nu reserveren voor {n} minuten",
+      busy: "Bezig met reserveren…", done: "Gereserveerd tot {t}. Welkom!",
+      taken: "Deze ruimte is dan al gereserveerd. Kies een kortere tijd.",
+      shut: "Dat kan niet: het gebouw is dan gesloten.",
+      notHere: "Dit scherm mag geen reserveringen maken.",
+      failed: "Reserveren lukt nu niet. Probeer het zo opnieuw.",
+      live: "Actueel", connecting: "Verbinden…", offline: "Geen verbinding. Nieuwe poging over {s} s",
+      stale: "Gegevens niet actueel", nosensors: "Sensoren niet bereikbaar",
+      noToken: "Dit scherm heeft geen geldige toegangscode. Vraag de beheerder om de juiste link.",
+      noRoom: "Deze ruimte bestaat niet. Vraag de beheerder om de juiste link.",
+      loadFailed: "De gegevens laden lukt niet. We proberen het opnieuw."
+    },
+    en: {
+      free: "Free", occupied: "Occupied", booked: "Booked", unknown: "Unknown",
+      freeUntil: "Free until {t}", occupiedUntil: "Occupied until {t}", bookedUntil: "Booked until {t}",
+      tomorrow: "tomorrow", person: "1 person", persons: "{n} people",
+      today: "Today", bookNow: "Book now", slot: "Booked {a}–{b}", now: "now",
+      next: "Next booking: {a}–{b}", noMore: "No more bookings today",
+      none: "No bookings today", closed: "Closed today",
+      minutes: "{n} min", minutesLong: "Book now for {n} minutes",
+      busy: "Booking…", done: "Booked until {t}. Welcome!",
+      taken: "The room is already booked then. Choose a shorter time.",
+      shut: "Not possible: the building is closed then.",
+      notHere: "This screen may not make bookings.",
+      failed: "Booking did not work. Please try again shortly.",
+      live: "Live", connecting: "Connecting…", offline: "No connection. Retrying in {s} s",
+      stale: "Data not up to date", nosensors: "Sensors not reachable",
+      noToken: "This screen has no valid access code. Ask the administrator for the right link.",
+      noRoom: "This room does not exist. Ask the administrator for the right link.",
+      loadFailed: "Loading the data failed. Trying again."
+    }
+  }[W.lang];
+  var STALE_MS = 60000;
+  var st = { info: null, avail: null, connected: false, gateway: "unknown", lastData: 0, stream: null, busy: false };
+
+  function t(key, vars) { return W.fill(TEXT[key], vars || {}); }
+  function $(id) { return document.getElementById(id); }
+  function tz() { return st.info ? st.info.timezone : "Europe/Amsterdam"; }
+  function ms(iso) { return new Date(iso).getTime(); }
+  function hm(iso) { return W.clockTime(ms(iso), tz()); }
+  function stale() { return Date.now() - st.lastData > STALE_MS; }
+
+  function state() {
+    var a = st.avail;
+    if (!a || stale()) return "unknown";
+    return { free: 1, occupied: 1, booked: 1 }[a.availability] ? a.availability : "unknown";
+  }
+  function renderNow() {
+    var s = state(), until = s === "unknown" ? "" : W.until(st.avail.until, tz(), TEXT);
+    var text = until ? t({ free: "freeUntil", occupied: "occupiedUntil", booked: "bookedUntil" }[s], { t: until }) : TEXT[s];
+    $("now").setAttribute("data-state", s);
+    $("now-icon").setAttribute("href", "#icon-" + s);
+    $("now-text").textContent = text;
+    renderSchedule();
+    renderButtons();
+  }
+  function renderSchedule() {
+    var list = $("schedule"), info = st.info, now = Date.now(), next = null;
+    if (!info) return;
+    list.innerHTML = "";
+    info.bookings.forEach(function (b) {
+      var item = document.createElement("li"), current = ms(b.start) <= now && now < ms(b.end);
+      item.textContent = t("slot", { a: hm(b.start), b: hm(b.end) }) + (current ? " (" + TEXT.now + ")" : "");
+      if (ms(b.end) <= now) item.className = "past";
+      if (current) item.className = "current";
+      if (!next && ms(b.start) > now) next = b;
+      list.appendChild(item);
+    });
+    if (!info.bookings.length) {
+      var empty = document.createElement("li");
+      empty.textContent = info.opens ? TEXT.none : TEXT.closed;
+      list.appendChild(empty);
+    }
+    $("now-next").textContent = next ? t("next", { a: hm(next.start), b: hm(next.end) }) :
+      info.bookings.length ? TEXT.noMore : "";
+  }
+  /* A length is offered only when it fits: the room free that long and the site open. */
+  function fits(minutes) {
+    var info = st.info, start = Date.now(), end = start + minutes * 60000;
+    if (!info || !info.opens || start < ms(info.opens) || end > ms(info.closes)) return false;
+    return !info.bookings.some(function (b) { return ms(b.start) < end && ms(b.end) > start; });
+  }
+  function renderButtons() {
+    var info = st.info, box = $("buttons");
+    $("book").hidden = !(info && info.can_book);
+    if (!info || !info.can_book) return;
+    if (!box.children.length) {
+      info.durations.forEach(function (n) {
+        var b = document.createElement("button");
+        b.type = "button";
+        b.setAttribute("data-minutes", String(n));
+        b.setAttribute("aria-label", t("minutesLong", { n: n }));
+        b.textContent = t("minutes", { n: n });
+        b.addEventListener("click", function () { book(n); });
+        box.appendChild(b);
+      });
+    }
+    Array.prototype.forEach.call(box.children, function (b) {
+      b.disabled = st.busy || !fits(Number(b.getAttribute("data-minutes")));
+    });
+  }
+  function book(minutes) {
+    if (st.busy) return;
+    st.busy = true;
+    renderButtons();
+    $("book-result").textContent = TEXT.busy;
+    W.api("/api/v1/spaces/" + encodeURIComponent(space) + "/book-now",
+      { method: "POST", body: JSON.stringify({ minutes: minutes }) })
+      .then(function (booking) {
+        $("book-result").textContent = t("done", { t: hm(booking.end) });
+        return load();
+      }, function (err) {
+        var why = { space_taken: "taken", outside_opening_hours: "shut", site_closed: "shut",
+          not_this_panel: "notHere", role_not_allowed: "notHere" }[err.reason] || "failed";
+        $("book-result").textContent = TEXT[why];
+        return load();
+      })
+      .then(function () { st.busy = false; renderButtons(); },
+        function () { st.busy = false; renderButtons(); });
+  }
+
+  function applySpaces(items) {
+    items.forEach(function (a) { if (a.space_id === space) st.avail = a; });
+  }
+  function applySnapshot(data) {
+    applySpaces(data.spaces);
+    st.connected = data.connected;
+    st.gateway = data.gateway;
+    st.lastData = Date.now();
+    renderNow();
+    renderStatus();
+  }
+  function applyDelta(data) {
+    var mine = data.spaces.some(function (a) { return a.space_id === space; });
+    applySpaces(data.spaces);
+    st.connected = data.connected;
+    st.gateway = data.gateway;
+    st.lastData = Date.now();
+    if (mine) load();  // a booking changed: fetch today's schedule again
+    renderNow();
+    renderStatus();
+  }
+  function renderStatus() {
+    var box = $("status"), s, text, link = st.stream ? st.stream.state() : "connecting";
+    if (link === "offline") {
+      s = "offline";
+      text = t("offline", { s: Math.max(0, Math.ceil((st.stream.retryAt - Date.now()) / 1000)) });
+    } else if (link === "connecting" && !st.lastData) {
+      s = "connecting"; text = TEXT.connecting;
+    } else if (stale()) {
+      s = "stale"; text = TEXT.stale;
+    } else if (!st.connected || st.gateway === "offline") {
+      s = "nosensors"; text = TEXT.nosensors;
+    } else {
+      s = "live"; text = TEXT.live;
+    }
+    box.setAttribute("data-status", s);
+    if ($("status-text").textContent !== text) $("status-text").textContent = text;
+  }
+  function showMessage(text) { var m = $("message"); m.textContent = text; m.hidden = !text; }
+
+  function load() {
+    return W.api("/api/v1/spaces/" + encodeURIComponent(space) + "/today").then(function (info) {
+      st.info = info;
+      showMessage("");
+      $("room-name").textContent = info.name;
+      document.title = info.name;
+      $("room-cap").textContent = info.capacity === 1 ? TEXT.person : t("persons", { n: info.capacity });
+      renderNow();
+      return info;
+    });
+  }
+  function start() {
+    if (!W.token) { showMessage(TEXT.noToken); return; }
+    load().then(function (info) {
+      var q = "site=" + encodeURIComponent(info.site_id) + "&floor=" + encodeURIComponent(info.floor_id);
+      st.stream = new W.LiveStream("/api/v1/stream?" + q, {
+        snapshot: applySnapshot, delta: applyDelta, status: renderStatus,
+        refused: function () { showMessage(TEXT.noToken); }
+      });
+      st.stream.open();
+      setInterval(function () { load().catch(function () { return null; }); }, 60000);
+    }).catch(function (err) {
+      var auth = err.status === 401 || err.status === 403;
+      showMessage(auth ? TEXT.noToken : err.status === 404 || err.status === 422 ? TEXT.noRoom : TEXT.loadFailed);
+      setTimeout(start, auth ? 60000 : 5000);
+    });
+  }
+
+  W.contrast();
+  W.translate(TEXT);
+  function tick() { W.clock($("clock"), $("date"), tz()); renderStatus(); if (st.info) renderNow(); }
+  tick();
+  setInterval(tick, 1000);
+  start();
+})();

@@ -1,0 +1,394 @@
+"""The booking app's floor plan, filters, room booking, check-in by QR code, calendar files and
+its live stream with stream tokens, in Chromium against a real backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import paho.mqtt.client as mqtt
+import pytest
+from sqlalchemy import select
+
+from backend.bookings.models import Booking
+from backend.config import Settings
+from backend.database import make_engine, make_session_factory
+from backend.main import create_app
+from backend.people.models import User
+from tests.e2e.test_app import (
+    PASSWORD,
+    SHOTS,
+    backend_settings,
+    booking_day,
+    login_by_keyboard,
+    running_backend,
+    seed,
+    tab_to,
+)
+from tests.helpers import serve_app
+from tests.services import wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.browser]
+AMS = ZoneInfo("Europe/Amsterdam")
+
+
+def login(page: Any, username: str) -> None:
+    """Log in with the mouse-free shortcut the other tests use and wait for the desks."""
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_selector("#desks li[data-space-id]", timeout=10000)
+
+
+def notice_contains(page: Any, text: str, where: str = "notice") -> None:
+    """Wait until the notice (or error) region says ``text``."""
+    page.wait_for_function(
+        "([id, t]) => document.getElementById(id).textContent.includes(t)",
+        arg=[where, text],
+        timeout=10000,
+    )
+
+
+def book_now(settings: Settings, username: str, space_id: str) -> int:
+    """Store a booking running now, as if made this morning (the API refuses the past)."""
+    now = dt.datetime.now(dt.UTC)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            user = session.scalars(select(User).where(User.username == username)).one()
+            booking = Booking(
+                space_id=space_id,
+                site_id="hq",
+                space_kind="desk",
+                user_id=user.id,
+                start_at=now - dt.timedelta(minutes=2),
+                end_at=now + dt.timedelta(hours=2),
+                local_day=now.astimezone(AMS).date(),
+                status="booked",
+            )
+            session.add(booking)
+            session.commit()
+            return booking.id
+    finally:
+        engine.dispose()
+
+
+def test_a_desk_is_booked_on_the_floor_plan_by_keyboard(page, tmp_path):
+    with running_backend(tmp_path, "anna") as backend:
+        page.goto(f"{backend.url}/app/")
+        login_by_keyboard(page, "anna")
+        tab_to(page, "#day")
+        for _ in range(20):
+            if page.input_value("#day") == booking_day().isoformat():
+                break
+            page.keyboard.press("ArrowDown")
+        # The plan is one Tab stop; the arrow keys walk the desks.
+        presses = tab_to(page, "#plan [data-space-id]")
+        assert presses < 15, "the plan should come right after the filters"
+        first = page.evaluate("document.activeElement.getAttribute('data-space-id')")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowDown")
+        chosen = page.evaluate("document.activeElement.getAttribute('data-space-id')")
+        assert chosen != first
+        label = page.evaluate("document.activeElement.getAttribute('aria-label')")
+        assert label.startswith("Werkplek ") and "Reserveer" in label
+        ring = page.evaluate(
+            "getComputedStyle(document.activeElement.querySelector('.ring')).stroke"
+        )
+        assert ring not in ("", "none"), "the focused desk shows a focus ring"
+        # Only one desk of the plan is in the Tab order.
+        assert page.locator("#plan [tabindex='0']").count() == 1
+        page.keyboard.press("Enter")
+        notice_contains(page, "Gelukt")
+        mine = page.locator("#mine li[data-booking-id]")
+        name = page.locator(f'#desks li[data-space-id="{chosen}"] strong').inner_text()
+        assert mine.count() == 1 and name in mine.first.inner_text()
+        # Every space on the plan shows its state by icon and word, not by colour alone.
+        desk = page.locator(f'#plan [data-space-id="{chosen}"]')
+        assert desk.locator("text.icon").text_content() in "✓▣●?"
+        assert desk.locator("text.word").text_content() in (
+            "Vrij",
+            "Gereserveerd",
+            "Bezet",
+            "Onbekend",
+        )
+
+
+def test_filters_narrow_the_list_and_the_plan(page, tmp_path):
+    with running_backend(tmp_path, "anna") as backend:
+        page.goto(f"{backend.url}/app/")
+        login(page, "anna")
+        desks = page.locator("#desks li[data-space-id]")
+        plan = page.locator("#plan .desk")
+        everything = desks.count()
+        assert plan.count() == everything == 40
+        page.check("#quiet")
+        quiet = desks.count()
+        assert 0 < quiet < everything and plan.count() == quiet
+        assert all("stil" in t for t in desks.all_inner_texts())
+        page.check("#standing")
+        both = desks.count()
+        assert 0 < both < quiet and plan.count() == both
+        assert all("stil" in t and "sta" in t for t in desks.all_inner_texts())
+        assert f"{both} van de 40 werkplekken" in page.inner_text("#count")
+        page.check("#accessible")  # no quiet standing desk is the accessible one
+        assert desks.count() == 0 and "Geen werkplekken" in page.inner_text("#desks")
+        page.uncheck("#quiet")
+        page.uncheck("#standing")
+        page.uncheck("#accessible")
+        assert desks.count() == everything
+        # Another floor of the satellite site: the plan and the list follow the choice.
+        page.select_option("#site", "dalfsen")
+        page.wait_for_function(
+            "document.querySelectorAll('#desks li[data-space-id]').length > 0 && "
+            "[...document.querySelectorAll('#desks li[data-space-id]')]"
+            ".every(li => li.dataset.spaceId.startsWith('dalfsen'))"
+        )
+        assert page.locator("#plan .desk").count() == desks.count()
+
+
+def test_a_room_is_booked_for_a_meeting(page, tmp_path):
+    with running_backend(tmp_path, "anna", "bram") as backend:
+        day = booking_day()
+        # Bram has the smallest fitting room for that hour already.
+        with httpx.Client(base_url=backend.url) as client:
+            token = client.post(
+                "/api/v1/auth/login", json={"username": "bram", "password": PASSWORD}
+            ).json()["token"]
+            taken = client.post(
+                "/api/v1/bookings",
+                json={
+                    "space_id": "hq.1.r-03",
+                    "start": f"{day.isoformat()}T10:00",
+                    "end": f"{day.isoformat()}T11:00",
+                },
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert taken.status_code == 201, taken.text
+        page.goto(f"{backend.url}/app/")
+        login(page, "anna")
+        page.select_option("#room-day", day.isoformat())
+        page.select_option("#room-from", "10:30")
+        page.select_option("#room-to", "10:00")
+        page.fill("#room-people", "4")
+        page.click("#room-search")
+        assert "eindtijd moet na de begintijd" in page.inner_text("#room-error")
+        page.select_option("#room-to", "11:30")
+        page.click("#room-search")
+        page.wait_for_selector("#rooms li[data-space-id]")
+        offered = page.eval_on_selector_all(
+            "#rooms li[data-space-id]", "els => els.map(e => e.dataset.spaceId)"
+        )
+        # Rooms for 4 or more on every hq floor, minus the one Bram has (4 fit per floor: 3).
+        assert "hq.1.r-03" not in offered
+        assert {"hq.1.r-01", "hq.1.r-02", "hq.2.r-03"} <= set(offered)
+        assert not any(".f-" in s for s in offered), "a focus room for 1 does not fit 4"
+        assert "al bezet" in page.inner_text("#rooms-summary")
+        page.click('#rooms li[data-space-id="hq.1.r-02"] button')
+        notice_contains(page, "Overleg 1.02 is voor u gereserveerd")
+        assert "10:30–11:30" in page.inner_text("#notice")
+        assert "Overleg 1.02" in page.inner_text("#mine")
+        # Outside the opening hours (07:00-19:00): said in words, with the hours.
+        page.select_option("#room-from", "18:30")
+        page.select_option("#room-to", "20:00")
+        page.click("#room-search")
+        page.wait_for_selector('#rooms li[data-space-id="hq.1.r-01"]')
+        page.click('#rooms li[data-space-id="hq.1.r-01"] button')
+        notice_contains(page, "buiten de openingstijden", "error")
+        assert "07:00–19:00" in page.inner_text("#error")
+        # Longer than the site allows (600 minutes by default): the limit is named.
+        page.select_option("#room-from", "07:00")
+        page.select_option("#room-to", "18:00")
+        page.click("#room-search")
+        page.wait_for_selector('#rooms li[data-space-id="hq.1.r-01"]')
+        page.click('#rooms li[data-space-id="hq.1.r-01"] button')
+        notice_contains(page, "hoogstens 600 minuten", "error")
+        page.evaluate("document.getElementById('rooms-title').scrollIntoView()")
+        page.screenshot(path=str(SHOTS / "app-room.png"))
+
+
+def test_check_in_by_opening_the_qr_url(page, tmp_path):
+    with running_backend(tmp_path, "anna") as backend:
+        book_now(backend.settings, "anna", "hq.1.d-005")
+        # Scanned while not logged in: the app asks to log in, then checks in.
+        page.goto(f"{backend.url}/app/?checkin=hq.1.d-005")
+        assert "Log in om in te checken" in page.inner_text("#notice")
+        login(page, "anna")
+        notice_contains(page, "U bent ingecheckt bij Werkplek 1.05")
+        assert "ingecheckt" in page.inner_text("#mine")
+        assert "checkin" not in page.url, "a reload must not check in again"
+        # Someone else's desk: the app says which desk is yours today.
+        page.goto(f"{backend.url}/app/?checkin=hq.1.d-006")
+        notice_contains(page, "Dit is niet uw plek. U heeft vandaag Werkplek 1.05", "error")
+        assert page.get_attribute("#error", "role") == "alert"
+        # A desk booked for a later day: too early, with the time it opens.
+        with httpx.Client(base_url=backend.url) as client:
+            token = client.post(
+                "/api/v1/auth/login", json={"username": "anna", "password": PASSWORD}
+            ).json()["token"]
+            later = client.post(
+                "/api/v1/bookings",
+                json={"space_id": "hq.2.d-007", "date": booking_day().isoformat(), "part": "day"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert later.status_code == 201, later.text
+        page.goto(f"{backend.url}/app/?checkin=hq.2.d-007")
+        notice_contains(page, "Het is nog te vroeg", "error")
+        assert "06:50" in page.inner_text("#error")  # ten minutes before 07:00
+        page.goto(f"{backend.url}/app/?checkin=nowhere.9")
+        notice_contains(page, "hoort niet bij een plek", "error")
+
+
+def test_check_in_button_and_calendar_files(page, tmp_path):
+    with running_backend(tmp_path, "anna") as backend:
+        booking_id = book_now(backend.settings, "anna", "hq.1.d-003")
+        page.goto(f"{backend.url}/app/")
+        login(page, "anna")
+        item = page.locator(f'#mine li[data-booking-id="{booking_id}"]')
+        item.wait_for()
+        with page.expect_download() as info:
+            item.locator("button.calendar").click()
+        ics = Path(info.value.path()).read_text()
+        assert info.value.suggested_filename == f"werkplek-{booking_id}.ics"
+        assert "BEGIN:VEVENT" in ics and "Werkplek 1.03" in ics
+        with page.expect_download() as info:
+            page.click("#feed")
+        assert f"booking-{booking_id}@werkplek" in Path(info.value.path()).read_text()
+        item.locator("button.checkin").click()
+        notice_contains(page, "U bent ingecheckt bij Werkplek 1.03")
+        assert (
+            page.locator(f'#mine li[data-booking-id="{booking_id}"]').get_attribute("data-status")
+            == "checked_in"
+        )
+
+
+def publish_states(client: mqtt.Client, states: dict[str, str]) -> None:
+    """Publish retained space states as the gateway does."""
+    now = int(time.time() * 1000)
+    for space_id, state in states.items():
+        payload = {
+            "v": 1,
+            "site": "hq",
+            "space_id": space_id,
+            "state": state,
+            "since": now,
+            "updated": now,
+            "reason": "sensor",
+            "devices": [],
+        }
+        topic = f"werkplek/v1/hq/_space/{space_id}/state"
+        client.publish(topic, json.dumps(payload), qos=1, retain=True).wait_for_publish(5)
+
+
+def test_live_states_arrive_over_a_stream_token(page, mosquitto_factory, tmp_path):
+    broker = mosquitto_factory()  # private: retained states must not leak into other tests
+    settings = backend_settings(
+        tmp_path, mqtt_enabled=True, mqtt_url=broker.url, mqtt_client_id="e2e-app-live"
+    )
+    seed(settings, "anna")
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    streams: list[tuple[str, int]] = []
+    page.on(
+        "response",
+        lambda r: streams.append((r.url, r.status)) if "/api/v1/stream?" in r.url else None,
+    )
+    try:
+        app = create_app(settings)
+        with serve_app(app, settings.http_port) as base:
+            page.goto(f"{base}/app/")
+            login(page, "anna")
+            ids = page.eval_on_selector_all(
+                "#plan [data-space-id]", "gs => gs.map(g => g.dataset.spaceId)"
+            )
+            # A believable morning: every fourth place taken, hq.1.d-010 free.
+            publish_states(
+                client, {sid: "occupied" if i % 4 == 2 else "vacant" for i, sid in enumerate(ids)}
+            )
+            desk = '[data-space-id="hq.1.d-010"]'
+            wait_until(
+                lambda: page.get_attribute(f"#desks li{desk}", "data-state") == "free",
+                15,
+                what="free in the app",
+            )
+            publish_states(client, {"hq.1.d-010": "occupied"})
+            took = wait_until(
+                lambda: page.get_attribute(f"#plan {desk}", "data-state") == "occupied",
+                10,
+                interval=0.05,
+                what="occupied on the plan",
+            )
+            assert page.get_attribute(f"#desks li{desk}", "data-state") == "occupied"
+            assert "Bezet" in page.inner_text(f"#desks li{desk}")
+            print(f"\napp: desk occupied on the plan {took:.3f} s after the state message")
+            page.evaluate("document.getElementById('live-status').scrollIntoView()")
+            page.screenshot(path=str(SHOTS / "app-plan.png"))
+            # The server ends the stream: the app fetches a fresh stream token and reopens.
+            with page.expect_response(lambda r: "/api/v1/stream?" in r.url, timeout=20000):
+                app.state.runtime.close_streams()
+            publish_states(client, {"hq.1.d-010": "vacant"})
+            wait_until(
+                lambda: page.get_attribute(f"#plan {desk}", "data-state") == "free",
+                10,
+                what="free again after the reconnect",
+            )
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    # The stream was opened with a short-lived stream token, never with the login token.
+    assert streams, "the app opened no live stream"
+    for url, status in streams:
+        assert status == 200 and "stream_token=st1." in url
+        assert "&token=" not in url and "?token=" not in url, "the login token stays out of URLs"
+    tokens = {url.split("stream_token=")[1] for url, _ in streams}
+    assert len(tokens) == len(streams), "every reconnect uses a fresh stream token"
+
+
+def test_app_page_weight(page, tmp_path, record_property):
+    """Bytes transferred to open the app and show a floor (the live stream not counted)."""
+    with running_backend(tmp_path, "anna") as backend:
+        page.goto(f"{backend.url}/app/")
+        login(page, "anna")
+        page.wait_for_function("document.querySelectorAll('#plan .desk').length > 0")
+        entries = page.evaluate(
+            "performance.getEntriesByType('resource').concat("
+            "performance.getEntriesByType('navigation'))"
+            ".filter(e => !e.name.includes('/api/v1/stream?'))"
+            ".map(e => ({name: e.name, size: e.transferSize, kind: e.initiatorType}))"
+        )
+        static = sum(e["size"] for e in entries if "/api/" not in e["name"])
+        total = sum(e["size"] for e in entries)
+        record_property("app_static_bytes", static)
+        record_property("app_total_bytes", total)
+        print(f"\napp page weight: {static} B static (html, css, js), {total} B with API data")
+        # A budget, so a library or an image slipping in shows up: no framework, no fonts.
+        assert static < 100_000, entries
+
+
+def test_times_are_in_the_site_time_zone_and_the_user_locale(browser, tmp_path):
+    # A browser in New York with US English: the booking still reads 07:00 Amsterdam time,
+    # written the American way.
+    context = browser.new_context(locale="en-US", timezone_id="America/New_York")
+    try:
+        with running_backend(tmp_path, "anna") as backend:
+            page = context.new_page()
+            page.goto(f"{backend.url}/app/")
+            assert page.get_attribute("html", "lang") == "en"
+            login(page, "anna")
+            day = booking_day()
+            page.select_option("#day", day.isoformat())
+            page.select_option("#part", "morning")
+            page.click('#desks li[data-space-id="hq.1.d-002"] button')
+            notice_contains(page, "is booked for you")
+            text = page.inner_text("#mine li[data-booking-id]")
+            assert "07:00 AM–12:30 PM" in text, text
+            assert f"{day:%B} {day.day}" in text, text  # "November 30", US order
+    finally:
+        context.close()
