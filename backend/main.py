@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from backend.auth.router import router as auth_router
 from backend.auth.stream import StreamTokens
+from backend.availability.compress import GzipExceptStreams
 from backend.availability.queries import router as queries_router
 from backend.availability.router import router as availability_router
 from backend.bookings.panel import router as panel_router
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     key = settings.stream_token_key
     app.state.stream_tokens = StreamTokens(key.get_secret_value().encode() if key else None)
+    app.add_middleware(GzipExceptStreams)  # pages and JSON; never the SSE stream
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(spaces_router)

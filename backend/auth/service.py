@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.auth.feed import FEED_ROLE, looks_like_feed_token
 from backend.auth.models import ApiToken
 from backend.auth.stream import looks_like_stream_token
 from backend.errors import InvalidInput, Unauthorized
@@ -62,8 +63,13 @@ def authenticate(session: Session, token: str | None) -> ApiToken:
             "a stream token opens only the live stream (/api/v1/stream); use the API token here",
             reason="stream_token_not_allowed",
         )
+    if looks_like_feed_token(token):
+        raise Unauthorized(
+            "a calendar feed token opens only its calendar feed; use the API token here",
+            reason="feed_token_not_allowed",
+        )
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    if row is None or row.revoked_at is not None:
+    if row is None or row.revoked_at is not None or row.role == FEED_ROLE:
         raise Unauthorized("the API token is unknown or revoked", reason="invalid_token")
     if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
         raise Unauthorized("the session has expired; log in again", reason="expired_token")

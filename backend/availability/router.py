@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
-from typing import Annotated
+from dataclasses import asdict
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from backend.auth.router import StreamReaderDep
+from backend.availability.at import availability_at
 from backend.availability.hub import CLOSE, AvailabilityHub, sse_frame
-from backend.availability.schemas import AvailabilityPublic
-from backend.dependencies import ReaderDep, RuntimeDep
+from backend.availability.schemas import AvailabilityAtPublic, AvailabilityPublic
+from backend.bookings.policy import utcnow
+from backend.dependencies import BookerDep, ReaderDep, RuntimeDep, SessionDep
 from backend.errors import NotFound, Unavailable
 
 router = APIRouter(prefix="/api/v1", tags=["availability"])
@@ -37,6 +41,49 @@ async def read_availability(
     """Return every space of the site/floor with its state, plus free counts per floor."""
     _check_filter(runtime.hub, site, floor)
     return AvailabilityPublic.model_validate(runtime.hub.snapshot(site, floor))
+
+
+@router.get("/availability/at", response_model=AvailabilityAtPublic)
+def read_availability_at(
+    session: SessionDep,
+    token: BookerDep,
+    site: Annotated[str, Query(description="site id, e.g. hq")],
+    floor: FloorQuery = None,
+    date: Annotated[dt.date | None, Query(description="local day, with part (desks)")] = None,
+    part: Annotated[Literal["morning", "afternoon", "day"] | None, Query()] = None,
+    start: Annotated[
+        dt.datetime | None, Query(description="with end (rooms); no offset = site time")
+    ] = None,
+    end: Annotated[dt.datetime | None, Query()] = None,
+) -> AvailabilityAtPublic:
+    """Free or booked per space on a later day part (desks) or time range (rooms).
+
+    Never says who booked; the caller's own bookings are ``mine``. The window is
+    checked like a booking: 422 with a reason when the site is closed then, it is
+    past, beyond the booking horizon, or longer than a room may be booked.
+    """
+    window, spaces = availability_at(
+        session,
+        site_id=site,
+        floor_id=floor,
+        user_id=token.user_id,
+        now=utcnow(),
+        day=date,
+        part=part,
+        start=start,
+        end=end,
+    )
+    return AvailabilityAtPublic.model_validate(
+        {
+            "site": site,
+            "floor": floor,
+            "date": window.day,
+            "part": window.part,
+            "start": window.start,
+            "end": window.end,
+            "spaces": [asdict(s) for s in spaces],
+        }
+    )
 
 
 async def _events(

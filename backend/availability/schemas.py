@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel
@@ -64,3 +65,31 @@ class AvailabilityPublic(BaseModel):
     stale_after_s: float
     spaces: list[SpaceAvailabilityPublic]
     floors: list[FloorSummaryPublic]
+
+
+class SpaceAtPublic(BaseModel):
+    """One space at the asked time: free, booked, or booked by the caller (``mine``)."""
+
+    space_id: str
+    floor: str
+    kind: str
+    name: str
+    zone: str | None
+    quiet: bool
+    capacity: int
+    standing: bool
+    screen: bool
+    accessible: bool
+    availability: Literal["free", "booked", "mine"]
+
+
+class AvailabilityAtPublic(BaseModel):
+    """The spaces of a site or floor in one window; never who booked."""
+
+    site: str
+    floor: str | None
+    date: dt.date
+    part: Literal["morning", "afternoon", "day"] | None
+    start: dt.datetime
+    end: dt.datetime
+    spaces: list[SpaceAtPublic]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from backend.auth import feed as feed_tokens
 from backend.bookings import calendar, checkin
 from backend.bookings import service as bookings
 from backend.bookings.models import ACTIVE, Booking
@@ -107,17 +110,67 @@ def read_confirmation(booking_id: int, session: SessionDep, token: BookerDep) ->
     return Response(body, media_type=ICS)
 
 
-@router.get("/me/calendar.ics", response_class=Response)
-def read_my_feed(session: SessionDep, token: BookerDep) -> Response:
-    """The caller's bookings as a calendar feed (subscribe with ``?token=``)."""
-    if token.user_id is None:
-        raise NotFound("this token belongs to no person", reason="no_user")
+def _person_feed(session: Session, user_id: int) -> Response:
     rows = session.scalars(
-        select(Booking).where(Booking.user_id == token.user_id).order_by(Booking.start_at)
+        select(Booking).where(Booking.user_id == user_id).order_by(Booking.start_at)
     ).all()
     names = {s.id: s.name for s in session.scalars(select(Space))}
     items = [(b, names.get(b.space_id, b.space_id)) for b in rows]
     return Response(calendar.feed("Werkplek", items, private=True, stamp=utcnow()), media_type=ICS)
+
+
+@router.get("/me/calendar.ics", response_class=Response)
+def read_my_feed(session: SessionDep, token: BookerDep) -> Response:
+    """The caller's bookings as one ``.ics`` download (``Authorization: Bearer`` header).
+
+    To subscribe from a calendar program, which cannot send that header, ask
+    ``POST /api/v1/me/calendar-feed`` for a feed URL: never put a login token in a URL.
+    """
+    if token.user_id is None:
+        raise NotFound("this token belongs to no person", reason="no_user")
+    return _person_feed(session, token.user_id)
+
+
+class CalendarFeedPublic(BaseModel):
+    """A subscribe URL for the caller's calendar feed (shown once; store it in the calendar)."""
+
+    url: str
+    webcal_url: str
+
+
+@router.post("/me/calendar-feed", response_model=CalendarFeedPublic, status_code=201)
+def create_my_feed_url(
+    request: Request, session: SessionDep, token: BookerDep
+) -> CalendarFeedPublic:
+    """Make a subscribe URL for the caller's bookings; the previous one stops working.
+
+    The URL holds a feed token: it opens this person's ``.ics`` feed and nothing
+    else, is stored only as a hash, and is revoked by making a new one or by
+    ``DELETE /api/v1/me/calendar-feed``.
+    """
+    if token.user_id is None:
+        raise NotFound("this token belongs to no person", reason="no_user")
+    secret = feed_tokens.issue(session, token.user_id, utcnow())
+    url = str(request.url_for("read_subscribed_feed", feed_token=secret))
+    return CalendarFeedPublic(url=url, webcal_url="webcal://" + url.split("://", 1)[1])
+
+
+@router.delete("/me/calendar-feed", status_code=204, response_class=Response)
+def revoke_my_feed_url(session: SessionDep, token: BookerDep) -> Response:
+    """Stop the caller's subscribe URL from working."""
+    if token.user_id is None:
+        raise NotFound("this token belongs to no person", reason="no_user")
+    feed_tokens.revoke(session, token.user_id, utcnow())
+    return Response(status_code=204)
+
+
+@router.get("/calendar/{feed_token}.ics", response_class=Response)
+def read_subscribed_feed(feed_token: str, session: SessionDep) -> Response:
+    """A person's bookings for a calendar subscription; the feed token is the only key.
+
+    404 for an unknown or revoked feed token, as for one that never existed.
+    """
+    return _person_feed(session, feed_tokens.owner(session, feed_token))
 
 
 @router.get("/spaces/{space_id}/calendar.ics", response_class=Response)

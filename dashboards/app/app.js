@@ -7,11 +7,11 @@
   var ALL = window.WERKPLEK_TEXT, PLAN = window.WerkplekPlan;
   var params = new URLSearchParams(location.search);
   var FILTERS = ["quiet", "standing", "screen", "accessible"];
-  var STATES = { free: 1, booked: 1, occupied: 1 };
+  var STATES = { free: 1, booked: 1, occupied: 1, mine: 1 };
   var st = {
     lang: pickLang(), token: sessionStorage.getItem("werkplek.token") || "",
     user: null, sites: [], floors: [], spaces: [], shapes: {}, mine: [], names: {}, all: {},
-    es: null, retry: 0, streamGen: 0, streamTimer: null, planFocus: null, rooms: null,
+    es: null, retry: 0, streamGen: 0, streamTimer: null, planFocus: null, rooms: null, at: null, atTimer: null,
     checkin: params.get("checkin")
   };
 
@@ -67,12 +67,13 @@
     return p.year + "-" + p.month + "-" + p.day + "T" + p.hour + ":" + p.minute;
   }
   function fillDays(sel) {
-    // The working days bookings are open for (14 days ahead), counted from today at the site.
+    // Today (the live view lives there, also at a weekend) and the working days bookings are
+    // open for (14 days ahead), counted from today at the site.
     var keep = sel.value, today = localIso(new Date(), tz()).slice(0, 10).split("-").map(Number);
     sel.innerHTML = "";
     for (var i = 0; i <= 14; i += 1) {
       var d = new Date(Date.UTC(today[0], today[1] - 1, today[2] + i, 12));
-      if (d.getUTCDay() === 0 || d.getUTCDay() === 6) continue;
+      if (i > 0 && (d.getUTCDay() === 0 || d.getUTCDay() === 6)) continue;
       sel.appendChild(make("option", { value: d.toISOString().slice(0, 10) },
         fmt(d, { weekday: "long", day: "numeric", month: "long" }, "UTC")));
     }
@@ -142,8 +143,41 @@
     if (st.user) { $("hello").textContent = T("hello", { name: st.user.display_name }); renderAll(); }
   }
 
-  /* ---- desks: list and plan, filtered ---- */
-  function stateOf(s) { return STATES[s.availability] ? s.availability : "unknown"; }
+  /* ---- desks: list and plan, filtered; live for now, booked-or-free for a later part ---- */
+  function today() { return localIso(new Date(), tz()).slice(0, 10); }
+  function isNow() {
+    // Today's running part shows the live state; any other day or part asks the server.
+    var day = $("day").value, part = $("part").value;
+    if (!day || day !== today()) return !day;
+    var hm = localIso(new Date(), tz()).slice(11);
+    return part === "day" || (part === "morning" ? hm < "12:30" : hm >= "12:30");
+  }
+  function atKey() { return [$("site").value, $("floor").value, $("day").value, $("part").value].join("|"); }
+  function loadAt() {
+    clearTimeout(st.atTimer);
+    if (!st.user || isNow()) { st.at = null; renderDesks(); return Promise.resolve(); }
+    var key = atKey();
+    renderDesks();  // at once: the states of the previous choice must not linger
+    var q = "?site=" + encodeURIComponent($("site").value) + "&floor=" + encodeURIComponent($("floor").value) +
+      "&date=" + encodeURIComponent($("day").value) + "&part=" + encodeURIComponent($("part").value);
+    return api("GET", "/api/v1/availability/at" + q).then(function (data) {
+      var states = {};
+      data.spaces.forEach(function (x) { states[x.space_id] = x.availability; });
+      return { key: key, states: states, error: "" };
+    }, function (err) {
+      return { key: key, states: {}, error: explain(err) };
+    }).then(function (at) {
+      if (key !== atKey()) return;
+      st.at = at;
+      renderDesks();
+      // Colleagues book too: the answer for a later part is asked again every 30 s.
+      st.atTimer = setTimeout(loadAt, 30000);
+    });
+  }
+  function stateOf(s) {
+    if (!isNow()) return st.at && st.at.key === atKey() ? st.at.states[s.id] || "unknown" : "unknown";
+    return STATES[s.availability] ? s.availability : "unknown";
+  }
   function matches(s) {
     return FILTERS.every(function (f) { return !$(f).checked || s[f]; });
   }
@@ -158,7 +192,7 @@
       var state = stateOf(s);
       var item = make("li", { "data-space-id": s.id, "data-state": state });
       item.appendChild(make("span", { "class": "badge", "aria-hidden": "true" },
-        { free: "✓", booked: "▣", occupied: "●", unknown: "?" }[state]));
+        { free: "✓", booked: "▣", occupied: "●", unknown: "?", mine: "★" }[state]));
       var text = make("span", { "class": "what" });
       text.appendChild(make("strong", {}, s.name));
       text.appendChild(document.createTextNode(" " + T(state) + extras(s)));
@@ -169,10 +203,15 @@
       list.appendChild(item);
     });
     if (!desks.length) list.appendChild(make("li", {}, T("noDesks")));
-    // The live state is the state of now; a later day is only checked when booking.
-    var day = $("day"), later = day.value && day.value !== localIso(new Date(), tz()).slice(0, 10);
+    // Says which time the list and plan show, or why the server could not answer for it.
+    var day = $("day"), later = !isNow(), note = "";
+    if (later && day.selectedIndex >= 0) {
+      var vars = { day: day.options[day.selectedIndex].text, part: T("when" + $("part").value) };
+      note = st.at && st.at.key === atKey() ? (st.at.error ? T("statusAtError", vars) + " " + st.at.error
+        : T("statusAt", vars)) : T("statusAtLoading", vars);
+    }
     $("status-note").hidden = !later;
-    if (later) $("status-note").textContent = T("statusNow", { day: day.options[day.selectedIndex].text });
+    if ($("status-note").textContent !== note) $("status-note").textContent = note;
     var count = T("count", { n: desks.length, all: all.length });
     if ($("count").textContent !== count) $("count").textContent = count;
     renderPlan();
@@ -292,6 +331,7 @@
       st.shapes = {};
       res[1].forEach(function (s) { st.shapes[s.id] = s; });
       merge(res[0], true);
+      return loadAt();
     });
   }
 
@@ -361,32 +401,20 @@
     api("POST", "/api/v1/bookings", { space_id: space.id, date: $("day").value, part: $("part").value })
       .then(function (b) {
         // The message comes after the list is fresh, so what it says is on screen.
-        return loadMine().then(function () { notify(T("booked_ok", { name: space.name, when: when(b) })); });
+        return Promise.all([loadMine(), loadAt()]).then(function () {
+          notify(T("booked_ok", { name: space.name, when: when(b) }));
+        });
       }, function (err) { showError(explain(err)); });
   }
   function cancel(b, name) {
     api("DELETE", "/api/v1/bookings/" + b.id).then(function () {
-      return loadMine().then(function () {
+      return Promise.all([loadMine(), loadAt()]).then(function () {
         notify(T("cancelled_ok", { name: name, when: when(b) }));
         $("mine-title").setAttribute("tabindex", "-1"); $("mine-title").focus(); });
     }, function (err) { showError(explain(err)); });
   }
 
-  /* ---- rooms for a meeting ---- */
-  function parseIcs(text) {
-    // Busy spans of a room's feed as [start, end) Dates; cancelled events do not count.
-    var out = [];
-    text.replace(/\r\n[ \t]/g, "").split("BEGIN:VEVENT").slice(1).forEach(function (block) {
-      var get = function (name) {
-        var m = new RegExp("^" + name + "[^:\\r\\n]*:(\\d{8}T\\d{6}Z?)", "m").exec(block);
-        return m && new Date(m[1].replace(/(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)/, "$1-$2-$3T$4:$5:$6"));
-      };
-      if (/^STATUS:CANCELLED/m.test(block)) return;
-      var start = get("DTSTART"), end = get("DTEND");
-      if (start && end) out.push([start, end]);
-    });
-    return out;
-  }
+  /* ---- rooms for a meeting: one question to the server for the whole site ---- */
   function searchRooms(ev) {
     if (ev) ev.preventDefault();
     var n = parseInt($("room-people").value, 10), from = $("room-from").value, to = $("room-to").value;
@@ -395,30 +423,23 @@
     showError("", "room-error");
     // Old results go at once: a button must never book a time that is no longer chosen.
     st.rooms = null; $("rooms").innerHTML = ""; $("rooms-summary").textContent = "";
-    var site = $("site").value, day = $("room-day").value, zone = tz(site);
+    var site = $("site").value, day = $("room-day").value;
     var want = { site: site, day: day, from: from, to: to, n: n };
-    return api("GET", "/api/v1/availability?site=" + encodeURIComponent(site)).then(function (data) {
-      var fits = data.spaces.filter(function (s) {
+    var q = "?site=" + encodeURIComponent(site) + "&start=" + encodeURIComponent(day + "T" + from) +
+      "&end=" + encodeURIComponent(day + "T" + to);
+    return api("GET", "/api/v1/availability/at" + q).then(function (data) {
+      var floorNames = {};
+      st.floors.forEach(function (f) { floorNames[f.id] = f.name; });
+      var found = data.spaces.filter(function (s) {
         return s.kind !== "desk" && s.capacity >= n && (!$("screen").checked || s.screen) &&
           (!$("accessible").checked || s.accessible);
+      }).map(function (s) {
+        return { space: s, busy: s.availability !== "free", floor: floorNames[s.floor] || s.floor };
       });
-      var floorNames = {};
-      data.floors.forEach(function (f) { floorNames[f.floor] = f.name; });
-      return Promise.all(fits.map(function (s) {
-        return request("GET", "/api/v1/spaces/" + encodeURIComponent(s.space_id) + "/calendar.ics")
-          .then(function (r) { return r.text(); }).then(function (ics) {
-            var start = day + "T" + from, end = day + "T" + to;
-            var busy = parseIcs(ics).some(function (span) {
-              return localIso(span[0], zone) < end && start < localIso(span[1], zone);
-            });
-            return { space: s, busy: busy, floor: floorNames[s.floor] || s.floor };
-          });
-      }));
-    }).then(function (found) {
       found.sort(function (a, b) { return a.space.capacity - b.space.capacity || a.space.name.localeCompare(b.space.name); });
       st.rooms = { want: want, found: found };
       renderRooms();
-    }, function (err) { showError(explain(err)); });
+    }, function (err) { showError(explain(err), "room-error"); });
   }
   function renderRooms() {
     var list = $("rooms"), w = st.rooms.want, free = st.rooms.found.filter(function (r) { return !r.busy; });
@@ -504,6 +525,8 @@
     st.token = ""; st.user = null;
     sessionStorage.removeItem("werkplek.token");
     stopStream();
+    clearTimeout(st.atTimer); st.at = null;
+    $("feed-url").value = ""; $("feed-box").hidden = true;  // the next person must not see it
     $("app-view").hidden = true; $("logout").hidden = true; $("login-view").hidden = false;
   }
 
@@ -528,8 +551,34 @@
   $("floor").addEventListener("change", function () {
     st.planFocus = null; loadFloor().catch(function (e) { showError(explain(e)); });
   });
-  FILTERS.concat(["day"]).forEach(function (f) { $(f).addEventListener("change", renderDesks); });
+  FILTERS.forEach(function (f) { $(f).addEventListener("change", renderDesks); });
+  ["day", "part"].forEach(function (f) { $(f).addEventListener("change", loadAt); });
   $("feed").addEventListener("click", function () { download("/api/v1/me/calendar.ics", "werkplek.ics"); });
+  // A subscribe URL holds a feed token that opens only this feed, never the login token.
+  $("feed-subscribe").addEventListener("click", function () {
+    api("POST", "/api/v1/me/calendar-feed").then(function (f) {
+      $("feed-url").value = f.url; $("feed-webcal").href = f.webcal_url;
+      $("feed-box").hidden = false; notify(T("feedMade"));
+      $("feed-url").focus(); $("feed-url").select();
+    }, function (err) { showError(explain(err)); });
+  });
+  $("feed-copy").addEventListener("click", function () {
+    var done = function () { notify(T("feedCopied")); };
+    var byHand = function () {
+      // Plain http (no clipboard API): select the text and use the older copy command.
+      $("feed-url").select();
+      try { if (document.execCommand("copy")) { done(); return; } } catch (e) { /* fall through */ }
+      showError(T("feedCopyFailed"));
+    };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText($("feed-url").value).then(done, byHand);
+    else byHand();
+  });
+  $("feed-revoke").addEventListener("click", function () {
+    request("DELETE", "/api/v1/me/calendar-feed").then(function () {
+      $("feed-url").value = ""; $("feed-box").hidden = true; notify(T("feedRevoked"));
+      $("feed-subscribe").focus();
+    }, function (err) { showError(explain(err)); });
+  });
   $("logout").addEventListener("click", function () { logout(); notify(T("loggedOut")); $("username").focus(); });
   $("lang-switch").addEventListener("click", function () {
     st.lang = st.lang === "nl" ? "en" : "nl";

@@ -5,7 +5,7 @@
 (function () {
   "use strict";
   var NS = "http://www.w3.org/2000/svg";
-  var ICON = { free: "✓", booked: "▣", occupied: "●", unknown: "?" };
+  var ICON = { free: "✓", booked: "▣", occupied: "●", unknown: "?", mine: "★" };
 
   function el(tag, attrs, parent, text) {
     var node = document.createElementNS(NS, tag);
@@ -47,7 +47,7 @@
       el("rect", { "class": "ring", x: s.x - 5, y: s.y - 5, width: s.w + 10, height: s.h + 10, rx: 8 }, g);
       el("rect", { "class": "shape", x: s.x, y: s.y, width: s.w, height: s.h,
         rx: s.state === "occupied" ? Math.min(s.w, s.h, 60) / 2 : 3 }, g);
-      if (s.state === "booked") {
+      if (s.state === "booked" || s.state === "mine") {
         el("rect", { "class": "inner", x: s.x + 5, y: s.y + 5, width: s.w - 10, height: s.h - 10, rx: 2 }, g);
       }
       var size = desk ? 18 : 30, cx = s.x + s.w / 2;

@@ -88,6 +88,9 @@ def test_every_page_passes_the_axe_audit(browser, tmp_path, record_property):
                 page.click("#room-search")
                 page.wait_for_selector("#rooms li[data-space-id]")
                 pages["app rooms found"] = serious(page)
+                page.click("#feed-subscribe")  # the subscribe URL with its copy and stop buttons
+                page.wait_for_selector("#feed-box:not([hidden])")
+                pages["app calendar subscription"] = serious(page)
                 page.goto(f"{backend.url}/app/?checkin=hq.1.d-009")  # no booking there
                 page.wait_for_function("document.getElementById('error').textContent.length > 0")
                 pages["app qr check-in refused"] = serious(page)

@@ -111,13 +111,9 @@ def test_a_desk_is_booked_on_the_floor_plan_by_keyboard(page, tmp_path):
         assert mine.count() == 1 and name in mine.first.inner_text()
         # Every space on the plan shows its state by icon and word, not by colour alone.
         desk = page.locator(f'#plan [data-space-id="{chosen}"]')
-        assert desk.locator("text.icon").text_content() in "✓▣●?"
-        assert desk.locator("text.word").text_content() in (
-            "Vrij",
-            "Gereserveerd",
-            "Bezet",
-            "Onbekend",
-        )
+        # The day chosen is a later one: the desk just booked is shown as the user's own.
+        assert desk.locator("text.icon").text_content() == "★"
+        assert desk.locator("text.word").text_content() == "Uw reservering"
 
 
 def test_filters_narrow_the_list_and_the_plan(page, tmp_path):
@@ -194,23 +190,62 @@ def test_a_room_is_booked_for_a_meeting(page, tmp_path):
         notice_contains(page, "Overleg 1.02 is voor u gereserveerd")
         assert "10:30–11:30" in page.inner_text("#notice")
         assert "Overleg 1.02" in page.inner_text("#mine")
-        # Outside the opening hours (07:00-19:00): said in words, with the hours.
+        # Searched again, the room just booked is no longer offered.
+        page.wait_for_selector("#rooms li[data-space-id]")
+        offered = page.eval_on_selector_all(
+            "#rooms li[data-space-id]", "els => els.map(e => e.dataset.spaceId)"
+        )
+        assert "hq.1.r-02" not in offered and "hq.1.r-01" in offered
+        page.evaluate("document.getElementById('rooms-title').scrollIntoView()")
+        page.screenshot(path=str(SHOTS / "app-room.png"))
+        # Outside the opening hours (07:00-19:00): said when searching, with the hours.
         page.select_option("#room-from", "18:30")
         page.select_option("#room-to", "20:00")
         page.click("#room-search")
-        page.wait_for_selector('#rooms li[data-space-id="hq.1.r-01"]')
-        page.click('#rooms li[data-space-id="hq.1.r-01"] button')
         notice_contains(page, "buiten de openingstijden", "error")
         assert "07:00–19:00" in page.inner_text("#error")
+        assert "buiten de openingstijden" in page.inner_text("#room-error")
+        assert page.locator("#rooms li[data-space-id]").count() == 0
         # Longer than the site allows (600 minutes by default): the limit is named.
         page.select_option("#room-from", "07:00")
         page.select_option("#room-to", "18:00")
         page.click("#room-search")
-        page.wait_for_selector('#rooms li[data-space-id="hq.1.r-01"]')
-        page.click('#rooms li[data-space-id="hq.1.r-01"] button')
         notice_contains(page, "hoogstens 600 minuten", "error")
-        page.evaluate("document.getElementById('rooms-title').scrollIntoView()")
-        page.screenshot(path=str(SHOTS / "app-room.png"))
+        assert page.locator("#rooms li[data-space-id]").count() == 0
+
+
+def test_plan_and_list_show_the_chosen_day_part(page, tmp_path):
+    """A desk booked for a later morning shows as booked then, free in the afternoon."""
+    with running_backend(tmp_path, "anna", "bram") as backend:
+        day = booking_day().isoformat()
+        with httpx.Client(base_url=backend.url) as client:
+            token = client.post(
+                "/api/v1/auth/login", json={"username": "bram", "password": PASSWORD}
+            ).json()["token"]
+            made = client.post(
+                "/api/v1/bookings",
+                json={"space_id": "hq.1.d-004", "date": day, "part": "morning"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert made.status_code == 201, made.text
+        page.goto(f"{backend.url}/app/")
+        login(page, "anna")
+        desk = page.locator('#desks li[data-space-id="hq.1.d-004"]')
+        assert desk.get_attribute("data-state") != "booked", "now, the desk is not booked"
+        page.select_option("#day", day)
+        page.select_option("#part", "morning")
+        page.wait_for_selector('#desks li[data-space-id="hq.1.d-004"][data-state="booked"]')
+        assert "Gereserveerd" in desk.inner_text()
+        assert page.get_attribute('#plan [data-space-id="hq.1.d-004"]', "data-state") == "booked"
+        assert "in de ochtend" in page.inner_text("#status-note")
+        page.select_option("#part", "afternoon")
+        page.wait_for_selector('#desks li[data-space-id="hq.1.d-004"][data-state="free"]')
+        # Booking the free afternoon desk from the plan updates the list without a reload.
+        page.click('#desks li[data-space-id="hq.1.d-004"] button')
+        notice_contains(page, "Gelukt")
+        page.wait_for_selector('#desks li[data-space-id="hq.1.d-004"][data-state="mine"]')
+        assert "Uw reservering" in desk.inner_text()
+        assert page.get_attribute('#plan [data-space-id="hq.1.d-004"]', "data-state") == "mine"
 
 
 def test_check_in_by_opening_the_qr_url(page, tmp_path):
@@ -260,6 +295,30 @@ def test_check_in_button_and_calendar_files(page, tmp_path):
         with page.expect_download() as info:
             page.click("#feed")
         assert f"booking-{booking_id}@werkplek" in Path(info.value.path()).read_text()
+        # Subscribing: a URL with a feed token, never the login token, that a calendar
+        # program reads without any header; asking again ends the old URL.
+        page.click("#feed-subscribe")
+        notice_contains(page, "agenda-adres staat klaar")
+        first = page.input_value("#feed-url")
+        login_token = page.evaluate("sessionStorage.getItem('werkplek.token')")
+        assert "/api/v1/calendar/" in first and login_token not in first
+        assert page.get_attribute("#feed-webcal", "href").startswith("webcal://")
+        with httpx.Client() as client:
+            feed = client.get(first)
+            assert feed.status_code == 200 and f"booking-{booking_id}@werkplek" in feed.text
+            page.click("#feed-subscribe")
+            page.wait_for_function(
+                "u => document.getElementById('feed-url').value !== u", arg=first
+            )
+            second = page.input_value("#feed-url")
+            assert client.get(first).status_code == 404
+            assert client.get(second).status_code == 200
+            page.click("#feed-copy")
+            notice_contains(page, "gekopieerd")
+            page.click("#feed-revoke")
+            notice_contains(page, "abonnement is gestopt")
+            assert client.get(second).status_code == 404
+        assert page.is_hidden("#feed-box")
         item.locator("button.checkin").click()
         notice_contains(page, "U bent ingecheckt bij Werkplek 1.03")
         assert (
