@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from backend.auth import service as auth_service
@@ -50,13 +50,20 @@ def _bearer(request: Request) -> str | None:
 TOKEN_CACHE_S = 10.0
 
 
-async def get_token(
-    request: Request,
-    token: Annotated[str | None, Query(description="for EventSource (no headers)")] = None,
-) -> ApiToken:
-    """Authenticate a bearer header or, for EventSource, a ``?token=`` query parameter."""
+async def get_token(request: Request) -> ApiToken:
+    """Authenticate the bearer header.
+
+    A token in the query string is not read: URLs end up in access logs,
+    proxies and browser history. The push stream has its own short-lived
+    stream tokens and calendar programs their own feed tokens for that.
+    """
+    if "token" in request.query_params:
+        # Say so rather than "missing token": an old client or bookmark is the likely cause.
+        raise Unauthorized(
+            "send the token in the Authorization header, not in the URL", reason="token_in_url"
+        )
     runtime = get_runtime(request)
-    raw = _bearer(request) or token
+    raw = _bearer(request)
     digest = auth_service.hash_token(raw) if raw else ""
     hit = runtime.token_cache.get(digest)
     if hit is not None and hit[0] > time.monotonic():

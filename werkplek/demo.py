@@ -268,8 +268,8 @@ def describe(handles: DemoHandles, data_dir: Path) -> str:
         )
     lines += [
         f"  API documentation:     {handles.base_url}/docs",
-        f"  Availability (JSON):   {handles.base_url}/api/v1/availability"
-        f"?token={handles.signage_token}",
+        f"  Availability (JSON):   curl -H 'Authorization: Bearer {handles.signage_token}' "
+        f"{handles.base_url}/api/v1/availability",
         f"  MQTT broker:           {handles.mqtt_url}",
         f"  Data folder:           {data_dir.resolve()}",
         "",

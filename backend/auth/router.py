@@ -37,11 +37,6 @@ def create_stream_token(request: Request, token: ReaderDep) -> StreamTokenPublic
     It keeps the long-lived token out of URLs (and so out of access logs): it opens
     only the stream, within 60 s, with the role of the token it was made from.
     """
-    if "token" in request.query_params:
-        # The point is to keep the real token out of URLs: do not accept it in one here.
-        raise Unauthorized(
-            "send the token in the Authorization header, not in the URL", reason="token_in_url"
-        )
     tokens = stream_tokens(request)
     return StreamTokenPublic(stream_token=tokens.issue(token.id), expires_in=tokens.lifetime_s)
 
@@ -57,14 +52,8 @@ async def stream_reader(
     A long-lived token in the URL (``?token=``) is refused: URLs end up in
     access logs and browser history, which is why stream tokens exist.
     """
-    if "token" in request.query_params:
-        raise Unauthorized(
-            "ask POST /api/v1/stream-tokens for a stream token; a long-lived token "
-            "does not belong in a URL",
-            reason="token_in_url",
-        )
     if stream_token is None:
-        row = await get_token(request, None)
+        row = await get_token(request)
     else:
         try:
             token_id = stream_tokens(request).check(stream_token)

@@ -55,7 +55,7 @@ def authenticate(session: Session, token: str | None) -> ApiToken:
     """
     if not token:
         raise Unauthorized(
-            "an API token is required (Authorization: Bearer <token> or ?token=)",
+            "an API token is required (Authorization: Bearer <token>)",
             reason="missing_token",
         )
     if looks_like_stream_token(token):

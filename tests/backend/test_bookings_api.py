@@ -269,7 +269,7 @@ def test_calendar_confirmation_and_feeds(seeded, api, people):
     assert event["dtstart"].dt == datetime.fromisoformat(booking["start_at"])
     assert event["dtend"].dt == datetime.fromisoformat(booking["end_at"])
     assert str(event["summary"]) == "Strategiesessie: Overleg 1.03"
-    mine = api.get(f"/api/v1/me/calendar.ics?token={ann.token}")
+    mine = api.get("/api/v1/me/calendar.ics", headers=bearer(ann.token))
     assert len(icalendar.Calendar.from_ical(mine.content).walk("VEVENT")) == 1
     room = api.get(
         "/api/v1/spaces/hq.1.r-03/calendar.ics", headers=bearer(seeded.signage_token)

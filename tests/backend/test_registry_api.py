@@ -21,7 +21,7 @@ def test_reads_need_a_token(api):
 def test_signage_token_reads_the_registry(api, seeded):
     sites = api.get("/api/v1/sites", headers=bearer(seeded.signage_token)).json()
     assert [s["id"] for s in sites] == ["hq", "dalfsen"]
-    floors = api.get(f"/api/v1/sites/hq/floors?token={seeded.signage_token}").json()
+    floors = api.get("/api/v1/sites/hq/floors", headers=bearer(seeded.signage_token)).json()
     assert [f["id"] for f in floors] == ["hq-1", "hq-2", "hq-3"]
     spaces = api.get("/api/v1/floors/hq-2/spaces", headers=bearer(seeded.signage_token)).json()
     assert all(s["floor_id"] == "hq-2" for s in spaces)
