@@ -2,16 +2,27 @@
 
 Runs the firmware image (``.mpy``, as flashed) in the real ``micropython``
 against a private Mosquitto: a fused PIR + LD2410 node (the radar driver parses
-real frames from a simulated UART) that changes state every second, sends
+real frames from a simulated UART) that first handles its retained remote
+config (as after every connect), then changes state every second, sends
 heartbeats every second and telemetry every 2 s. ``gc.mem_alloc()`` after
 ``gc.collect()`` is sampled once a second after a warm-up.
 
-Figures (all from the same run):
-- baseline: the bare interpreter with asyncio loaded;
-- code: after importing the firmware modules (bytecode lives on the heap
-  unless frozen into the board's firmware);
-- steady: the whole heap while the node runs (max over the samples); the node's
-  own state is steady minus code.
+What is counted: ``steady`` is the WHOLE heap of the process (``gc.mem_alloc()``
+after ``gc.collect()``, max over the samples): the interpreter, asyncio, this
+driver, every firmware module loaded as ``.mpy`` (on the unix port bytecode and
+interned names live on the heap), and the node's state (config, buffers,
+sockets, tasks). This is the figure held against the issue's 40 KB. Modules
+the node loads only now and then (``wp_config``, ``remote_config``,
+``mqtt_connect``, ``node_reports``, ``ld2410_cmd``) are dropped after use; the
+bench lists the firmware modules resident in the steady state, and the names
+they interned stay (MicroPython never frees a qstr).
+
+Parts (all from the same run):
+- baseline: the interpreter with asyncio and this driver loaded;
+- code: what importing the node's modules adds (on an ESP32 with frozen
+  modules the bytecode and names stay in flash instead; module dicts and
+  function objects would still be on its heap);
+- state: steady minus code (includes the asyncio submodules the node loads).
 - rate: QoS 1 presence messages per second one node sustains (one in flight,
   each waiting for its PUBACK), against a paho client doing the same in CPython.
 
@@ -57,7 +68,7 @@ def put(path, text):
         fh.write(text)
 put(pir_file, "0")
 put(radar_file, "0 0 0 0 0")
-cfg = {"device_id": "m-0001", "site": "bench", "broker_host": %(host)r, "broker_port": %(port)d,
+cfg = {"device_id": %(device)r, "site": "bench", "broker_host": %(host)r, "broker_port": %(port)d,
        "source": "fused", "confirm_ms": 100, "hold_ms": 300, "heartbeat_s": 1,
        "telemetry_s": 2, "keepalive_s": 10}
 node = Node(cfg, Fusion(PIR(FilePresence(pir_file), retrigger_ms=0), LD2410(SimUART(radar_file))))
@@ -65,6 +76,11 @@ samples = []
 async def main():
     task = asyncio.create_task(node.run())
     await asyncio.wait_for(node.client.up.wait(), 10)
+    # The retained config (arrives after every connect) has been handled before sampling.
+    for _ in range(100):
+        if node.config_rev == 1:
+            break
+        await asyncio.sleep_ms(50)
     for second in range(%(seconds)d):
         on = second %% 2 == 0
         put(pir_file, "1" if on else "0")
@@ -73,6 +89,7 @@ async def main():
         gc.collect()
         if second >= 3:
             samples.append(gc.mem_alloc())
+    resident = list(sys.modules)
     sent = node.stats["sent"]
     # Message rate: keep the queue topped up and count PUBACKed messages.
     n = %(rate_messages)d
@@ -86,16 +103,46 @@ async def main():
     node.stop()
     await task
     print("RESULT " + json.dumps({"baseline": baseline, "code": code, "samples": samples,
-        "sent": sent, "changes": node.stats["changes"], "rate_ms": took, "rate_n": n}))
+        "sent": sent, "changes": node.stats["changes"], "rate_ms": took, "rate_n": n,
+        "resident": resident, "config_rev": node.config_rev,
+        "still_gate": node.cfg["radar_max_still_gate"],
+        "radar_commands": node.sensor.radar.uart.commands}))
 import time, json
 asyncio.run(main())
 """
+
+
+#: The retained remote config the node finds on the broker: radar limits, so handling it
+#: loads ``remote_config``, ``wp_config`` and ``ld2410_cmd`` (the sampling is unchanged).
+REMOTE_CONFIG = json.dumps({"v": 1, "rev": 1, "radar_max_still_gate": 3, "radar_min_energy": 0})
+
+
+def _retain(host: str, port: int, topic: str, payload: str) -> None:
+    """Publish ``payload`` retained on ``topic`` (empty: clear it) and wait for the PUBACK."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-cfg-{time.time_ns()}")
+    client.connect(host, port)
+    client.loop_start()
+    client.publish(topic, payload, qos=1, retain=True).wait_for_publish(5)
+    client.loop_stop()
+    client.disconnect()
 
 
 def run_node(
     micropython: str, host: str, port: int, seconds: int = 12, rate_messages: int = 1000
 ) -> dict[str, object]:
     """Run the node image in ``micropython``; return its figures (bytes, counts, ms)."""
+    device = f"m-{time.time_ns() % 10**8:08d}"
+    config_topic = f"werkplek/v1/bench/{device}/config"
+    _retain(host, port, config_topic, REMOTE_CONFIG)
+    try:
+        return _run(micropython, host, port, device, seconds, rate_messages)
+    finally:
+        _retain(host, port, config_topic, "")
+
+
+def _run(
+    micropython: str, host: str, port: int, device: str, seconds: int, rate_messages: int
+) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="wp-mem-") as tmp:
         image = Path(tmp) / "image"
         firmware_build.build(image, board=False)
@@ -109,6 +156,7 @@ def run_node(
                 "port": port,
                 "seconds": seconds,
                 "rate_messages": rate_messages,
+                "device": device,
             }
         )
         result = subprocess.run(
@@ -118,9 +166,20 @@ def run_node(
     if result.returncode != 0 or not lines:
         raise RuntimeError(f"node bench failed: {result.stdout[-2000:]}{result.stderr[-2000:]}")
     figures: dict[str, object] = json.loads(lines[-1][7:])
+    # The interpreter with asyncio and nothing else: the driver's own share is the rest
+    # of the baseline (a board's main.py would take its place).
+    bare = subprocess.run(
+        [micropython, "-c", "import gc, asyncio\ngc.collect()\nprint(gc.mem_alloc())"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    figures["interpreter"] = int(bare.stdout.strip())
     samples = figures["samples"]
     assert isinstance(samples, list) and samples
     figures["steady"] = max(samples)
+    ours = {p.stem for p in firmware_build.sources(board=False)}
+    figures["resident"] = sorted(m for m in figures["resident"] if m in ours)  # type: ignore[attr-defined]
     figures["rate_per_s"] = figures["rate_n"] / (figures["rate_ms"] / 1000)  # type: ignore[operator]
     return figures
 
@@ -151,13 +210,28 @@ def main() -> None:
         broker.stop()
     steady, code, base = figures["steady"], figures["code"], figures["baseline"]
     assert isinstance(steady, int) and isinstance(code, int) and isinstance(base, int)
-    print("firmware_memory (MicroPython unix port, 64-bit; gc.mem_alloc after gc.collect)")
-    print(f"  baseline interpreter      {base / 1024:6.1f} KB")
-    print(f"  + firmware code (.mpy)    {(code - base) / 1024:6.1f} KB")
-    print(f"  steady state, whole heap  {steady / 1024:6.1f} KB  (limit {LIMIT_BYTES // 1024} KB)")
-    print(f"  node state (steady - code){(steady - code) / 1024:6.1f} KB")
-    print(f"  presence changes in run   {figures['changes']}, messages sent {figures['sent']}")
+    print("firmware_memory: MicroPython unix port (64-bit), gc.mem_alloc() after gc.collect()")
+    print("  counted: the whole heap = interpreter + asyncio + driver + .mpy code + node state")
+    interp = figures["interpreter"]
+    assert isinstance(interp, int)
+    print(
+        f"  baseline (interpreter, asyncio, driver) {base / 1024:6.1f} KB"
+        f"  (interpreter + asyncio alone {interp / 1024:.1f} KB,"
+        f" driver {(base - interp) / 1024:.1f} KB)"
+    )
+    print(f"  + firmware code loaded as .mpy           {(code - base) / 1024:6.1f} KB")
+    print(f"  + node state (steady - code)            {(steady - code) / 1024:6.1f} KB")
+    print(
+        f"  = steady state, whole heap               {steady / 1024:6.1f} KB"
+        f"  (target {LIMIT_BYTES // 1024} KB)"
+    )
+    print(
+        f"  ESP32, modules frozen: the code's bytecode and names would be in flash, "
+        f"the rest ~{(steady - code) / 1024:.1f} KB + module objects on the heap"
+    )
+    print(f"  resident firmware modules: {', '.join(figures['resident'])}")  # type: ignore[arg-type]
+    print(f"  presence changes in run {figures['changes']}, messages sent {figures['sent']}")
     rate = figures["rate_per_s"]
-    print(f"  QoS 1 rate, one node      {rate:8.0f} msg/s")
-    print(f"  QoS 1 rate, paho (CPython){baseline_rate:8.0f} msg/s  (baseline)")
-    print("  verdict: " + ("PASS" if steady < LIMIT_BYTES else "OVER the 40 KB limit"))
+    print(f"  QoS 1 rate, one node          {rate:8.0f} msg/s (presence messages, one in flight)")
+    print(f"  QoS 1 rate, paho (CPython)    {baseline_rate:8.0f} msg/s  (baseline)")
+    print("  verdict: " + ("PASS" if steady < LIMIT_BYTES else "OVER the 40 KB target"))

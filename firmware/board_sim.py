@@ -81,7 +81,7 @@ class SimUART:
         except OSError:
             return b""
         if text == "garbage":
-            return rand_bytes(24) + _report(2, 0, 0, 100, 50)[:11]
+            return os.urandom(24) + _report(2, 0, 0, 100, 50)[:11]
         fields = [int(x) for x in text.split()] if text else [0, 0, 0, 0, 0]
         if len(fields) != 5:
             return b""
@@ -95,8 +95,3 @@ def _report(state, move_cm, move_e, still_cm, still_e):
         + [still_e, detect & 0xFF, detect >> 8, 0x55, 0]
     )
     return b"\xf4\xf3\xf2\xf1" + bytes([len(body), 0]) + body + b"\xf8\xf7\xf6\xf5"
-
-
-def rand_bytes(n):
-    """Return ``n`` random bytes."""
-    return os.urandom(n)

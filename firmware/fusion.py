@@ -27,6 +27,9 @@ def combine(a, b):
 class Fusion:
     """Presence from a PIR and/or a radar; ``value()`` also sets ``evidence`` and ``source``.
 
+    Its telemetry counters are read by ``node_reports.sensor_stats``; a remote
+    config reaches the radar through ``remote_config`` (both loaded only then).
+
     A failing input is counted in ``errors`` and the other one carries on; when
     every configured input fails the read raises, so the node goes silent rather
     than reporting a desk as free.
@@ -79,26 +82,3 @@ class Fusion:
             self.evidence = 1.0 if both or self.kind != "fused" else 0.8
             self.source = self.kind
         return bool(pir_seen or radar_seen)
-
-    def stats(self):
-        """Return counters for telemetry: input failures and the radar's frame counts."""
-        out = {"pir_errors": self.errors["pir"], "radar_errors": self.errors["radar"]}
-        parser = getattr(self.radar, "parser", None)
-        if parser is not None:
-            out["radar_frames"] = parser.frames
-            out["radar_bad_frames"] = parser.errors
-        return out
-
-    def apply_config(self, cfg):
-        """Take the host-side radar filters from a (remote) config."""
-        if self.radar is not None:
-            self.radar.max_cm = cfg.get("radar_max_cm")
-            self.radar.min_energy = cfg.get("radar_min_energy", 0)
-
-    async def reconfigure(self, cfg):
-        """Send the radar its gate limits when the config sets any; return True when sent."""
-        move, still = cfg.get("radar_max_move_gate"), cfg.get("radar_max_still_gate")
-        if self.radar is None or (move is None and still is None):
-            return False
-        await self.radar.configure(move or 8, still or 8, cfg.get("radar_idle_s", 0))
-        return True

@@ -10,88 +10,32 @@ followed by a u16 status (0 = success).
 The parser never trusts the stream: it scans for a header, bounds the length,
 checks the tail and the payload markers, and on any mismatch drops one byte and
 scans again, so garbage or a cut frame costs at most that frame.
+
+Only the reading side is here. The commands (configuration mode, gate limits)
+are sent a few times in a node's life and live in ``ld2410_cmd``, which
+``LD2410.configure`` imports and drops again, so the steady state does not
+carry them. An ACK is parsed here all the same, as a tuple
+``(command, status, data)``: it arrives mixed with the reports.
 """
 
-import struct
-
-from wp_compat import sleep_ms, ticks_diff, ticks_ms
+from wp_compat import const, ticks_diff, ticks_ms, unload
 
 REPORT_HEAD = b"\xf4\xf3\xf2\xf1"
 REPORT_TAIL = b"\xf8\xf7\xf6\xf5"
 CMD_HEAD = b"\xfd\xfc\xfb\xfa"
 CMD_TAIL = b"\x04\x03\x02\x01"
 
-CMD_ENABLE_CONFIG = 0x00FF
-CMD_END_CONFIG = 0x00FE
-CMD_MAX_GATES = 0x0060
-CMD_READ_PARAMS = 0x0061
-CMD_ENGINEERING_ON = 0x0062
-CMD_ENGINEERING_OFF = 0x0063
-
-NO_TARGET, MOVING, STILL, BOTH = 0, 1, 2, 3
-GATE_CM = 75  # default resolution: one distance gate is 0.75 m
+#: A report is the tuple ``(state, move_cm, move_energy, still_cm, still_energy,
+#: detect_cm, gates)``: state 0 none, 1 moving, 2 still, 3 both; energies 0..100;
+#: ``gates`` in engineering mode ``(moving energies, still energies)`` per gate, else
+#: None. A tuple, not a class: the node keeps one and parses ten a second.
+REPORT_LEN = 7
+_MOVING = const(1)
+_STILL = const(2)
+_BOTH = const(3)
 MAX_GATE = 8
 MAX_PAYLOAD = 64  # longest frame the radar sends is ~40 bytes; longer means garbage
-_BUF_LIMIT = 256  # bytes kept while waiting for the rest of a frame
-
-
-class Report:
-    """One target report: ``state`` (0 none, 1 moving, 2 still, 3 both), cm, energy 0..100."""
-
-    def __init__(self, state, move_cm, move_energy, still_cm, still_energy, detect_cm, gates=None):
-        self.state = state
-        self.move_cm = move_cm
-        self.move_energy = move_energy
-        self.still_cm = still_cm
-        self.still_energy = still_energy
-        self.detect_cm = detect_cm
-        self.gates = gates  # engineering mode: (moving energies, still energies) per gate
-
-
-class Ack:
-    """An answer to a command: the command word, its status and the returned bytes."""
-
-    def __init__(self, command, status, data):
-        self.command = command
-        self.status = status
-        self.data = data
-
-
-def command_frame(command, value=b""):
-    """Return the bytes of one command frame."""
-    return CMD_HEAD + struct.pack("<HH", 2 + len(value), command) + value + CMD_TAIL
-
-
-def enable_config_frame():
-    """Return the "enable configuration" command (value 0x0001)."""
-    return command_frame(CMD_ENABLE_CONFIG, b"\x01\x00")
-
-
-def end_config_frame():
-    """Return the "end configuration" command."""
-    return command_frame(CMD_END_CONFIG)
-
-
-def max_gates_frame(move_gate, still_gate, idle_s):
-    """Return the "max distance gates and no-one duration" command.
-
-    Raises:
-        ValueError: a gate outside 2..8 (the radar's range) or a negative duration.
-    """
-    for gate in (move_gate, still_gate):
-        if not isinstance(gate, int) or not 2 <= gate <= MAX_GATE:
-            raise ValueError("gate must be an int 2..8")
-    if not isinstance(idle_s, int) or not 0 <= idle_s <= 65535:
-        raise ValueError("idle_s must be an int 0..65535")
-    return command_frame(
-        CMD_MAX_GATES, struct.pack("<HIHIHI", 0, move_gate, 1, still_gate, 2, idle_s)
-    )
-
-
-def gate_for_cm(cm):
-    """Return the smallest gate (2..8) that covers ``cm`` centimetres."""
-    gate = (cm + GATE_CM - 1) // GATE_CM
-    return min(MAX_GATE, max(2, gate))
+_BUF_LIMIT = const(256)  # bytes kept while waiting for the rest of a frame
 
 
 def _u16(data, i):
@@ -99,12 +43,12 @@ def _u16(data, i):
 
 
 def decode_report(payload):
-    """Decode a report payload; return a ``Report`` or None when it is not a valid one."""
+    """Decode a report payload; return a report tuple or None when it is not a valid one."""
     n = len(payload)
     if n < 13 or payload[1] != 0xAA or payload[n - 2] != 0x55 or payload[n - 1] != 0x00:
         return None
     kind, state = payload[0], payload[2]
-    if state > BOTH or payload[5] > 100 or payload[8] > 100:
+    if state > _BOTH or payload[5] > 100 or payload[8] > 100:
         return None
     gates = None
     if kind == 0x02:
@@ -117,8 +61,14 @@ def decode_report(payload):
         gates = (bytes(payload[13 : 13 + moves]), bytes(payload[13 + moves : 13 + moves + stills]))
     else:
         return None
-    return Report(
-        state, _u16(payload, 3), payload[5], _u16(payload, 6), payload[8], _u16(payload, 9), gates
+    return (
+        state,
+        _u16(payload, 3),
+        payload[5],
+        _u16(payload, 6),
+        payload[8],
+        _u16(payload, 9),
+        gates,
     )
 
 
@@ -136,7 +86,7 @@ class Parser:
         self.garbage = 0
 
     def feed(self, data):
-        """Add received bytes; return a list of ``Report`` and ``Ack`` objects."""
+        """Add received bytes; return the frames found: report tuples and ACK tuples (3 items)."""
         buf = self._buf + bytes(data)
         out = []
         while True:
@@ -185,7 +135,7 @@ class Parser:
             return decode_report(payload)
         if len(payload) < 4 or not payload[1] & 0x01:
             return None
-        return Ack(_u16(payload, 0) & 0xFEFF, _u16(payload, 2), bytes(payload[4:]))
+        return _u16(payload, 0) & 0xFEFF, _u16(payload, 2), bytes(payload[4:])
 
 
 def _find_head(buf):
@@ -227,15 +177,11 @@ class LD2410:
         if not data:
             return
         for frame in self.parser.feed(data):
-            if isinstance(frame, Report):
+            if len(frame) == REPORT_LEN:
                 self.report = frame
                 self.report_ms = ticks_ms()
             elif len(self._acks) < 8:
                 self._acks.append(frame)
-
-    def fresh(self):
-        """Return True when a valid report arrived within ``stale_ms``."""
-        return self.report_ms is not None and ticks_diff(ticks_ms(), self.report_ms) < self.stale_ms
 
     def targets(self):
         """Poll, then return ``(moving_energy, still_energy)`` of the targets that count.
@@ -245,43 +191,22 @@ class LD2410:
         """
         self.poll()
         r = self.report
-        if r is None or not self.fresh():
+        if r is None or ticks_diff(ticks_ms(), self.report_ms) >= self.stale_ms:
             raise OSError("radar silent")
         limit = self.max_cm
-        move = r.move_energy if r.state & MOVING and (limit is None or r.move_cm <= limit) else 0
-        still = r.still_energy if r.state & STILL and (limit is None or r.still_cm <= limit) else 0
+        state, move_cm, move, still_cm, still = r[0], r[1], r[2], r[3], r[4]
+        if not state & _MOVING or (limit is not None and move_cm > limit):
+            move = 0
+        if not state & _STILL or (limit is not None and still_cm > limit):
+            still = 0
         floor = self.min_energy
         return (move if move >= floor else 0), (still if still >= floor else 0)
 
-    def value(self):
-        """Return True when a moving or still target counts (see ``targets``)."""
-        move, still = self.targets()
-        return bool(move or still)
-
-    async def command(self, frame, timeout_ms=1000):
-        """Send one command frame and return its ``Ack``.
-
-        Raises:
-            OSError: no ACK within ``timeout_ms`` or a failure status.
-        """
-        word = frame[6] | frame[7] << 8
-        self._acks = []
-        self.uart.write(frame)
-        start = ticks_ms()
-        while ticks_diff(ticks_ms(), start) < timeout_ms:
-            self.poll()
-            for ack in self._acks:
-                if ack.command == word:
-                    if ack.status:
-                        raise OSError("radar refused command 0x%04x" % word)
-                    return ack
-            await sleep_ms(10)
-        raise OSError("radar did not acknowledge command 0x%04x" % word)
-
     async def configure(self, move_gate, still_gate, idle_s=0):
-        """Set the farthest moving/still gates and the radar's no-one time; end config mode."""
-        await self.command(enable_config_frame())
+        """Set the farthest moving/still gates and the radar's no-one time (``ld2410_cmd``)."""
+        import ld2410_cmd  # a few times in a node's life: not kept on the heap
+
         try:
-            await self.command(max_gates_frame(move_gate, still_gate, idle_s))
+            await ld2410_cmd.configure(self, move_gate, still_gate, idle_s)
         finally:
-            await self.command(end_config_frame())
+            unload("ld2410_cmd")

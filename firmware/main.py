@@ -87,6 +87,7 @@ async def battery_wake(dev, cfg):
 
 
 async def _report(dev, cfg, state, reason):
+    import node_reports
     import topics
     import wp_config
     from mqtt_client import MQTTClient
@@ -101,15 +102,17 @@ async def _report(dev, cfg, state, reason):
     task = asyncio.create_task(client.run())
     try:
         await wait_for_ms(client.up.wait(), 10000)
-        topic = topics.device_topic(c["site"], c["device_id"], "presence")
+        topic = wp_config.device_topic(c["site"], c["device_id"], "presence")
         payload = topics.presence_payload(
             state.seq, state.boot, board.clock_ms(), state.occupied, "pir", 0.8, reason
         )
         await client.publish(topic, payload, 1)
         state.seq += 1
         info = board.BoardInfo(dev["battery"].get("adc_pin"))
-        tele = topics.telemetry_payload(0, info.rssi(), info.heap_free(), info.battery_v())
-        await client.publish(topics.device_topic(c["site"], c["device_id"], "telemetry"), tele, 0)
+        tele = node_reports.telemetry_payload(0, info.rssi(), info.heap_free(), info.battery_v())
+        await client.publish(
+            wp_config.device_topic(c["site"], c["device_id"], "telemetry"), tele, 0
+        )
     finally:
         await client.close()
         task.cancel()

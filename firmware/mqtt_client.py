@@ -12,15 +12,7 @@ went out); ``on_up`` / ``on_down`` / ``on_message`` are optional callbacks.
 
 import mqtt_packets as mp
 from mqtt_link import MQTTError, MQTTLink
-from wp_compat import asyncio, collect, rand_below, sleep_ms, wait_for_ms
-
-
-class _Pending:
-    """One QoS 1 PUBLISH waiting for its PUBACK."""
-
-    def __init__(self):
-        self.acked = False
-        self.event = asyncio.Event()
+from wp_compat import asyncio, collect, rand_below, sleep_ms, unload, wait_for_ms
 
 
 class MQTTClient(MQTTLink):
@@ -89,7 +81,8 @@ class MQTTClient(MQTTLink):
         self._pending = {}
         self._subs = {}
         self._pingresp = asyncio.Event()
-        self._wlock = asyncio.Lock()
+        self._writing = False  # a write is under way (see MQTTLink._write)
+        self._written = asyncio.Event()
 
     # ---- public API -------------------------------------------------------------
 
@@ -111,11 +104,11 @@ class MQTTClient(MQTTLink):
             await self._write(mp.publish_packet(topic, payload, 0, retain))
             return
         pid = self._next_pid()
-        entry = _Pending()
-        self._pending[pid] = entry
+        event = asyncio.Event()  # set by the PUBACK (which also removes ``pid``) or a lost link
+        self._pending[pid] = event
         dup = False
         try:
-            while not entry.acked:
+            while pid in self._pending:
                 if self._closed:
                     raise MQTTError("client closed")
                 if not self.up.is_set():
@@ -124,7 +117,7 @@ class MQTTClient(MQTTLink):
                     except asyncio.TimeoutError:
                         continue
                 gen = self._gen
-                entry.event.clear()
+                event.clear()
                 try:
                     await self._write(mp.publish_packet(topic, payload, 1, retain, dup, pid))
                 except MQTTError:
@@ -133,7 +126,7 @@ class MQTTClient(MQTTLink):
                     self.stats["resent"] += 1
                 dup = True
                 try:
-                    await wait_for_ms(entry.event.wait(), self.ack_timeout_ms)
+                    await wait_for_ms(event.wait(), self.ack_timeout_ms)
                 except asyncio.TimeoutError:
                     self._lose(gen, "no PUBACK for packet %d" % pid)
         finally:
@@ -143,7 +136,12 @@ class MQTTClient(MQTTLink):
         """Subscribe now (if connected) and again after every reconnect."""
         self._subs[topic] = qos
         if self.connected:
-            await self._write(mp.subscribe_packet(self._next_pid(), [(topic, qos)]))
+            import mqtt_connect
+
+            try:
+                await self._write(mqtt_connect.subscribe_packet(self._next_pid(), [(topic, qos)]))
+            finally:
+                unload("mqtt_connect")
 
     async def close(self):
         """Send DISCONNECT (with a timeout), close the socket and stop ``run()``."""
@@ -155,8 +153,8 @@ class MQTTClient(MQTTLink):
                 pass
         self._lose(self._gen, "closed")
         await self._close_socket()
-        for entry in self._pending.values():
-            entry.event.set()
+        for event in self._pending.values():
+            event.set()
 
     def abort(self):
         """Stop at once without DISCONNECT (the broker will publish the Last Will)."""
@@ -198,8 +196,8 @@ class MQTTClient(MQTTLink):
                 for task in tasks:
                     task.cancel()
                 await self._close_socket()
-                for entry in self._pending.values():
-                    entry.event.set()
+                for event in self._pending.values():
+                    event.set()
                 collect()
             self.stats["disconnects"] += 1
             self._call(self.on_down)
@@ -209,44 +207,20 @@ class MQTTClient(MQTTLink):
     # ---- connection management --------------------------------------------------
 
     async def _connect(self):
-        self._gen += 1
-        self._lost = asyncio.Event()
-        reader, writer = await wait_for_ms(
-            self._opener(self.host, self.port), self.connect_timeout_ms
-        )
-        self._reader, self._writer = reader, writer
-        will = self.will or (None, b"", False)
-        packet = mp.connect_packet(
-            self.client_id,
-            self.keepalive_s,
-            True,
-            self.username,
-            self.password,
-            will[0],
-            will[1],
-            1,
-            will[2],
-        )
-        writer.write(packet)
-        await wait_for_ms(writer.drain(), self.io_timeout_ms)
-        head = await wait_for_ms(reader.readexactly(4), self.connect_timeout_ms)
-        if head[0] != mp.CONNACK << 4 or head[1] != 2:
-            raise MQTTError("expected CONNACK, got %r" % (bytes(head),))
-        rc = mp.parse_connack(head[2:])[1]
-        if rc:
-            raise MQTTError("broker refused: %s" % mp.CONNACK_REASONS.get(rc, rc))
-        self.stats["connects"] += 1
-        self._ready = True
+        import mqtt_connect  # only while connecting: dropped again (wp_compat.unload)
+
+        try:
+            await mqtt_connect.open_link(self)
+        finally:
+            unload("mqtt_connect")
 
     async def _online(self):
-        for topic, qos in self._subs.items():
-            await self._write(mp.subscribe_packet(self._next_pid(), [(topic, qos)]))
-        if self.birth:
-            topic, payload, retain = self.birth
-            await self._write(mp.publish_packet(topic, payload, 1, retain, False, self._next_pid()))
-        self._say("MQTT up %s:%s" % (self.host, self.port))
-        self.up.set()
-        self._call(self.on_up)
+        import mqtt_connect
+
+        try:
+            await mqtt_connect.online(self)
+        finally:
+            unload("mqtt_connect")
 
     async def _close_socket(self):
         writer, self._writer, self._reader = self._writer, None, None

@@ -9,10 +9,14 @@ raise out of here: malformed or unexpected packets end the link or are counted.
 # mypy: disable-error-code="attr-defined, has-type"
 # (a mixin: its attributes are set by MQTTClient.__init__, which mypy checks there)
 import mqtt_packets as mp
-from wp_compat import asyncio, sleep_ms, wait_for_ms
+from wp_compat import asyncio, const, sleep_ms, unload, wait_for_ms
 
 #: Largest incoming packet we keep; bigger ones are read, discarded and counted.
-MAX_INCOMING = 4096
+_MAX_INCOMING = const(4096)
+_PUBLISH = const(3)
+_PUBACK = const(4)
+_SUBACK = const(9)
+_PINGRESP = const(13)
 
 
 class MQTTError(Exception):
@@ -32,7 +36,13 @@ class MQTTLink:
         gen = self._gen
         if not self.connected:
             raise MQTTError("not connected")
-        async with self._wlock:
+        # One write and drain at a time (MicroPython lets one task wait on a socket):
+        # a flag and an Event, which spare the heap of asyncio's lock module.
+        while self._writing:
+            await self._written.wait()
+        self._writing = True
+        self._written.clear()
+        try:
             writer = self._writer
             if writer is None or gen != self._gen:
                 raise MQTTError("not connected")
@@ -42,55 +52,59 @@ class MQTTLink:
             except Exception as exc:
                 self._lose(gen, "write failed: %r" % (exc,))
                 raise MQTTError("write failed") from exc
+        finally:
+            self._writing = False
+            self._written.set()
 
     async def _read_loop(self, gen):
         reader = self._reader
-        idle_ms = max(self.keepalive_s * 1500, self.io_timeout_ms)
+        io_ms = self.io_timeout_ms
+        idle_ms = max(self.keepalive_s * 1500, io_ms)
         try:
             while True:
                 head = await wait_for_ms(reader.readexactly(1), idle_ms)
-                length = await self._read_length(reader)
-                if length > MAX_INCOMING:
-                    await self._discard(reader, length)
+                # Remaining length: a variable byte integer of at most 4 bytes.
+                length = shift = 0
+                while True:
+                    byte = (await wait_for_ms(reader.readexactly(1), io_ms))[0]
+                    length |= (byte & 0x7F) << shift
+                    if not byte & 0x80:
+                        break
+                    shift += 7
+                    if shift > 21:
+                        raise MQTTError("remaining length longer than 4 bytes")
+                if length > _MAX_INCOMING:  # read it in bounded chunks and drop it
+                    self.stats["rx_dropped"] += 1
+                    self._say("MQTT dropped an incoming packet of %d bytes" % length)
+                    while length:
+                        chunk = await wait_for_ms(reader.readexactly(min(length, 512)), io_ms)
+                        length -= len(chunk)
                     continue
                 body = b""
                 if length:
-                    body = await wait_for_ms(reader.readexactly(length), self.io_timeout_ms)
+                    body = await wait_for_ms(reader.readexactly(length), io_ms)
                 await self._dispatch(head[0], body)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - EOF, timeout, reset, garbage: all end the link
             self._lose(gen, "read failed: %r" % (exc,))
 
-    async def _read_length(self, reader):
-        raw = b""
-        while True:
-            raw += await wait_for_ms(reader.readexactly(1), self.io_timeout_ms)
-            if not raw[-1] & 0x80 or len(raw) >= 4:
-                return mp.decode_varint(raw)[0]
-
-    async def _discard(self, reader, length):
-        self.stats["rx_dropped"] += 1
-        self._say("MQTT dropped an incoming packet of %d bytes" % length)
-        while length:
-            chunk = await wait_for_ms(reader.readexactly(min(length, 512)), self.io_timeout_ms)
-            length -= len(chunk)
-
     async def _dispatch(self, first, body):
         kind = first >> 4
-        if kind == mp.PUBACK:
-            entry = self._pending.get(mp.parse_pid(body))
-            if entry is not None:
-                entry.acked = True
-                entry.event.set()
-        elif kind == mp.PINGRESP:
+        if kind == _PUBACK:
+            event = self._pending.pop(mp.parse_pid(body), None)
+            if event is not None:
+                event.set()
+        elif kind == _PINGRESP:
             self._pingresp.set()
-        elif kind == mp.PUBLISH:
-            topic, payload, qos, retain, _dup, pid = mp.parse_publish(first & 0x0F, body)
-            if qos == 1:
-                await self._write(mp.puback_packet(pid))
-            self._call(self.on_message, topic, payload, retain)
-        elif kind == mp.SUBACK:
+        elif kind == _PUBLISH:
+            import mqtt_connect  # a config message: rare, so not kept on the heap
+
+            try:
+                await mqtt_connect.receive(self, first, body)
+            finally:
+                unload("mqtt_connect")
+        elif kind == _SUBACK:
             if body[2:3] == b"\x80":
                 self._say("MQTT subscription refused")
         else:

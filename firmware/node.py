@@ -14,19 +14,16 @@ CPython usage (the demo fleet)::
 """
 
 import topics
-import wp_config
-from mqtt_client import MQTTClient, MQTTError
-from node_reports import NodeReports
+from mqtt_client import MQTTClient
 from presence import PresenceMachine
-from remote_config import RemoteConfig
-from wp_compat import asyncio, rand32, sleep_ms, ticks_diff, ticks_ms, unix_ms, wait_for_ms
+from wp_compat import asyncio, sleep_ms, ticks_diff, ticks_ms, unload
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # mypy only: MicroPython has no typing module
+    from typing import Any
 
 
-def _no_clock():
-    return None
-
-
-class Node(NodeReports):
+class Node:
     """A presence node bound to one device id; see ``wp_config.DEFAULTS`` for ``cfg`` keys.
 
     Args:
@@ -39,63 +36,48 @@ class Node(NodeReports):
         board: optional object with ``rssi()``, ``battery_v()``, ``heap_free()`` (telemetry).
     """
 
-    def __init__(self, cfg, presence, clock=None, log=None, opener=None, board=None):
-        self.cfg = c = wp_config.build_config(cfg)
-        self.local_cfg = c
-        self.sensor = presence
-        self.board = board
-        self._read = presence.value if hasattr(presence, "value") else presence
-        self._source = c["source"]
-        if clock is None:
-            clock = unix_ms if c["clock_set"] else _no_clock
-        self._clock = clock
-        self._log = log
-        self.boot = rand32()
-        self.seq = 0
-        self.queue = []
-        self.inflight = None
-        self.stats = {"sent": 0, "dropped": 0, "sensor_errors": 0, "changes": 0}
-        self.machine = PresenceMachine(c["confirm_ms"], c["hold_ms"], ticks_ms())
-        self.last_sample_ms = ticks_ms()
-        self._last_raw = None
-        self._last_report_ms = self.last_sample_ms
-        self.topic_presence = topics.device_topic(c["site"], c["device_id"], "presence")
-        self.topic_status = topics.device_topic(c["site"], c["device_id"], "status")
-        self.topic_config = topics.device_topic(c["site"], c["device_id"], "config")
-        self.topic_telemetry = topics.device_topic(c["site"], c["device_id"], "telemetry")
-        self.client = MQTTClient(
-            c["client_id"],
-            c["broker_host"],
-            c["broker_port"],
-            c["username"],
-            c["password"],
-            c["keepalive_s"],
-            will=(self.topic_status, topics.STATUS_OFFLINE, True),
-            birth=(self.topic_status, topics.STATUS_ONLINE, True),
-            connect_timeout_ms=c["connect_timeout_ms"],
-            io_timeout_ms=c["io_timeout_ms"],
-            ack_timeout_ms=c["ack_timeout_ms"],
-            backoff_min_ms=c["backoff_min_ms"],
-            backoff_max_ms=c["backoff_max_ms"],
-            opener=opener,
-            log=log,
-        )
-        self.client.on_up = self._on_up
-        self.client.on_message = self._on_message
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._tasks = []  # type: list
-        self.remote = RemoteConfig(c["config_file"])
-        self._up_ms = 0
-        self._up_last = ticks_ms()
-        saved = self.remote.load()
-        if saved:
-            self._on_config(saved, persist=False)
+    #: The verdict on the last remote config: {"status", "rev"[, "error"]}.
+    config_report = None  # type: dict | None
 
-    @property
-    def dropped(self):
-        """Return how many buffered events were dropped because the buffer was full."""
-        return self.stats["dropped"]
+    # Set by ``wp_config.setup_node`` (annotations only: they cost no heap).
+    cfg: dict
+    local_cfg: dict
+    topic_presence: str
+    topic_status: str
+    topic_config: str
+    topic_telemetry: str
+    sensor: "Any"
+    board: "Any"
+    _read: "Any"
+    _source: str
+    _clock: "Any"
+    _log: "Any"
+    boot: int
+    seq: int
+    queue: list
+    inflight: "Any"
+    stats: dict
+    machine: PresenceMachine
+    last_sample_ms: "Any"
+    _last_raw: "Any"
+    _last_report_ms: "Any"
+    client: MQTTClient
+    _wake: asyncio.Event
+    _stopping: asyncio.Event
+    _tasks: list
+    config_raw: "Any"
+    config_rev: "Any"
+    _up_ms: int
+    _up_last: "Any"
+    _telemetry_at: "Any"
+
+    def __init__(self, cfg, presence, clock=None, log=None, opener=None, board=None):
+        import wp_config  # start-up only: dropped again below
+
+        try:
+            wp_config.setup_node(self, cfg, presence, clock, log, opener, board)
+        finally:
+            unload("wp_config", "remote_config")
 
     def healthy(self):
         """Return True while the sampling loop runs and no loop has died (the WDT is fed on it)."""
@@ -111,13 +93,17 @@ class Node(NodeReports):
     async def run(self):
         """Run until ``stop()`` (graceful) or cancellation (socket dropped, the LWT fires)."""
         await self.client.subscribe(self.topic_config, 1)
-        if hasattr(self.sensor, "reconfigure"):
-            asyncio.create_task(self._reconfigure(self.cfg))
+        if getattr(self.sensor, "radar", None) is not None:
+            import remote_config  # sends the radar its limits from a task
+
+            asyncio.create_task(remote_config.reconfigure(self, self.cfg))
+            # This coroutine lives as long as the node: it must not keep the module.
+            del remote_config
+            unload("remote_config", "wp_config")  # the task keeps what it needs until it ends
         client_task = asyncio.create_task(self.client.run())
         loops = (
             asyncio.create_task(self._sample_loop()),
             asyncio.create_task(self._send_loop()),
-            asyncio.create_task(self._telemetry_loop()),
         )
         self._tasks = list(loops) + [client_task]
         graceful = False
@@ -134,22 +120,26 @@ class Node(NodeReports):
                 self.client.abort()
 
     async def _shutdown(self):
-        if self.client.connected:
-            try:
-                await wait_for_ms(
-                    self.client.publish(self.topic_status, topics.STATUS_OFFLINE, 1, True),
-                    self.cfg["io_timeout_ms"],
-                )
-                self._say("PUB %s %s" % (self.topic_status, topics.STATUS_OFFLINE))
-            except (asyncio.TimeoutError, MQTTError) as exc:
-                self._say("offline status not acknowledged: %r" % (exc,))
-        await self.client.close()
+        import node_reports  # once in a node's life
+
+        try:
+            await node_reports.shutdown(self)
+        finally:
+            unload("node_reports")
 
     # ---- sampling -----------------------------------------------------------------
 
     async def _sample_loop(self):
+        # Also the telemetry timer (a task of its own would cost heap for nothing).
         while True:
             self._sample()
+            if (
+                ticks_diff(self.last_sample_ms, self._telemetry_at)
+                >= self.cfg["telemetry_s"] * 1000
+            ):
+                self._telemetry_at = self.last_sample_ms
+                self._telemetry_soon()
+            self.uptime_s()  # keeps the count right across a wrap of the tick counter
             await sleep_ms(self.cfg["poll_ms"])
 
     def _sample(self):
@@ -176,15 +166,14 @@ class Node(NodeReports):
             self.stats["changes"] += 1
             self._say("STATE %s" % ("occupied" if self.machine.occupied else "vacant"))
             self._enqueue("change", now)
-        elif self._heartbeat_due(now):
+        elif (
+            # Only after a good reading, so a failing sensor goes silent and the gateway
+            # turns the space "unknown". No heartbeat while offline: it would only crowd
+            # real changes out of the buffer.
+            self.client.connected
+            and ticks_diff(now, self._last_report_ms) >= self.cfg["heartbeat_s"] * 1000
+        ):
             self._enqueue("heartbeat", now)
-
-    def _heartbeat_due(self, now):
-        # Only called after a good reading, so a failing sensor goes silent and the
-        # gateway turns the space "unknown". No heartbeat while offline: it would
-        # only crowd real changes out of the buffer.
-        period = self.cfg["heartbeat_s"] * 1000
-        return self.client.connected and ticks_diff(now, self._last_report_ms) >= period
 
     # ---- publishing ---------------------------------------------------------------
 
@@ -227,6 +216,33 @@ class Node(NodeReports):
         self._say("PUB %s %s" % (self.topic_status, topics.STATUS_ONLINE))
         self._enqueue("heartbeat", ticks_ms())
         self._telemetry_soon()
+
+    # ---- telemetry and remote configuration (their code is loaded only when used) --------
+
+    def uptime_s(self):
+        """Return seconds since start (accumulated, so the tick counter may wrap)."""
+        now = ticks_ms()
+        self._up_ms += ticks_diff(now, self._up_last)
+        self._up_last = now
+        return self._up_ms // 1000
+
+    def _telemetry_soon(self, config_report=None):
+        """Publish telemetry from a task (callbacks of the read loop must not await a PUBACK)."""
+        import node_reports
+
+        asyncio.create_task(node_reports.publish(self, config_report))
+        unload("node_reports")  # the task keeps what it needs until it ends
+
+    def _on_message(self, topic, payload, retain):
+        if topic != self.topic_config:
+            self._say("MSG %s (ignored)" % topic)
+            return
+        import remote_config  # about once a week: not kept on the heap
+
+        try:
+            remote_config.apply(self, payload)
+        finally:
+            unload("remote_config", "wp_config")
 
     def _say(self, text):
         if self._log is not None:

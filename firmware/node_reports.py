@@ -1,136 +1,115 @@
-"""The node's telemetry and remote configuration, split from ``node`` to keep each module small.
+"""The node's telemetry message and its last word: built and sent now and then.
 
 Telemetry goes out every ``telemetry_s`` (QoS 0, as the contract says) and once
-after every connect. A remote config is judged by ``remote_config``; the
-verdict goes out at once as a telemetry message with a ``config`` field
-(QoS 1, so a rejection is not lost), because a device may publish only on its
-own presence, status and telemetry topics.
+after every connect. A remote config's verdict (``remote_config.apply``) goes
+out at once as a telemetry message with a ``config`` field (QoS 1, so a
+rejection is not lost), because a device may publish only on its own presence,
+status and telemetry topics.
+
+``Node._telemetry_soon`` imports this module for one message and drops it again
+(``wp_compat.unload``): with the default period of 5 minutes, the few
+milliseconds an import takes are cheaper than keeping the code on the heap.
+``Node.stop`` uses it once more for the retained ``offline`` status.
 """
 
-# mypy: disable-error-code="attr-defined, has-type"
-# (a mixin: its attributes are set by Node.__init__, which mypy checks there)
 import gc
+import json
 
 import topics
-from mqtt_client import MQTTError
-from wp_compat import asyncio, sleep_ms, ticks_diff, ticks_ms
+from mqtt_link import MQTTError
+from wp_compat import asyncio, wait_for_ms
 
 
-class NodeReports:
-    """Mixin of ``Node``: expects the attributes ``Node.__init__`` sets."""
-
-    #: The verdict on the last remote config: {"status", "rev"[, "error"]}.
-    config_report = None  # type: dict | None
-
-    def uptime_s(self):
-        """Return seconds since start (accumulated, so the tick counter may wrap)."""
-        now = ticks_ms()
-        self._up_ms += ticks_diff(now, self._up_last)
-        self._up_last = now
-        return self._up_ms // 1000
-
-    def telemetry(self, config_report=None):
-        """Return the telemetry payload (JSON) with the board's figures and the node's counters."""
-        board = self.board
-        rssi = _board_value(board, "rssi", None)
-        heap = _board_value(board, "heap_free", None)
-        if heap is None and hasattr(gc, "mem_free"):
-            heap = gc.mem_free()
-        extra = {
-            "sent": self.stats["sent"],
-            "dropped": self.stats["dropped"],
-            "sensor_errors": self.stats["sensor_errors"],
-            "reconnects": max(0, self.client.stats["connects"] - 1),
-            "config_rev": self.remote.rev,
-        }
-        sensor_stats = getattr(self.sensor, "stats", None)
-        if callable(sensor_stats):
-            extra.update(sensor_stats())
-        if config_report is not None:
-            extra["config"] = config_report
-        return topics.telemetry_payload(
-            self.uptime_s(), rssi, heap, _board_value(board, "battery_v", None), extra
-        )
-
-    async def _telemetry_loop(self):
-        while True:
-            self.uptime_s()
-            waited = 0
-            while waited < self.cfg["telemetry_s"] * 1000:
-                await sleep_ms(1000)  # short steps: a remote config may shorten the period
-                waited += 1000
-                self.uptime_s()
-            self._telemetry_soon()
-
-    def _telemetry_soon(self, config_report=None):
-        """Publish telemetry from a task (callbacks of the read loop must not await a PUBACK)."""
-        asyncio.create_task(self._publish_telemetry(config_report))
-
-    async def _publish_telemetry(self, config_report):
-        qos = 0 if config_report is None else 1
-        try:
-            payload = self.telemetry(config_report)
-            await self.client.publish(self.topic_telemetry, payload, qos, False)
-            self._say("PUB %s %s" % (self.topic_telemetry, payload))
-        except MQTTError as exc:  # offline: the next period sends fresh figures
-            self._say("telemetry not sent: %r" % (exc,))
-
-    def _on_message(self, topic, payload, retain):
-        if topic == self.topic_config:
-            self._on_config(payload)
-        else:
-            self._say("MSG %s (ignored)" % topic)
-
-    def _on_config(self, raw, persist=True):
-        verdict = self.remote.handle(raw, self.local_cfg)
-        if verdict is None:
-            return
-        status, rev, cfg, error = verdict
-        report = {"status": status, "rev": rev}
-        if status == "rejected":
-            report["error"] = error
-            self._say("CONFIG rejected rev=%r: %s" % (rev, error))
-        else:
-            self._apply_config(cfg, persist)
-            if persist:
-                try:
-                    self.remote.save(bytes(raw))
-                except OSError as exc:  # full or read-only flash: still applied until reboot
-                    self._say("CONFIG not saved: %r" % (exc,))
-            self._say("CONFIG %s rev=%r" % (status, rev))
-        self.config_report = report
-        if persist:
-            self._telemetry_soon(report)
-
-    def _apply_config(self, cfg, running=True):
-        # At start-up (``running`` False) no loop runs yet; ``run()`` configures the radar.
-        old = self.cfg
-        self.cfg = cfg
-        self.machine.confirm_ms = cfg["confirm_ms"]
-        self.machine.hold_ms = cfg["hold_ms"]
-        sensor = self.sensor
-        if hasattr(sensor, "apply_config"):
-            sensor.apply_config(cfg)
-        keys = ("radar_max_move_gate", "radar_max_still_gate", "radar_idle_s")
-        changed = any(old[k] != cfg[k] for k in keys)
-        if running and changed and hasattr(sensor, "reconfigure"):
-            asyncio.create_task(self._reconfigure(cfg))
-
-    async def _reconfigure(self, cfg):
-        try:
-            if await self.sensor.reconfigure(cfg):
-                self._say("RADAR configured")
-        except Exception as exc:  # noqa: BLE001 - a radar that refuses keeps its old limits
-            self.stats["sensor_errors"] += 1
-            self._say("RADAR configuration failed: %r" % (exc,))
+def telemetry(node, config_report=None):
+    """Return the telemetry payload (JSON) with the board's figures and the node's counters."""
+    board = node.board
+    rssi = board_value(board, "rssi")
+    heap = board_value(board, "heap_free")
+    if heap is None and hasattr(gc, "mem_free"):
+        heap = gc.mem_free()
+    stats = node.stats
+    extra = {
+        "sent": stats["sent"],
+        "dropped": stats["dropped"],
+        "sensor_errors": stats["sensor_errors"],
+        "reconnects": max(0, node.client.stats["connects"] - 1),
+        "config_rev": node.config_rev,
+    }
+    extra.update(sensor_stats(node.sensor))
+    if config_report is not None:
+        extra["config"] = config_report
+    return telemetry_payload(node.uptime_s(), rssi, heap, board_value(board, "battery_v"), extra)
 
 
-def _board_value(board, name, default):
+async def publish(node, config_report):
+    """Send one telemetry message (QoS 1 when it carries a config verdict)."""
+    qos = 0 if config_report is None else 1
+    try:
+        payload = telemetry(node, config_report)
+        await node.client.publish(node.topic_telemetry, payload, qos, False)
+        node._say("PUB %s %s" % (node.topic_telemetry, payload))
+    except MQTTError as exc:  # offline: the next period sends fresh figures
+        node._say("telemetry not sent: %r" % (exc,))
+
+
+def board_value(board, name):
+    """Return ``board.<name>()``, or None when the board has no such gauge or it fails."""
     getter = getattr(board, name, None)
     if getter is None:
-        return default
+        return None
     try:
-        value = getter()
+        return getter()
     except Exception:  # noqa: BLE001 - a failing gauge must not stop the report
-        return default
-    return default if value is None else value
+        return None
+
+
+def sensor_stats(sensor):
+    """Return counters of a ``fusion.Fusion`` for telemetry (none for a plain input)."""
+    errors = getattr(sensor, "errors", None)
+    if not isinstance(errors, dict):
+        return {}
+    out = {"pir_errors": errors["pir"], "radar_errors": errors["radar"]}
+    parser = getattr(sensor.radar, "parser", None)
+    if parser is not None:
+        out["radar_frames"] = parser.frames
+        out["radar_bad_frames"] = parser.errors
+    return out
+
+
+def telemetry_payload(uptime_s, rssi, heap_free, battery_v=None, extra=None):
+    """Encode one telemetry message as a JSON string (contract v1).
+
+    Args:
+        uptime_s: seconds since boot.
+        rssi: Wi-Fi signal in dBm, or None without a Wi-Fi link (unix port, simulation).
+        heap_free: free heap in bytes, or None where the runtime cannot tell (CPython).
+        battery_v: battery voltage, or None on mains power.
+        extra: optional dict of further fields (counters, a config report).
+    """
+    msg = {
+        "v": topics.VERSION,
+        "uptime_s": int(uptime_s),
+        # null, not 0, for an unknown figure: 0 dBm would read as a perfect signal.
+        "rssi": None if rssi is None else int(rssi),
+        "heap_free": None if heap_free is None else int(heap_free),
+        "fw": topics.FW_VERSION,
+        "battery_v": None if battery_v is None else round(float(battery_v), 2),
+    }
+    if extra:
+        msg.update(extra)
+    return json.dumps(msg, separators=(",", ":"))
+
+
+async def shutdown(node):
+    """Publish the retained ``offline`` status (waiting for its PUBACK), then disconnect."""
+    client = node.client
+    if client.connected:
+        try:
+            await wait_for_ms(
+                client.publish(node.topic_status, topics.STATUS_OFFLINE, 1, True),
+                node.cfg["io_timeout_ms"],
+            )
+            node._say("PUB %s %s" % (node.topic_status, topics.STATUS_OFFLINE))
+        except (asyncio.TimeoutError, MQTTError) as exc:
+            node._say("offline status not acknowledged: %r" % (exc,))
+    await client.close()

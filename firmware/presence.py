@@ -4,33 +4,11 @@ Why: a PIR fires on a passer-by and stays silent while someone sits still. We
 only call a space occupied after presence has been seen continuously for
 ``confirm_ms``, and only call it vacant again after ``hold_ms`` without any
 presence. No I/O here: the caller passes ``now_ms`` (a ``ticks_ms`` value), so
-the hold-time logic is tested exhaustively on CPython.
+the hold-time logic is tested exhaustively on CPython. The defaults per space
+type are in ``wp_config``.
 """
 
 from wp_compat import ticks_diff
-
-#: (confirm_ms, hold_ms) per space type. A desk is held longer because people
-#: sit still behind a screen (vendors use ~12 min for desks, ~5 min for rooms);
-#: a room confirms more slowly so someone looking through the door is no meeting.
-SPACE_DEFAULTS = {
-    "desk": (2000, 600000),
-    "room": (5000, 300000),
-}
-
-#: Registry kinds accepted as aliases of the two space types.
-SPACE_ALIASES = {"focus_room": "room", "meeting_room": "room"}
-
-
-def space_defaults(space_type):
-    """Return ``(confirm_ms, hold_ms)`` for a space type or registry kind.
-
-    Raises:
-        ValueError: unknown space type.
-    """
-    kind = SPACE_ALIASES.get(space_type, space_type)
-    if kind not in SPACE_DEFAULTS:
-        raise ValueError("unknown space_type %r" % (space_type,))
-    return SPACE_DEFAULTS[kind]
 
 
 class PresenceMachine:

@@ -11,12 +11,18 @@ with a reason code from the contract's rejection list. An accepted one is
 written to a file so it survives a reboot without the broker; an empty
 payload clears it. The same retained payload arriving again after a
 reconnect is ignored, which also spares the flash a rewrite per reconnect.
+
+A node receives a config about once a week, so this module (with
+``wp_config``) is imported only while one is handled (``apply``,
+``reconfigure``) and then dropped from the heap again; the node keeps just the
+last payload and revision (``Node.config_raw``, ``Node.config_rev``).
 """
 
 import json
 import os
 
 import wp_config
+from wp_compat import asyncio
 
 #: Remotely settable keys and their inclusive ranges.
 REMOTE_KEYS = {
@@ -165,3 +171,65 @@ class RemoteConfig:
             return "rejected", rev, None, str(exc)
         self.rev = rev
         return "applied", rev, cfg, None
+
+
+def apply(node, raw, persist=True):
+    """Judge ``raw`` for ``node``; apply (and persist) it or reject it, then report the verdict.
+
+    ``persist`` is False for the copy read from the file at start-up: it is
+    already saved, and no loop runs yet to send the report.
+    """
+    rc = RemoteConfig(node.cfg["config_file"])
+    rc.raw, rc.rev = node.config_raw, node.config_rev
+    verdict = rc.handle(raw, node.local_cfg)
+    node.config_raw, node.config_rev = rc.raw, rc.rev
+    if verdict is None:
+        return
+    status, rev, cfg, error = verdict
+    report = {"status": status, "rev": rev}
+    if status == "rejected":
+        report["error"] = error
+        node._say("CONFIG rejected rev=%r: %s" % (rev, error))
+    else:
+        _use(node, cfg, persist)
+        if persist:
+            try:
+                rc.save(bytes(raw))
+            except OSError as exc:  # full or read-only flash: still applied until reboot
+                node._say("CONFIG not saved: %r" % (exc,))
+        node._say("CONFIG %s rev=%r" % (status, rev))
+    node.config_report = report
+    if persist:
+        node._telemetry_soon(report)
+
+
+def _use(node, cfg, running):
+    # At start-up (``running`` False) no loop runs yet; ``Node.run()`` configures the radar.
+    old = node.cfg
+    node.cfg = cfg
+    node.machine.confirm_ms = cfg["confirm_ms"]
+    node.machine.hold_ms = cfg["hold_ms"]
+    radar = getattr(node.sensor, "radar", None)
+    if radar is None:
+        return
+    # The host-side filters take effect at once; the gate limits are sent to the radar.
+    radar.max_cm = cfg.get("radar_max_cm")
+    radar.min_energy = cfg.get("radar_min_energy", 0)
+    keys = ("radar_max_move_gate", "radar_max_still_gate", "radar_idle_s")
+    changed = any(old[k] != cfg[k] for k in keys)
+    if running and changed:
+        asyncio.create_task(reconfigure(node, cfg))
+
+
+async def reconfigure(node, cfg):
+    """Send the radar of ``node`` its gate limits when ``cfg`` sets any; a refusal is logged."""
+    move, still = cfg.get("radar_max_move_gate"), cfg.get("radar_max_still_gate")
+    radar = getattr(node.sensor, "radar", None)
+    if radar is None or (move is None and still is None):
+        return
+    try:
+        await radar.configure(move or 8, still or 8, cfg.get("radar_idle_s", 0))
+        node._say("RADAR configured")
+    except Exception as exc:  # noqa: BLE001 - a radar that refuses keeps its old limits
+        node.stats["sensor_errors"] += 1
+        node._say("RADAR configuration failed: %r" % (exc,))

@@ -1,8 +1,11 @@
-"""Device side of MQTT contract v1: topic names and payload encoding.
+"""Device side of MQTT contract v1: the presence payload and the contract's constants.
 
 The firmware cannot import ``werkplek.contract`` (MicroPython has no access to
-the installed package), so this is its own copy of the device topics; the
-golden messages in ``tests/contracts/v1`` keep both copies honest.
+the installed package), so this is its own copy of the device messages; the
+golden messages in ``tests/contracts/v1`` keep both copies honest. Only what
+every message needs is here: the id rules and topic names are used once at
+start-up and live in ``wp_config``, the telemetry payload in ``node_reports``;
+neither is kept on the heap.
 """
 
 import json
@@ -15,33 +18,6 @@ STATUS_ONLINE = "online"
 STATUS_OFFLINE = "offline"
 MAX_PAYLOAD_BYTES = 1024
 FW_VERSION = "0.2.0"
-_ID_FIRST = "abcdefghijklmnopqrstuvwxyz0123456789"
-_ID_REST = _ID_FIRST + "-"
-
-
-def is_valid_id(value):
-    """Return True when ``value`` matches ``^[a-z0-9][a-z0-9-]{0,62}$`` (no ``re`` needed)."""
-    if not isinstance(value, str) or not 1 <= len(value) <= 63:
-        return False
-    if value[0] not in _ID_FIRST:
-        return False
-    for ch in value[1:]:
-        if ch not in _ID_REST:
-            return False
-    return True
-
-
-def device_topic(site, device_id, kind):
-    """Return ``werkplek/v1/<site>/<device_id>/<kind>``.
-
-    Raises:
-        ValueError: invalid site/device id or unknown kind.
-    """
-    if kind not in ("presence", "status", "telemetry", "config"):
-        raise ValueError("unknown topic kind %r" % (kind,))
-    if not is_valid_id(site) or not is_valid_id(device_id):
-        raise ValueError("invalid site or device id")
-    return "%s/%s/%s/%s" % (PREFIX, site, device_id, kind)
 
 
 def presence_payload(seq, boot, ts, occupied, source, confidence=None, reason=None):
@@ -76,28 +52,4 @@ def presence_payload(seq, boot, ts, occupied, source, confidence=None, reason=No
         if reason not in REASONS:
             raise ValueError("unknown reason %r" % (reason,))
         msg["reason"] = reason
-    return json.dumps(msg, separators=(",", ":"))
-
-
-def telemetry_payload(uptime_s, rssi, heap_free, battery_v=None, extra=None):
-    """Encode one telemetry message as a JSON string (contract v1).
-
-    Args:
-        uptime_s: seconds since boot.
-        rssi: Wi-Fi signal in dBm, or None without a Wi-Fi link (unix port, simulation).
-        heap_free: free heap in bytes, or None where the runtime cannot tell (CPython).
-        battery_v: battery voltage, or None on mains power.
-        extra: optional dict of further fields (counters, a config report).
-    """
-    msg = {
-        "v": VERSION,
-        "uptime_s": int(uptime_s),
-        # null, not 0, for an unknown figure: 0 dBm would read as a perfect signal.
-        "rssi": None if rssi is None else int(rssi),
-        "heap_free": None if heap_free is None else int(heap_free),
-        "fw": FW_VERSION,
-        "battery_v": None if battery_v is None else round(float(battery_v), 2),
-    }
-    if extra:
-        msg.update(extra)
     return json.dumps(msg, separators=(",", ":"))

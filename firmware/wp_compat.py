@@ -17,6 +17,17 @@ except ImportError:  # pragma: no cover - very old MicroPython builds
 
 IS_MICROPYTHON = sys.implementation.name == "micropython"
 
+try:
+    # ``_NAME = const(1)`` in a module: MicroPython's compiler puts the number into the
+    # bytecode and keeps neither the name nor a global for it (less heap).
+    from micropython import const
+except ImportError:
+
+    def const(expr):  # type: ignore[misc]  # the stub is generic and positional-only
+        """Return ``expr`` (CPython has no compile-time constants)."""
+        return expr
+
+
 if hasattr(time, "ticks_ms"):
     ticks_ms = time.ticks_ms
     ticks_diff = time.ticks_diff
@@ -36,27 +47,48 @@ else:
         return a + delta
 
 
-def sleep_ms(ms):
-    """Return an awaitable that sleeps ``ms`` milliseconds on either runtime."""
-    if IS_MICROPYTHON:
-        return asyncio.sleep_ms(ms)
-    return asyncio.sleep(ms / 1000)
+if IS_MICROPYTHON:
+    # The runtime's own functions, bound directly: no wrapper frame on every await.
+    sleep_ms = asyncio.sleep_ms
+    wait_for_ms = asyncio.wait_for_ms  # raises asyncio.TimeoutError
+    # Free memory after a lost connection: vital on an ESP32's small heap.
+    collect = gc.collect
+else:
+
+    def sleep_ms(ms):
+        """Return an awaitable that sleeps ``ms`` milliseconds (CPython)."""
+        return asyncio.sleep(ms / 1000)
+
+    def wait_for_ms(awaitable, ms):
+        """Await ``awaitable`` at most ``ms`` milliseconds; raises ``asyncio.TimeoutError``."""
+        return asyncio.wait_for(awaitable, ms / 1000)
+
+    def collect():
+        """Do nothing: CPython's own collector is enough.
+
+        A full collection costs tens of milliseconds there, which a fleet of
+        simulated nodes stopping together would pay in series.
+        """
 
 
-def wait_for_ms(awaitable, ms):
-    """Await ``awaitable`` at most ``ms`` milliseconds; raises ``asyncio.TimeoutError``."""
-    return asyncio.wait_for(awaitable, ms / 1000)
+def unload(*names):
+    """Forget modules that are only needed now and then (config, connect, radar commands).
 
-
-def collect():
-    """Free memory after a lost connection: vital on an ESP32's small heap.
-
-    On CPython a full collection costs tens of milliseconds, which a fleet of
-    simulated nodes stopping together would pay in series; its own collector
-    is enough there.
+    Why: on the unix port and on an ESP32 without frozen modules, a module's
+    bytecode lives on the heap for as long as ``sys.modules`` holds it. Cold
+    modules are imported where they are used and dropped here afterwards, so the
+    steady state carries only the code it runs (see docs/firmware.md, "Memory").
+    CPython (the demo fleet, unit tests) keeps them: there memory is no issue
+    and a module imported twice would have two copies of its classes.
     """
     if IS_MICROPYTHON:
-        gc.collect()
+        for name in names:
+            sys.modules.pop(name, None)
+
+
+def no_clock():
+    """Return None: the clock of a node whose time is not trusted (every ``ts`` is null)."""
+    return None
 
 
 def rand32():

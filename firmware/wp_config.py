@@ -2,10 +2,31 @@
 
 Named ``wp_config`` (not ``config``) so it never shadows another module when
 ``firmware/`` is put on ``sys.path`` next to installed packages.
+
+Only needed while a node starts or judges a remote config: ``Node`` imports it
+then and drops it again (``wp_compat.unload``), so its tables are not on the
+heap in the steady state. The id rules and topic names of the contract live
+here for the same reason.
 """
 
-from presence import space_defaults
-from topics import SOURCES, is_valid_id
+import topics
+from mqtt_client import MQTTClient
+from presence import PresenceMachine
+from topics import PREFIX, SOURCES
+from wp_compat import asyncio, no_clock, rand32, ticks_ms, unix_ms
+
+#: (confirm_ms, hold_ms) per space type. A desk is held longer because people
+#: sit still behind a screen (vendors use ~12 min for desks, ~5 min for rooms);
+#: a room confirms more slowly so someone looking through the door is no meeting.
+SPACE_DEFAULTS = {
+    "desk": (2000, 600000),
+    "room": (5000, 300000),
+}
+
+#: Registry kinds accepted as aliases of the two space types.
+SPACE_ALIASES = {"focus_room": "room", "meeting_room": "room"}
+
+_ID_FIRST = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 #: Every key a node understands; ``None`` means "derived" (see ``build_config``).
 DEFAULTS = {  # type: dict
@@ -102,3 +123,112 @@ def build_config(cfg):
 
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def space_defaults(space_type):
+    """Return ``(confirm_ms, hold_ms)`` for a space type or registry kind.
+
+    Raises:
+        ValueError: unknown space type.
+    """
+    kind = SPACE_ALIASES.get(space_type, space_type)
+    if kind not in SPACE_DEFAULTS:
+        raise ValueError("unknown space_type %r" % (space_type,))
+    return SPACE_DEFAULTS[kind]
+
+
+def is_valid_id(value):
+    """Return True when ``value`` matches ``^[a-z0-9][a-z0-9-]{0,62}$`` (no ``re`` needed)."""
+    if not isinstance(value, str) or not 1 <= len(value) <= 63:
+        return False
+    if value[0] not in _ID_FIRST:
+        return False
+    for ch in value[1:]:
+        if ch != "-" and ch not in _ID_FIRST:
+            return False
+    return True
+
+
+def device_topic(site, device_id, kind):
+    """Return ``werkplek/v1/<site>/<device_id>/<kind>``.
+
+    Raises:
+        ValueError: invalid site/device id or unknown kind.
+    """
+    if kind not in ("presence", "status", "telemetry", "config"):
+        raise ValueError("unknown topic kind %r" % (kind,))
+    if not is_valid_id(site) or not is_valid_id(device_id):
+        raise ValueError("invalid site or device id")
+    return "%s/%s/%s/%s" % (PREFIX, site, device_id, kind)
+
+
+def setup_node(node, cfg, presence, clock, log, opener, board):
+    """Set up a new ``node.Node`` (its ``__init__`` arguments): config, topics, state, client.
+
+    Here rather than in ``Node.__init__`` so that the start-up code, like the
+    config tables, is not kept on the heap once the node runs.
+    """
+    node.cfg = c = build_config(cfg)
+    topic = device_topic
+    node.topic_presence = topic(c["site"], c["device_id"], "presence")
+    node.topic_status = topic(c["site"], c["device_id"], "status")
+    node.topic_config = topic(c["site"], c["device_id"], "config")
+    node.topic_telemetry = topic(c["site"], c["device_id"], "telemetry")
+    node.local_cfg = c
+    node.sensor = presence
+    node.board = board
+    node._read = presence.value if hasattr(presence, "value") else presence
+    node._source = c["source"]
+    if clock is None:
+        clock = unix_ms if c["clock_set"] else no_clock
+    node._clock = clock
+    node._log = log
+    node.boot = rand32()
+    node.seq = 0
+    node.queue = []
+    node.inflight = None
+    node.stats = {"sent": 0, "dropped": 0, "sensor_errors": 0, "changes": 0}
+    node.machine = PresenceMachine(c["confirm_ms"], c["hold_ms"], ticks_ms())
+    node.last_sample_ms = ticks_ms()
+    node._last_raw = None
+    node._last_report_ms = node.last_sample_ms
+    node.client = MQTTClient(
+        c["client_id"],
+        c["broker_host"],
+        c["broker_port"],
+        c["username"],
+        c["password"],
+        c["keepalive_s"],
+        will=(node.topic_status, topics.STATUS_OFFLINE, True),
+        birth=(node.topic_status, topics.STATUS_ONLINE, True),
+        connect_timeout_ms=c["connect_timeout_ms"],
+        io_timeout_ms=c["io_timeout_ms"],
+        ack_timeout_ms=c["ack_timeout_ms"],
+        backoff_min_ms=c["backoff_min_ms"],
+        backoff_max_ms=c["backoff_max_ms"],
+        opener=opener,
+        log=log,
+    )
+    node.client.on_up = node._on_up
+    node.client.on_message = node._on_message
+    node._wake = asyncio.Event()
+    node._stopping = asyncio.Event()
+    node._tasks = []
+    node.config_raw = None  # the remote config payload in force (see remote_config)
+    node.config_rev = None
+    node._up_ms = 0
+    node._up_last = node._telemetry_at = ticks_ms()
+    if c["config_file"]:
+        saved = _read_saved(c["config_file"])
+        if saved:
+            import remote_config  # the caller drops it with this module
+
+            remote_config.apply(node, saved, persist=False)
+
+
+def _read_saved(path):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(1025)  # remote_config.MAX_BYTES + 1: too large is rejected
+    except OSError:
+        return None

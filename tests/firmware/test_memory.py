@@ -8,31 +8,38 @@ from bench.firmware_memory import LIMIT_BYTES, run_node
 
 pytestmark = pytest.mark.integration
 
+#: The whole heap measured in steady state is 55-58 KB (see docs/firmware.md, "Memory"):
+#: still above the issue's 40 KB target (``LIMIT_BYTES``). This bound stops it from
+#: growing again; lower it as the figure comes down, to ``LIMIT_BYTES`` in the end.
+WHOLE_HEAP_BOUND = 64 * 1024
+
 
 def test_node_heap_in_steady_state(micropython_bin, mosquitto, record_property):
     figures = run_node(
         micropython_bin, mosquitto.host, mosquitto.port, seconds=6, rate_messages=300
     )
     steady, code, base = figures["steady"], figures["code"], figures["baseline"]
-    node_state = steady - code
     for key, value in (
         ("heap_baseline_bytes", base),
         ("heap_code_bytes", code - base),
         ("heap_steady_bytes", steady),
-        ("heap_node_state_bytes", node_state),
+        ("heap_node_state_bytes", steady - code),
         ("qos1_msgs_per_s", round(figures["rate_per_s"])),
     ):
         record_property(key, value)
     print(
-        f"heap: steady {steady} B = interpreter {base} + code {code - base} + node {node_state}; "
-        f"{figures['rate_per_s']:.0f} QoS 1 msg/s"
+        f"heap: whole {steady} B = baseline {base} + code {code - base} + state {steady - code}"
+        f" (target {LIMIT_BYTES}); {figures['rate_per_s']:.0f} QoS 1 msg/s"
     )
     assert figures["changes"] >= 3 and figures["sent"] >= 3  # the node really worked
-    # The node's own working memory (state, buffers, sockets, tasks) stays under the
-    # issue's 40 KB. The loaded bytecode comes on top unless frozen into the firmware;
-    # on this 64-bit port it is ~53 KB and guarded against growth here.
-    assert node_state < LIMIT_BYTES
-    assert code - base < 64 * 1024
+    # It handled its retained remote config (code loaded for that and dropped again).
+    assert figures["config_rev"] == 1 and figures["still_gate"] == 3
+    assert figures["radar_commands"] == [0x00FF, 0x0060, 0x00FE]  # enable, gates, end
+    # The figure held against the target is the WHOLE heap, code loaded as .mpy included.
+    assert steady < WHOLE_HEAP_BOUND, steady
+    # Cold modules are dropped again once used: none of them is resident in steady state.
+    cold = {"wp_config", "remote_config", "mqtt_connect", "node_reports", "ld2410_cmd"}
+    assert not cold & set(figures["resident"]), figures["resident"]
     # The samples are flat: no leak while the node runs.
     samples = figures["samples"]
     assert max(samples) - min(samples) < 4 * 1024, samples

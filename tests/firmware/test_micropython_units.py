@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import mqtt_connect
 import mqtt_packets as mp
 import pytest
 import topics
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration  # runs the real MicroPython binary
 SCRIPT = r"""
 import sys, json, time
 sys.path.insert(0, %(firmware)r)
-import mqtt_packets as mp, topics
+import mqtt_connect, mqtt_packets as mp, topics, wp_config
 from presence import PresenceMachine
 out = {}
 # Presence across the ticks_ms wrap-around (2**30 on MicroPython ports).
@@ -29,12 +30,12 @@ for step in range(80):
     if m.update(t, step < 20):
         changes.append((step, m.occupied))
 out["changes"] = changes
-pkt = mp.connect_packet("wp-d-1", 60, True, "u", "p", "a/status", "offline", 1, True)
+pkt = mqtt_connect.connect_packet("wp-d-1", 60, True, "u", "p", "a/status", "offline", 1, True)
 out["connect"] = pkt.hex()
 out["publish"] = mp.publish_packet("t", b"y" * 200, 1, True, True, 513).hex()
 out["varints"] = [mp.encode_varint(n).hex() for n in (0, 127, 128, 16384, 268435455)]
 out["payload"] = json.loads(topics.presence_payload(3, 7, None, True, "radar", 0.93, "change"))
-out["valid"] = [topics.is_valid_id(s) for s in ("d-1", "-d", "D", "a" * 64)]
+out["valid"] = [wp_config.is_valid_id(s) for s in ("d-1", "-d", "D", "a" * 64)]
 print(json.dumps(out))
 """
 
@@ -59,7 +60,9 @@ def test_presence_works_across_the_tick_wraparound(micro):
 def test_packets_are_byte_identical_to_cpython(micro):
     assert (
         micro["connect"]
-        == mp.connect_packet("wp-d-1", 60, True, "u", "p", "a/status", "offline", 1, True).hex()
+        == mqtt_connect.connect_packet(
+            "wp-d-1", 60, True, "u", "p", "a/status", "offline", 1, True
+        ).hex()
     )
     assert micro["publish"] == mp.publish_packet("t", b"y" * 200, 1, True, True, 513).hex()
     assert micro["varints"] == [mp.encode_varint(n).hex() for n in (0, 127, 128, 16384, 268435455)]

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import mqtt_connect
 import mqtt_packets as mp
 import pytest
 from mqtt_client import MQTTClient, MQTTError
@@ -58,7 +59,7 @@ def test_connect_sends_connect_with_will_then_retained_birth():
         task = await running(client)
         await until(lambda: len(broker.received) >= 2)
         connect, birth = broker.received[:2]
-        assert connect.raw == mp.connect_packet(
+        assert connect.raw == mqtt_connect.connect_packet(
             "wp-d-1", 60, True, "u", "p", STATUS, "offline", 1, True
         )
         assert connect.raw[:12] == b"\x10\x3c\x00\x04MQTT\x04\xee\x00\x3c"

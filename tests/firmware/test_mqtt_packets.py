@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mqtt_connect
 import mqtt_packets as mp
 import pytest
 
@@ -21,13 +22,13 @@ import pytest
 )
 def test_remaining_length_2_2_3(value, encoded):
     assert mp.encode_varint(value) == encoded
-    assert mp.decode_varint(encoded + b"junk") == (value, len(encoded))
+    assert mqtt_connect.decode_varint(encoded + b"junk") == (value, len(encoded))
 
 
 @pytest.mark.parametrize("bad", [b"", b"\x80", b"\xff\xff\xff\xff\x01"])
 def test_bad_remaining_length_is_a_protocol_error(bad):
     with pytest.raises(mp.ProtocolError):
-        mp.decode_varint(bad)
+        mqtt_connect.decode_varint(bad)
 
 
 def test_remaining_length_out_of_range():
@@ -36,12 +37,12 @@ def test_remaining_length_out_of_range():
 
 
 def test_connect_minimal():
-    pkt = mp.connect_packet("c1", 60)
+    pkt = mqtt_connect.connect_packet("c1", 60)
     assert pkt == b"\x10\x0e\x00\x04MQTT\x04\x02\x00\x3c\x00\x02c1"
 
 
 def test_connect_with_will_user_password():
-    pkt = mp.connect_packet(
+    pkt = mqtt_connect.connect_packet(
         "wp-d-1", 30, True, "user", "pw", "a/status", "offline", will_qos=1, will_retain=True
     )
     body = (
@@ -59,7 +60,7 @@ def test_connect_with_will_user_password():
 
 def test_connect_refuses_password_without_user():
     with pytest.raises(mp.ProtocolError):
-        mp.connect_packet("c", 60, password="x")
+        mqtt_connect.connect_packet("c", 60, password="x")
 
 
 def test_publish_qos0_retained():
@@ -84,28 +85,28 @@ def test_publish_refuses_bad_qos_or_packet_id(qos, pid):
 
 
 def test_small_fixed_packets():
-    assert mp.puback_packet(513) == b"\x40\x02\x02\x01"
+    assert mqtt_connect.puback_packet(513) == b"\x40\x02\x02\x01"
     assert mp.PINGREQ_PACKET == b"\xc0\x00"
     assert mp.DISCONNECT_PACKET == b"\xe0\x00"
-    assert mp.subscribe_packet(1, [("abcd", 1)]) == b"\x82\x09\x00\x01\x00\x04abcd\x01"
+    assert mqtt_connect.subscribe_packet(1, [("abcd", 1)]) == b"\x82\x09\x00\x01\x00\x04abcd\x01"
 
 
 def test_parse_connack_and_packet_ids():
-    assert mp.parse_connack(b"\x01\x00") == (True, 0)
-    assert mp.parse_connack(b"\x00\x05") == (False, 5)
+    assert mqtt_connect.parse_connack(b"\x01\x00") == (True, 0)
+    assert mqtt_connect.parse_connack(b"\x00\x05") == (False, 5)
     assert mp.parse_pid(b"\x12\x34") == 0x1234
     with pytest.raises(mp.ProtocolError):
-        mp.parse_connack(b"\x00")
+        mqtt_connect.parse_connack(b"\x00")
     with pytest.raises(mp.ProtocolError):
         mp.parse_pid(b"\x01")
 
 
 def test_parse_publish_roundtrip():
     pkt = mp.publish_packet("werkplek/v1/hq/d-1/config", b'{"a":1}', 1, True, True, 7)
-    length, used = mp.decode_varint(pkt[1:])
+    length, used = mqtt_connect.decode_varint(pkt[1:])
     body = pkt[1 + used :]
     assert len(body) == length
-    assert mp.parse_publish(pkt[0] & 0x0F, body) == (
+    assert mqtt_connect.parse_publish(pkt[0] & 0x0F, body) == (
         "werkplek/v1/hq/d-1/config",
         b'{"a":1}',
         1,
@@ -127,4 +128,4 @@ def test_parse_publish_roundtrip():
 )
 def test_parse_publish_rejects_malformed(flags, body):
     with pytest.raises(mp.ProtocolError):
-        mp.parse_publish(flags, body)
+        mqtt_connect.parse_publish(flags, body)

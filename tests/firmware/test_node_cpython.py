@@ -66,7 +66,7 @@ def test_events_while_offline_are_buffered_bounded_and_in_order():
         # seq 0 is in flight (waiting for a broker), 1 and 2 were dropped as the oldest.
         assert node.inflight[0] == 0
         assert [seq for seq, _ in node.queue] == [3, 4, 5, 6]
-        assert node.dropped == 2
+        assert node.stats["dropped"] == 2
         assert [json.loads(p)["reason"] for _, p in node.queue] == ["change"] * 4
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

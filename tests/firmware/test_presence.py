@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from presence import SPACE_DEFAULTS, PresenceMachine, space_defaults
+from presence import PresenceMachine
+from wp_config import SPACE_DEFAULTS, space_defaults
 
 
 def feed(machine: PresenceMachine, samples: list[tuple[int, bool]]) -> list[bool]:

@@ -113,7 +113,7 @@ def test_node_applies_persists_and_reports_then_rejects_without_changing(tmp_pat
 
     # After a reboot without the broker's retained copy the saved config is in force.
     again = Node({**LOCAL, "config_file": str(path)}, lambda: False)
-    assert again.cfg["hold_ms"] == 120000 and again.remote.rev == 3
+    assert again.cfg["hold_ms"] == 120000 and again.config_rev == 3
 
 
 def test_a_corrupt_saved_config_is_ignored_at_boot(tmp_path: Path):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import topics
+import wp_config
 from node import Node
 
 from werkplek import contract
@@ -25,10 +26,10 @@ def _types(value: object) -> set[str]:
 
 def test_device_topics_match_the_shared_contract():
     for kind in contract.DEVICE_KINDS:
-        assert topics.device_topic("hq", "d-0001", kind) == contract.device_topic(
+        assert wp_config.device_topic("hq", "d-0001", kind) == contract.device_topic(
             "hq", "d-0001", kind
         )
-    parsed = contract.parse_device_topic(topics.device_topic("dorp-a", "r-0003", "presence"))
+    parsed = contract.parse_device_topic(wp_config.device_topic("dorp-a", "r-0003", "presence"))
     assert (parsed.site, parsed.device_id, parsed.kind) == ("dorp-a", "r-0003", "presence")
     assert (topics.STATUS_ONLINE, topics.STATUS_OFFLINE) == (
         contract.STATUS_ONLINE,
@@ -41,14 +42,14 @@ def test_device_topics_match_the_shared_contract():
 )
 def test_id_check_agrees_with_the_contract_regex(value):
     expected = isinstance(value, str) and contract.is_valid_id(value)
-    assert topics.is_valid_id(value) is expected
+    assert wp_config.is_valid_id(value) is expected
 
 
 def test_invalid_ids_and_kinds_are_refused():
     with pytest.raises(ValueError):
-        topics.device_topic("hq", "D-1", "presence")
+        wp_config.device_topic("hq", "D-1", "presence")
     with pytest.raises(ValueError):
-        topics.device_topic("hq", "d-1", "state")
+        wp_config.device_topic("hq", "d-1", "state")
 
 
 @pytest.mark.parametrize("clock_set", [True, False])
