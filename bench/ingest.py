@@ -135,8 +135,14 @@ def _register(port: int) -> None:
     client.loop_stop()
 
 
-def baseline(port: int, total: int) -> float:
-    """Messages/s a bare paho subscriber receives, from publisher start to the last one."""
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc), all threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def baseline(port: int, total: int) -> tuple[float, float]:
+    """Messages/s a bare paho subscriber receives (publisher start to the last one), CPU s."""
     got = threading.Event()
     count = 0
 
@@ -152,14 +158,16 @@ def baseline(port: int, total: int) -> float:
     client.subscribe(contract.SUB_PRESENCE, qos=1)
     client.loop_start()
     time.sleep(0.5)
+    cpu = time.process_time()
     start = time.monotonic()
     pub = _spawn_publisher(port, total, 0)
     got.wait(300)
     took = time.monotonic() - start
+    cpu = time.process_time() - cpu
     pub.wait(60)
     client.disconnect()
     client.loop_stop()
-    return total / took
+    return total / took, cpu
 
 
 def _influx_count(influx: InfluxDB, db: str) -> int:
@@ -170,8 +178,8 @@ def _influx_count(influx: InfluxDB, db: str) -> int:
 
 def gateway_run(
     port: int, influx: InfluxDB, total: int, workdir: Path
-) -> tuple[dict[int, float], list[float]]:
-    """Gateway rates into InfluxDB per flip interval, then latencies at 1,000 msg/s."""
+) -> tuple[dict[int, float], dict[int, float], list[float]]:
+    """Gateway rates into InfluxDB and CPU s per flip interval, then latencies at 1,000 msg/s."""
     db = influx.create_database()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WERKPLEK_")}
     env.update(
@@ -204,12 +212,15 @@ def gateway_run(
         _register(port)
         time.sleep(2)  # connected, registry applied
         rates: dict[int, float] = {}
+        cpu: dict[int, float] = {}
         for boot, flip_every in enumerate(FLIP_EVERY, start=1):
+            cpu_start = _cpu_s(gateway.pid)
             start = time.monotonic()
             pub = _spawn_publisher(port, total, 0, boot, flip_every)
             stored = boot * total
             wait_until(lambda n=stored: _influx_count(influx, db) >= n, 300, interval=0.05)
             rates[flip_every] = total / (time.monotonic() - start)
+            cpu[flip_every] = _cpu_s(gateway.pid) - cpu_start
             pub.wait(60)
             # Let the space states of the flat-out run drain first.
             wait_until(lambda: time.monotonic() - last_state[0] > 1, 120, what="drained")
@@ -222,7 +233,7 @@ def gateway_run(
         gateway.wait(30)
         watcher.disconnect()
         watcher.loop_stop()
-    return rates, latencies
+    return rates, cpu, latencies
 
 
 class _Broker(Mosquitto):
@@ -241,11 +252,12 @@ def main() -> None:
     workdir = make_tempdir("bench-ingest")
     broker = _Broker(workdir=workdir / "mqtt", port=free_port())
     influx = InfluxDB(workdir=workdir / "influx")
-    broker.start()
-    influx.start()
-    try:
-        bare = baseline(broker.port, total)
-        rates, latencies = gateway_run(broker.port, influx, total, workdir)
+    load_before = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    try:  # stops the broker too when InfluxDB does not start
+        broker.start()
+        influx.start()
+        bare, bare_cpu = baseline(broker.port, total)
+        rates, cpu, latencies = gateway_run(broker.port, influx, total, workdir)
     finally:
         broker.stop()
         influx.stop()
@@ -256,11 +268,19 @@ def main() -> None:
 
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"ingest: {total} presence messages, QoS 1, MQTT 5, {os.cpu_count()} cores")
-    print(f"  load average at the end: {load} (other work on the machine skews the figures)")
-    print(f"  bare paho subscriber (baseline): {bare:8.0f} msg/s")
+    print(f"  load average at the start: {load_before}, at the end: {load}")
+    print("  (other work on the machine skews the rates; CPU per message much less so)")
+    per_msg = 1e6 / total
+    print(
+        f"  bare paho subscriber (baseline): {bare:8.0f} msg/s"
+        f"  ({bare_cpu * per_msg:.0f} us CPU per message, whole bench process)"
+    )
     for flip_every, rate in rates.items():
         what = "every message changes a state" if flip_every == 1 else f"1 in {flip_every} changes"
-        print(f"  gateway into InfluxDB: {rate:8.0f} msg/s  (ratio {rate / bare:.2f}; {what})")
+        print(
+            f"  gateway into InfluxDB: {rate:8.0f} msg/s  (ratio {rate / bare:.2f}; {what};"
+            f" {cpu[flip_every] * per_msg:.0f} us CPU per message)"
+        )
     print(
         f"  publish->live state at 1000 msg/s: p50 {pick(0.5):.1f} ms, p99 {pick(0.99):.1f} ms"
         f" ({len(latencies)} state changes)"

@@ -9,6 +9,7 @@ from types import FrameType
 
 from gateway.app import Gateway
 from gateway.logs import setup_logging
+from gateway.process import tune_gc
 from gateway.settings import GatewaySettings
 
 
@@ -25,6 +26,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     gateway = Gateway(settings)
+    tune_gc()
     gateway.start()
     done.wait()
     gateway.stop()

@@ -3,10 +3,13 @@
 Threads: paho's network loop only enqueues; one worker validates, dedupes,
 updates live state and publishes space states at once; the history writer
 batches points separately (spooling to disk while the store is down), so a slow
-or absent InfluxDB never delays live state. Roles: ``all`` does everything;
-``history`` gateways share device messages over ``$share/<group>/`` and only
-store them; a ``live`` gateway only derives live state and health. No signal
-handlers or logging setup here: the demo embeds this class.
+or absent InfluxDB never delays live state. Acks are queued and sent in one
+write per stored batch (and by the worker for what it settles itself). Roles:
+``all`` does everything; ``history`` gateways share device messages over
+``$share/<group>/`` and only store them; ``live`` gateways only derive live
+state and health, and of several only the holder of the lease
+(:mod:`gateway.lease`) publishes. No signal handlers or logging setup here:
+the demo embeds this class.
 """
 
 from __future__ import annotations
@@ -26,13 +29,15 @@ from gateway.deadletter import DeadLetter, DeadLetterStore
 from gateway.dedupe import Deduper
 from gateway.errors import InvalidMessage
 from gateway.health import HealthTracker, device_of_topic, health_topic
-from gateway.history import HistoryStore, point_from_message
+from gateway.history import HistoryStore, point_from_message, telemetry_point
+from gateway.lease import LEASE_TOPIC, Action, LiveLease, lease_payload
 from gateway.live import LiveState, SpaceState
 from gateway.messages import (
     Message,
     PresenceMessage,
     RegistryMessage,
     StatusMessage,
+    TelemetryMessage,
     parse_message,
 )
 from gateway.metrics import GatewayMetrics
@@ -43,10 +48,15 @@ from gateway.spool import Spool
 from gateway.wiring import create_history, subscriptions, topic_kind
 from gateway.writer import HistoryWriter
 from werkplek import contract
+from werkplek.contract import STATUS_OFFLINE, STATUS_ONLINE
 
 log = logging.getLogger(__name__)
 
 _GATEWAY_PREFIX = f"{contract.PREFIX}/_gateway/"
+_HEALTH_LEVEL = "/_health/"
+#: Seconds after a (re)connect before a retained health record of an unregistered
+#: device counts as left over from a removed device.
+REGISTRY_SETTLE_S = 10.0
 _KINDS = ("presence", "status", "telemetry", "registry")
 
 
@@ -60,13 +70,22 @@ class Gateway:
         self._dead = DeadLetterStore(settings.state_dir / "deadletter.sqlite3")
         self._live = LiveState(int(settings.stale_after_s * 1000))
         self._live_lock = threading.Lock()
-        self._publishes = settings.gateway_role != "history"
+        self._publishes = settings.gateway_role != "history"  # derives live state
+        self._failover = settings.failover
+        # Publishes live state now: always without failover, while owning the lease with it.
+        self._active = self._publishes and not self._failover
+        self._lease = LiveLease(settings.gateway_id)
+        #: After (re)connecting, how long the retained registry may take to arrive: a
+        #: retained health record of a device still unknown then is cleared (removed
+        #: device). Tests lower it before start().
+        self.registry_settle_s = REGISTRY_SETTLE_S
         self._stores = settings.gateway_role != "live"
         self._health = HealthTracker(
             int(settings.health_interval_s * 1000), int(settings.stale_after_s * 1000)
         )
         self._dedupe = Deduper()
         self._reported: set[tuple[str, str]] = set()  # unassigned devices already logged
+        self._health_seen: dict[tuple[str, str], float] = {}  # retained health records
         self._reject_log = LogBudget(settings.rejection_log_per_min, log, "rejections")
         spool = Spool(
             settings.state_dir / f"spool-{settings.gateway_id}.sqlite3",
@@ -78,6 +97,8 @@ class Gateway:
             batch_size=settings.batch_size,
             linger_ms=settings.batch_linger_ms,
             spool=spool,
+            after_done=self._flush_acks,
+            run_done=self._dedupe.complete,
         )
         self._inbox: queue.SimpleQueue[Inbound | None] = queue.SimpleQueue()
         self._link = MqttLink(
@@ -87,6 +108,8 @@ class Gateway:
             status_topic=contract.gateway_status_topic(settings.gateway_id),
             subscriptions=subscriptions(settings),
             on_message=self._inbox.put,
+            status_on_connect=STATUS_OFFLINE if self._failover else STATUS_ONLINE,
+            on_connect=partial(self._inbox.put, _CONNECTED) if self._failover else None,
         )
         self._worker = threading.Thread(target=self._work, name="gateway-worker", daemon=True)
         self._metrics_server: Any = None
@@ -151,21 +174,38 @@ class Gateway:
         """The metrics object (its ``registry`` can be exposed by an embedding app)."""
         return self._metrics
 
+    def _flush_acks(self) -> None:
+        self._link.flush_acks()
+
     def _work(self) -> None:
         interval_s = self.settings.tick_interval_ms / 1000
         next_tick = time.monotonic() + interval_s
+        next_lease = time.monotonic() if self._failover else float("inf")
+        handled = 0
         while True:
+            if handled >= _ACK_EVERY or (handled and self._inbox.empty()):
+                self._link.flush_acks()  # acks of what the worker settled itself
+                handled = 0
+            wake = min(next_tick, next_lease)
             try:
-                item = self._inbox.get(timeout=max(0.0, next_tick - time.monotonic()))
+                item = self._inbox.get(timeout=max(0.0, wake - time.monotonic()))
             except queue.Empty:
                 item = _TICK
             if item is None:
+                self._link.flush_acks()
                 return
             if time.monotonic() >= next_tick:
                 next_tick = time.monotonic() + interval_s
                 self._tick()
+            if time.monotonic() >= next_lease:
+                next_lease = time.monotonic() + _LEASE_STEP_S
+                self._lease_do(self._lease.step(int(time.time() * 1000)))
+            if item is _CONNECTED:
+                self._lease_do(self._lease.connected(int(time.time() * 1000)))
+                continue
             if item is _TICK:
                 continue
+            handled += 1
             try:
                 self._handle(item)
             except Exception:  # a bug must not stop ingestion; the message is dropped
@@ -180,10 +220,40 @@ class Gateway:
             return
         with self._live_lock:
             changes = self._live.tick(now_ms)
-            health = [(h.site, h.device_id, h.payload()) for h in self._health.due(now_ms)]
+            due = self._health.due(now_ms) if self._active else []
+            health = [(h.site, h.device_id, h.payload()) for h in due]
         self._publish(changes)
         for site, device_id, payload in health:
             self._link.publish(health_topic(site, device_id), payload, qos=1, retain=True)
+        if self._health_seen and self._active:
+            self._sweep_health()
+
+    def _lease_do(self, action: Action) -> None:
+        """Carry out what the live-state lease decided (worker thread only)."""
+        now_ms = int(time.time() * 1000)
+        if action in (Action.CLAIM, Action.RENEW):
+            payload = lease_payload(self.settings.gateway_id, now_ms, self._lease.lease_ms)
+            self._link.publish(LEASE_TOPIC, payload, qos=1, retain=True)
+        elif action is Action.ACTIVATE:
+            # Every space and health record, then "online": a backend trusts the
+            # states only once some gateway says online, so they must be ours first.
+            with self._live_lock:
+                self._live.tick(now_ms)
+                states = self._live.states()
+                health = [(h.site, h.device_id, h.payload()) for h in self._health.records()]
+                self._health.due(now_ms)  # all published now: nothing is dirty
+            self._active = True
+            self._publish(states)
+            for site, device_id, payload in health:
+                self._link.publish(health_topic(site, device_id), payload, qos=1, retain=True)
+            self._link.set_status(online=True)
+            self._metrics.event("lease_acquired")
+            log.info("live state: this gateway took over (%d spaces)", len(states))
+        elif action is Action.DEACTIVATE:
+            self._active = False
+            self._link.set_status(online=False)
+            self._metrics.event("lease_lost")
+            log.warning("live state: lease now held by %s; standing by", self._lease.owner)
 
     def health(self) -> list[dict[str, Any]]:
         """Every device's health record as published (for tests and embedding apps)."""
@@ -191,6 +261,12 @@ class Gateway:
             return [json.loads(r.payload()) for r in self._health.records()]
 
     def _handle(self, inbound: Inbound) -> None:
+        if _HEALTH_LEVEL in inbound.topic:
+            self._retained_health(inbound)
+            self._link.ack(inbound)
+            return
+        if inbound.topic.startswith(_GATEWAY_PREFIX) and self._failover:
+            self._lease_message(inbound)
         if inbound.topic.startswith(_GATEWAY_PREFIX):
             # Gateways' own status (ours included) matches the device status filter.
             self._metrics.event("ignored")
@@ -211,14 +287,70 @@ class Gateway:
             return
         now_ms = int(time.time() * 1000)
         changes: list[SpaceState] = []
+        removed = False
         with self._live_lock:
             if isinstance(msg, StatusMessage):
                 changes = self._live.apply_status(msg, now_ms)
             elif isinstance(msg, RegistryMessage):
                 changes = self._live.apply_registry(msg, now_ms)
+                removed = msg.assignment is None
             self._health.apply(msg)
+            if removed:  # gone from the registry: forget it, live state and health alike
+                self._live.forget(msg.site, msg.device_id)
+                self._health.forget(msg.site, msg.device_id)
+                self._reported.discard((msg.site, msg.device_id))
+            assignment = self._live.assignment(msg.site, msg.device_id)
         self._publish(changes)
+        if removed:
+            self._clear_health(msg.site, msg.device_id)
+        if isinstance(msg, TelemetryMessage) and self._stores:
+            point = telemetry_point(msg, assignment)
+            self._writer.submit(point, partial(self._link.ack, inbound), inbound.received_s)
+            return
         self._link.ack(inbound)
+
+    def _lease_message(self, inbound: Inbound) -> None:
+        now_ms = int(time.time() * 1000)
+        if inbound.topic == LEASE_TOPIC:
+            self._lease_do(self._lease.on_lease(inbound.payload, now_ms))
+            return
+        parts = inbound.topic.split("/")
+        if len(parts) == 5 and parts[4] == "status":
+            online = None if not inbound.payload else inbound.payload == STATUS_ONLINE.encode()
+            self._lease.on_status(parts[3], online)
+
+    def _retained_health(self, inbound: Inbound) -> None:
+        """Note a retained health record as delivered on (re)subscribing.
+
+        Ours are echoed back too; only retained deliveries matter: a record left by
+        an earlier run for a device removed from the registry meanwhile is cleared by
+        :meth:`_sweep_health` once the registry had time to arrive.
+        """
+        parts = inbound.topic.split("/")
+        if not (inbound.retain and inbound.payload and len(parts) == 5 and parts[3] == "_health"):
+            return
+        if contract.is_valid_id(parts[2]) and contract.is_valid_id(parts[4]):
+            self._health_seen.setdefault((parts[2], parts[4]), time.monotonic())
+
+    def _sweep_health(self) -> None:
+        settle_s = self.registry_settle_s
+        now = time.monotonic()
+        due = [d for d, seen in self._health_seen.items() if now - seen >= settle_s]
+        for site, device_id in due:
+            del self._health_seen[(site, device_id)]
+            with self._live_lock:
+                known = self._live.assignment(site, device_id) is not None or self._health.has(
+                    site, device_id
+                )
+            if not known:
+                log.info("clearing the health record of removed device %s/%s", site, device_id)
+                self._clear_health(site, device_id)
+
+    def _clear_health(self, site: str, device_id: str) -> None:
+        """Delete a device's retained health record (an empty retained payload)."""
+        if self._active:
+            self._link.publish(health_topic(site, device_id), b"", qos=1, retain=True)
+            self._metrics.event("health_cleared")
 
     def _presence(self, inbound: Inbound, msg: PresenceMessage) -> None:
         key = (msg.boot, msg.seq, None if msg.boot is not None else msg.device_ts)
@@ -252,7 +384,7 @@ class Gateway:
             on_stored()
 
     def _publish(self, changes: list[SpaceState]) -> None:
-        if not self._publishes:
+        if not self._active:
             return
         for state in changes:
             self._link.publish(state.topic, state.payload(), qos=1, retain=True)
@@ -273,3 +405,8 @@ class Gateway:
 
 
 _TICK: Any = object()
+_CONNECTED: Any = object()  # the MQTT link (re)connected
+#: How often the live-state lease is looked at (takeover takes about settle + this).
+_LEASE_STEP_S = 0.1
+#: The worker sends its own acks (duplicates, rejections, status) at least this often.
+_ACK_EVERY = 100

@@ -17,11 +17,18 @@ MessageKey = tuple[int | None, int, int | None]
 
 
 class _Seen:
-    __slots__ = ("done", "waiters")
+    """One remembered message; calling it marks it stored (see :meth:`Deduper.complete`)."""
 
-    def __init__(self) -> None:
+    __slots__ = ("ack", "done", "owner", "waiters")
+
+    def __init__(self, owner: Deduper, ack: Callable[[], None]) -> None:
         self.done = False
-        self.waiters: list[Callable[[], None]] = []
+        self.owner = owner
+        self.ack = ack
+        self.waiters: list[Callable[[], None]] | None = None  # rare: no list per message
+
+    def __call__(self) -> None:
+        self.owner.complete([self])
 
 
 class Deduper:
@@ -43,31 +50,51 @@ class Deduper:
     ) -> Callable[[], None] | None:
         """Register a message.
 
+        Call it from one thread (the gateway's worker): the key memory is that
+        thread's alone, and the lock only guards an entry's ``done`` and waiters,
+        which the writer thread sets, so a new message never waits for a batch
+        being completed.
+
         Returns:
             For a new message, the callable to run once it is stored (it runs
             ``ack`` and releases waiting duplicates); for a duplicate, None (its
             ``ack`` runs now or once the original is stored).
         """
+        keys = self._seen.get(device)
+        if keys is None:
+            keys = self._seen[device] = OrderedDict()
+        seen = keys.get(key)
+        if seen is None:
+            seen = keys[key] = _Seen(self, ack)
+            if len(keys) > self._per_device:
+                keys.popitem(last=False)
+            return seen
         with self._lock:
-            keys = self._seen.setdefault(device, OrderedDict())
-            seen = keys.get(key)
-            if seen is not None:
-                if not seen.done:
-                    seen.waiters.append(ack)
-                    return None
-            else:
-                seen = _Seen()
-                keys[key] = seen
-                if len(keys) > self._per_device:
-                    keys.popitem(last=False)
-                return lambda: self._complete(seen, ack)
+            if not seen.done:
+                if seen.waiters is None:
+                    seen.waiters = []
+                seen.waiters.append(ack)
+                return None
         ack()
         return None
 
-    def _complete(self, seen: _Seen, ack: Callable[[], None]) -> None:
+    def complete(self, done: list[Callable[[], None]]) -> None:
+        """Run the on-stored callables of a whole batch, taking the lock once.
+
+        The writer thread finishes a batch of up to thousands of messages while
+        the worker keeps checking new ones; one lock round per batch instead of
+        per message keeps them from contending. Plain callables just run.
+        """
+        acks: list[Callable[[], None]] = []
         with self._lock:
-            seen.done = True
-            waiters, seen.waiters = seen.waiters, []
-        ack()
-        for waiter in waiters:
-            waiter()
+            for item in done:
+                if isinstance(item, _Seen) and item.owner is self:
+                    item.done = True
+                    acks.append(item.ack)
+                    if item.waiters:
+                        acks.extend(item.waiters)
+                        item.waiters = None
+                else:
+                    acks.append(item)
+        for ack in acks:
+            ack()

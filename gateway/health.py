@@ -145,6 +145,14 @@ class HealthTracker:
         record.window_count += 1
         record.dirty = True
 
+    def has(self, site: str, device_id: str) -> bool:
+        """True when the device has a record (it sent something or is in the registry)."""
+        return (site, device_id) in self._devices
+
+    def forget(self, site: str, device_id: str) -> None:
+        """Drop a device's record (it left the registry); a later message starts a new one."""
+        self._devices.pop((site, device_id), None)
+
     def records(self) -> list[DeviceHealth]:
         """Every record."""
         return list(self._devices.values())

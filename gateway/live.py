@@ -113,6 +113,14 @@ class LiveState:
                 touched.append(key)
         return self._refresh(touched, now_ms, now_ms)
 
+    def forget(self, site: str, device_id: str) -> None:
+        """Drop everything known about a device that left the registry.
+
+        Call after :meth:`apply_registry` unassigned it, so no space lists it any more;
+        if it shows up again it starts from scratch (unassigned, no last reading).
+        """
+        self._devices.pop((site, device_id), None)
+
     def apply_presence(self, msg: PresenceMessage, now_ms: int) -> tuple[bool, list[SpaceState]]:
         """Record a reading; returns (applied, changed states). Older readings are not applied."""
         device = self._device(msg.site, msg.device_id)

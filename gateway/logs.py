@@ -32,3 +32,5 @@ def setup_logging(fmt: str) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    # httpx logs every request at INFO: one line per history batch is noise, and costs.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -105,16 +105,22 @@ def parse_message(topic: str, payload: bytes, received_ms: int) -> Message:
     Raises:
         InvalidMessage: with the reason code of the first broken rule.
     """
-    if len(topic.split("/")) == 5 and topic.split("/")[3] == "_registry":
+    parsed = _TOPICS.get(topic)
+    if parsed is None:
+        parts = topic.split("/")
+        if len(parts) == 5 and parts[3] == "_registry":
+            try:
+                site, device_id = contract.parse_registry_topic(topic)
+            except contract.TopicError as exc:
+                raise InvalidMessage("bad_topic", str(exc)) from None
+            return _parse_registry(site, device_id, payload, received_ms)
         try:
-            site, device_id = contract.parse_registry_topic(topic)
+            parsed = contract.parse_device_topic(topic)
         except contract.TopicError as exc:
             raise InvalidMessage("bad_topic", str(exc)) from None
-        return _parse_registry(site, device_id, payload, received_ms)
-    try:
-        parsed = contract.parse_device_topic(topic)
-    except contract.TopicError as exc:
-        raise InvalidMessage("bad_topic", str(exc)) from None
+        if len(_TOPICS) >= _TOPIC_CACHE_SIZE:
+            _TOPICS.clear()  # a flood of odd device ids cannot grow it without bound
+        _TOPICS[topic] = parsed
     if len(payload) > contract.MAX_PAYLOAD_BYTES:
         raise InvalidMessage("too_large", f"{len(payload)} bytes > {contract.MAX_PAYLOAD_BYTES}")
     site, device_id = parsed.site, parsed.device_id
@@ -125,6 +131,11 @@ def parse_message(topic: str, payload: bytes, received_ms: int) -> Message:
     if parsed.kind == "telemetry":
         return _parse_telemetry(site, device_id, _load_object(payload), received_ms)
     raise InvalidMessage("bad_topic", f"the gateway does not consume {parsed.kind!r} topics")
+
+
+#: Device topics already validated (a fleet has a few thousand): the regexes run once each.
+_TOPICS: dict[str, contract.DeviceTopic] = {}
+_TOPIC_CACHE_SIZE = 100_000
 
 
 def _load_object(payload: bytes) -> dict[str, Any]:
@@ -178,7 +189,50 @@ def _one_of(name: str, value: str, choices: tuple[str, ...]) -> None:
         raise InvalidMessage("out_of_range", f"{name!r}={value!r:.40} not one of {choices}")
 
 
+_MISSING: Any = object()
+
+
 def _parse_presence(
+    site: str, device_id: str, data: dict[str, Any], received_ms: int
+) -> PresenceMessage:
+    """Validate a presence payload: one pass of exact type checks for the usual message.
+
+    Anything the quick pass does not accept goes through :func:`_check_presence`,
+    which applies the same rules one by one and names the first broken one.
+    """
+    seq, boot, ts = data.get("seq"), data.get("boot"), data.get("ts", _MISSING)
+    occupied, source = data.get("occupied"), data.get("source")
+    confidence, reason = data.get("confidence"), data.get("reason")
+    if not (
+        type(seq) is int  # exact types: JSON true is a bool, never an int here
+        and 0 <= seq <= INT64_MAX
+        and (boot is None or (type(boot) is int and 0 <= boot <= BOOT_MAX))
+        and (ts is None or (type(ts) is int and TS_MIN_MS <= ts <= TS_MAX_MS))
+        and type(occupied) is bool
+        and type(source) is str
+        and source in SOURCES
+        and (confidence is None or (type(confidence) in (int, float) and 0 <= confidence <= 1))
+        and (reason is None or (type(reason) is str and reason in REASONS))
+    ):
+        return _check_presence(site, device_id, data, received_ms)
+    corrected_ts, corrected = correct_clock(ts, received_ms)
+    return PresenceMessage(
+        site,
+        device_id,
+        seq,
+        boot,
+        corrected_ts,
+        ts,
+        occupied,
+        source,
+        None if confidence is None else float(confidence),
+        reason,
+        corrected,
+        received_ms,
+    )
+
+
+def _check_presence(
     site: str, device_id: str, data: dict[str, Any], received_ms: int
 ) -> PresenceMessage:
     seq = _field(data, "seq", int)

@@ -6,12 +6,17 @@ manually (paho ``manual_ack``, which works for MQTT 3.1.1 and 5) once the
 gateway has handled them, so the persistent session redelivers anything a
 crash cut short. Acks are tied to a connection generation: a message id from a
 previous connection is never acked on a new one, where it may mean another message.
+
+Acks are collected and sent together (:meth:`MqttLink.flush_acks`): one write
+and one wake-up of paho's loop for a whole stored batch instead of one per
+message, which was a tenth of the gateway's CPU at full speed.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +25,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.matcher import MQTTMatcher
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -31,6 +37,24 @@ log = logging.getLogger(__name__)
 SESSION_EXPIRY_S = 7 * 24 * 3600
 RECEIVE_MAXIMUM = 65535
 KEEPALIVE_S = 30
+#: PUBACK fixed header (type 4, remaining length 2) and packet id; valid in 3.1.1 and 5
+#: (MQTT 5 reads a missing reason code as 0, success).
+_PUBACK = struct.Struct("!BBH")
+_PUBACK_TYPE = 0x40
+
+
+class _NoFilters(MQTTMatcher):
+    """paho matches every topic against per-topic callbacks; we register none.
+
+    Walking the empty topic tree cost ~8 % of the gateway's CPU per message.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+
+    def iter_match(self, topic: str) -> Any:
+        """No per-topic callbacks: nothing matches."""
+        return iter(())
 
 
 def _disable_nagle(client: paho.Client, userdata: Any, sock: Any) -> None:
@@ -67,8 +91,12 @@ class MqttLink:
         status_topic: str,
         subscriptions: Sequence[str],
         on_message: Callable[[Inbound], None],
+        status_on_connect: str = STATUS_ONLINE,
+        on_connect: Callable[[], None] | None = None,
     ) -> None:
         self._broker = broker
+        self._status_on_connect = status_on_connect
+        self._connect_hook = on_connect
         self._protocol = protocol
         self._status_topic = status_topic
         self._subscriptions = list(subscriptions)
@@ -98,6 +126,12 @@ class MqttLink:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.on_socket_open = _disable_nagle
+        # Both are private in paho 2.x; without them the link falls back to the public API.
+        self._queue_packet = getattr(self._client, "_packet_queue", None)
+        if isinstance(getattr(self._client, "_on_message_filtered", None), MQTTMatcher):
+            self._client._on_message_filtered = _NoFilters()
+        self._acks: list[tuple[int, int]] = []
+        self._ack_lock = threading.Lock()
 
     def start(self) -> None:
         """Connect in the background; paho's loop thread reconnects on its own."""
@@ -117,18 +151,46 @@ class MqttLink:
             self._client.connect_async(self._broker.host, self._broker.port, KEEPALIVE_S)
         self._client.loop_start()
 
+    def set_status(self, online: bool) -> None:
+        """Publish this gateway's retained status (a live standby says ``offline``)."""
+        self._client.publish(
+            self._status_topic, STATUS_ONLINE if online else STATUS_OFFLINE, qos=1, retain=True
+        )
+
     def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = True) -> None:
         """Queue a publish; paho sends it now or after the next reconnect (QoS 1)."""
         self._client.publish(topic, payload, qos=qos, retain=retain)
 
     def ack(self, message: Inbound) -> None:
-        """Acknowledge a QoS 1 message if its connection is still the current one."""
-        if message.qos == 0:
-            return
+        """Queue the ack of a QoS 1 message; :meth:`flush_acks` sends what is queued."""
+        if message.qos != 1:
+            return  # QoS 0 needs none; the subscriptions are QoS 1 at most
+        with self._ack_lock:
+            self._acks.append((message.generation, message.mid))
+
+    def flush_acks(self) -> int:
+        """Send every queued ack of the current connection in one packet write.
+
+        Acks from an earlier connection are dropped: the broker redelivers those
+        messages on the new one, where their ids may mean other messages.
+        """
+        with self._ack_lock:
+            if not self._acks:
+                return 0
+            acks, self._acks = self._acks, []
         with self._gen_lock:
-            if message.generation != self._generation or not self.connected.is_set():
-                return  # the broker redelivers it on the new connection
-            self._client.ack(message.mid, message.qos)
+            if not self.connected.is_set():
+                return 0
+            mids = [mid for generation, mid in acks if generation == self._generation]
+            if not mids:
+                return 0
+            if self._queue_packet is None:
+                for mid in mids:
+                    self._client.ack(mid, 1)
+            else:
+                packet = b"".join(_PUBACK.pack(_PUBACK_TYPE, 2, mid) for mid in mids)
+                self._queue_packet(_PUBACK_TYPE, packet, 0, 0)
+        return len(mids)
 
     def stop(self, timeout_s: float = 2.0) -> None:
         """Publish ``offline`` (a clean disconnect sends no Will), disconnect, stop the loop."""
@@ -156,9 +218,11 @@ class MqttLink:
         with self._gen_lock:
             self._generation += 1
         log.info("MQTT connected (session present: %s)", flags.session_present)
+        if self._connect_hook is not None:
+            self._connect_hook()  # before the subscriptions deliver anything
         for topic in self._subscriptions:
             client.subscribe(topic, qos=1)
-        client.publish(self._status_topic, STATUS_ONLINE, qos=1, retain=True)
+        client.publish(self._status_topic, self._status_on_connect, qos=1, retain=True)
         self.connected.set()
 
     def _on_disconnect(

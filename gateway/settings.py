@@ -93,6 +93,15 @@ class GatewaySettings(BaseSettings):
         return self
 
     @property
+    def failover(self) -> bool:
+        """Whether this gateway takes part in the live-state lease (role ``live``).
+
+        Two ``live`` gateways fail over between each other; an ``all`` gateway
+        is the only one of its deployment and publishes at once.
+        """
+        return self.gateway_role == "live"
+
+    @property
     def broker(self) -> BrokerAddress:
         """The parsed broker address."""
         return parse_mqtt_url(self.mqtt_url)

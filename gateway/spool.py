@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from gateway.history.base import PresencePoint
+from gateway.history.base import HistoryPoint, PresencePoint, TelemetryPoint
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spool (
@@ -25,8 +25,29 @@ CREATE TABLE IF NOT EXISTS spool (
 """
 
 
-def encode_point(point: PresencePoint) -> str:
+#: First element of a spooled telemetry point; never a site id (those cannot start with "_").
+_TELEMETRY = "_t"
+
+
+def encode_point(point: HistoryPoint) -> str:
     """Serialise a point as compact JSON (a list in field order)."""
+    if isinstance(point, TelemetryPoint):
+        return json.dumps(
+            [
+                _TELEMETRY,
+                point.site,
+                point.device,
+                point.time_ms,
+                point.uptime_s,
+                point.fw,
+                point.rssi,
+                point.heap_free,
+                point.battery_v,
+                point.space,
+                point.floor,
+            ],
+            separators=(",", ":"),
+        )
     return json.dumps(
         [
             point.site,
@@ -46,9 +67,11 @@ def encode_point(point: PresencePoint) -> str:
     )
 
 
-def decode_point(text: str) -> PresencePoint:
+def decode_point(text: str) -> HistoryPoint:
     """Inverse of :func:`encode_point`."""
     v = json.loads(text)
+    if v[0] == _TELEMETRY:
+        return TelemetryPoint(*v[1:])
     return PresencePoint(
         site=v[0],
         device=v[1],
@@ -90,7 +113,7 @@ class Spool:
         """Points waiting in the spool."""
         return self._count
 
-    def append(self, points: Sequence[PresencePoint]) -> int:
+    def append(self, points: Sequence[HistoryPoint]) -> int:
         """Store a batch durably (one transaction); returns how many old points were dropped.
 
         Raises:
@@ -112,7 +135,7 @@ class Spool:
             self._count += len(rows) - dropped
         return dropped
 
-    def peek(self, limit: int) -> list[tuple[int, PresencePoint]]:
+    def peek(self, limit: int) -> list[tuple[int, HistoryPoint]]:
         """The oldest ``limit`` points with their row ids, oldest first."""
         with self._lock:
             rows = self._conn.execute(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from gateway.history import HistoryStore, InfluxHistory, SqliteHistory
+from gateway.lease import LEASE_TOPIC
 from gateway.settings import GatewaySettings
 from werkplek import contract
 
@@ -32,15 +35,23 @@ def subscriptions(settings: GatewaySettings) -> list[str]:
     """The topic filters of a gateway in its role."""
     if settings.gateway_role == "history":
         share = f"$share/{settings.share_group}/"
-        return [share + contract.SUB_PRESENCE, contract.SUB_REGISTRY]
+        # Telemetry is history too: stored by one of the history gateways.
+        return [
+            share + contract.SUB_PRESENCE,
+            contract.SUB_REGISTRY,
+            share + contract.SUB_TELEMETRY,
+        ]
     return [
         contract.SUB_PRESENCE,
         contract.SUB_STATUS,
         contract.SUB_TELEMETRY,
         contract.SUB_REGISTRY,
+        contract.SUB_HEALTH,
+        *([LEASE_TOPIC] if settings.failover else []),
     ]
 
 
+@functools.lru_cache(maxsize=65536)  # a fleet has a few topics per device: split once each
 def topic_kind(topic: str) -> str:
     """The metrics label of a topic: presence, status, telemetry, registry or other."""
     parts = topic.split("/")

@@ -1,8 +1,9 @@
 """Batching history writer on its own thread, so live state never waits for the store.
 
-A batch goes out when ``batch_size`` points are waiting, the oldest has waited
-``linger_ms``, or no point arrived for 10 ms (the broker's in-flight window is
-full and waits for our acks, so lingering longer would only cap throughput).
+A batch goes out when ``batch_size`` (or, at high rates, 250) points are waiting,
+the oldest has waited ``linger_ms``, or no point arrived for 10 ms (the broker's
+in-flight window is full and waits for our acks, so lingering longer would only
+cap throughput).
 A point's ``on_done`` (the MQTT ack) runs only once it is stored or durably
 spooled: while the store is down, or while older points still wait in the
 spool, every batch is appended to the on-disk :class:`Spool` and acked, so live
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.errors import HistoryRejected, HistoryUnavailable
-from gateway.history.base import HistoryStore, PresencePoint
+from gateway.history.base import HistoryPoint, HistoryStore
 from gateway.metrics import GatewayMetrics
 from gateway.spool import Spool
 
@@ -29,15 +30,26 @@ log = logging.getLogger(__name__)
 
 #: A batch is written early when no point arrived for this long.
 _IDLE_FLUSH_S = 0.01
+#: ... or when this many points wait. Acks wait for the write and the broker sends
+#: at most its in-flight window (1000 in deploy/) unacked: writing in quarters of
+#: it keeps messages flowing while a batch is on its way, where full-window batches
+#: made ingest stop-and-go. Points that gather during a write go out together (up
+#: to ``batch_size``), so a slow store still gets big batches.
+_PIPELINE_POINTS = 250
 
 
 def _nothing() -> None:
     return None
 
 
+def _run_each(done: list[Callable[[], None]]) -> None:
+    for on_done in done:
+        on_done()
+
+
 @dataclass(slots=True)
 class _Pending:
-    point: PresencePoint
+    point: HistoryPoint
     received_s: float
     on_done: Callable[[], None]
 
@@ -55,8 +67,12 @@ class HistoryWriter:
         max_buffered: int = 1_000_000,
         max_backoff_s: float = 10.0,
         spool: Spool | None = None,
+        after_done: Callable[[], object] = _nothing,
+        run_done: Callable[[list[Callable[[], None]]], None] | None = None,
     ) -> None:
         self._store = store
+        self._after_done = after_done
+        self._run_done = run_done if run_done is not None else _run_each
         self._metrics = metrics
         self._batch_size = batch_size
         self._linger_s = linger_ms / 1000
@@ -81,7 +97,7 @@ class HistoryWriter:
         self._thread.start()
 
     def submit(
-        self, point: PresencePoint, on_done: Callable[[], None] = _nothing, received_s: float = 0.0
+        self, point: HistoryPoint, on_done: Callable[[], None] = _nothing, received_s: float = 0.0
     ) -> None:
         """Queue one point; ``on_done`` runs once it is stored or durably spooled."""
         with self._cond:
@@ -128,7 +144,8 @@ class HistoryWriter:
                 self._cond.wait(timeout)
             if self._queue and not self._stopping:  # also while spooling: fewer fsyncs
                 deadline = self._queue[0].received_s + self._linger_s
-                while len(self._queue) < self._batch_size and not self._stopping:
+                enough = min(self._batch_size, _PIPELINE_POINTS)
+                while len(self._queue) < enough and not self._stopping:
                     remaining = deadline - time.time()
                     # A pause in arrivals means the broker's in-flight window is used up
                     # (it waits for our acks) or the burst is over: write now.
@@ -180,7 +197,7 @@ class HistoryWriter:
         self._backoff = 0.2
         return True
 
-    def _write(self, points: list[PresencePoint]) -> bool:
+    def _write(self, points: list[HistoryPoint]) -> bool:
         def action() -> None:
             self._ensure_schema()
             self._store.write_points(points)
@@ -250,5 +267,5 @@ class HistoryWriter:
     def _finish(self, batch: list[_Pending]) -> None:
         with self._cond:
             self._in_flight = 0
-        for pending in batch:
-            pending.on_done()
+        self._run_done([pending.on_done for pending in batch])
+        self._after_done()  # e.g. send the batch's MQTT acks in one write

@@ -71,6 +71,9 @@ def cmd_gateway(_: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    from gateway.process import tune_gc
+
+    tune_gc()
     gateway.start()
     health = Path(settings.state_dir) / "gateway-health.json"
     health.parent.mkdir(parents=True, exist_ok=True)

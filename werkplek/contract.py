@@ -13,7 +13,9 @@ Topic tree (see docs/mqtt-contract.md)::
     werkplek/v1/<site>/<device_id>/config       backend -> device, retained
     werkplek/v1/<site>/_registry/<device_id>    backend -> gateway, retained
     werkplek/v1/<site>/_space/<space_id>/state  gateway -> backend, screens, retained
+    werkplek/v1/<site>/_health/<device_id>      gateway -> backend, retained
     werkplek/v1/_gateway/<gateway_id>/status    gateway (LWT), retained
+    werkplek/v1/_gateway/_live/lease            live-state owner's lease, retained
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ SUB_STATUS = f"{PREFIX}/+/+/status"
 SUB_TELEMETRY = f"{PREFIX}/+/+/telemetry"
 SUB_REGISTRY = f"{PREFIX}/+/_registry/+"
 SUB_SPACE_STATE = f"{PREFIX}/+/_space/+/state"
+SUB_HEALTH = f"{PREFIX}/+/_health/+"
 
 
 def is_valid_id(value: str) -> bool:

@@ -4,6 +4,11 @@ Schema (both stores): measurement ``presence``; tags site, floor, zone, space,
 kind, device (unknown ones omitted); fields occupied (0/1 so mean() is an occupancy
 ratio), seq, boot, source, clock_corrected; time = message ts in ms. The key is
 (site, device, time), so a redelivered message rewrites the same point.
+
+Device telemetry (RSSI, free heap, battery, uptime, firmware) goes to its own
+measurement ``telemetry``: tags site, floor, space, device (one series per
+device), one field per figure the device knows (a ``null`` figure is omitted,
+never stored as 0), time = gateway receive time (telemetry carries no clock).
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from gateway.messages import Assignment, PresenceMessage
+from gateway.messages import Assignment, PresenceMessage, TelemetryMessage
 
 MEASUREMENT = "presence"
+TELEMETRY_MEASUREMENT = "telemetry"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,42 @@ def point_from_message(msg: PresenceMessage, assignment: Assignment | None) -> P
     )
 
 
+@dataclass(frozen=True, slots=True)
+class TelemetryPoint:
+    """One stored telemetry report; ``None`` figures are unknown and not stored."""
+
+    site: str
+    device: str
+    time_ms: int
+    uptime_s: int
+    fw: str
+    rssi: int | None = None
+    heap_free: int | None = None
+    battery_v: float | None = None
+    space: str | None = None
+    floor: str | None = None
+
+
+def telemetry_point(msg: TelemetryMessage, assignment: Assignment | None) -> TelemetryPoint:
+    """Build the history point of a telemetry report, tagged like presence."""
+    return TelemetryPoint(
+        site=msg.site,
+        device=msg.device_id,
+        time_ms=msg.received_ms,
+        uptime_s=msg.uptime_s,
+        fw=msg.fw,
+        rssi=msg.rssi,
+        heap_free=msg.heap_free,
+        battery_v=msg.battery_v,
+        space=assignment.space_id if assignment else None,
+        floor=assignment.floor if assignment else None,
+    )
+
+
+#: Anything the history writer carries to the store.
+HistoryPoint = PresencePoint | TelemetryPoint
+
+
 class HistoryStore(Protocol):
     """Where presence points go; implementations must be safe to call from two threads."""
 
@@ -63,8 +105,8 @@ class HistoryStore(Protocol):
             HistoryUnavailable: the store cannot be reached.
         """
 
-    def write_points(self, points: Sequence[PresencePoint]) -> None:
-        """Write one batch; rewriting a point with the same key overwrites it.
+    def write_points(self, points: Sequence[HistoryPoint]) -> None:
+        """Write one batch (presence and telemetry); rewriting a point's key overwrites it.
 
         Raises:
             HistoryUnavailable: nothing was written; retry later.

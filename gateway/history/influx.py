@@ -8,6 +8,9 @@ Retention on InfluxDB 1.x (created at start-up, refused harmlessly elsewhere):
 raw points go to the default retention policy ``raw`` (``raw_retention_days``);
 a continuous query rolls them up per hour, space, kind, floor and zone into
 ``presence_hourly`` in the ``hourly`` policy (``hourly_retention_days``, 0 = forever).
+Telemetry (measurement ``telemetry``) lives in ``raw`` too and is rolled up per
+hour and device into ``telemetry_hourly`` (mean/min RSSI, min battery and free
+heap, report count), kept as long as ``presence_hourly``.
 """
 
 from __future__ import annotations
@@ -23,7 +26,13 @@ from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
 from gateway.errors import HistoryRejected, HistoryUnavailable
-from gateway.history.base import MEASUREMENT, PresencePoint
+from gateway.history.base import (
+    MEASUREMENT,
+    TELEMETRY_MEASUREMENT,
+    HistoryPoint,
+    PresencePoint,
+    TelemetryPoint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +70,36 @@ def to_line(point: PresencePoint) -> str:
         f"{_series_key(tags)} {boot}clock_corrected={'true' if point.clock_corrected else 'false'},"
         f'occupied={int(point.occupied)}i,seq={point.seq}i,source="{point.source}" {point.time_ms}'
     )
+
+
+def telemetry_line(point: TelemetryPoint) -> str:
+    """Encode a telemetry report through Point (it escapes the free-text ``fw``).
+
+    Telemetry arrives about once a minute per device, so the slow, safe path is
+    fine; unknown (``None``) figures are left out rather than stored as 0.
+    """
+    line = Point(TELEMETRY_MEASUREMENT)  # type: ignore[no-untyped-call]
+    for name in ("device", "floor", "site", "space"):
+        value = getattr(point, name)
+        if value:
+            line.tag(name, value)  # type: ignore[no-untyped-call]
+    if point.battery_v is not None:
+        line.field("battery_v", float(point.battery_v))  # type: ignore[no-untyped-call]
+    line.field("fw", point.fw)  # type: ignore[no-untyped-call]
+    if point.heap_free is not None:
+        line.field("heap_free", point.heap_free)  # type: ignore[no-untyped-call]
+    if point.rssi is not None:
+        line.field("rssi", point.rssi)  # type: ignore[no-untyped-call]
+    line.field("uptime_s", point.uptime_s)  # type: ignore[no-untyped-call]
+    line.time(point.time_ms, WritePrecision.MS)  # type: ignore[no-untyped-call]
+    encoded: str = line.to_line_protocol()  # type: ignore[no-untyped-call]
+    return encoded
+
+
+def _any_line(point: HistoryPoint) -> str:
+    if isinstance(point, PresencePoint):
+        return to_line(point)
+    return telemetry_line(point)
 
 
 def _point_line(point: PresencePoint, tags: tuple[tuple[str, str], ...]) -> str:
@@ -138,6 +177,25 @@ class InfluxHistory:
             error = self._statement(cq)
         if error is not None:
             log.warning("hourly rollup not created: %s", error)
+        self._continuous_query(
+            "telemetry_hourly",
+            f'SELECT mean("rssi") AS "rssi_mean", min("rssi") AS "rssi_min",'
+            ' min("battery_v") AS "battery_v_min", min("heap_free") AS "heap_free_min",'
+            ' count("uptime_s") AS "reports"'
+            f' INTO {db}."hourly"."telemetry_hourly" FROM {db}."raw"."{TELEMETRY_MEASUREMENT}"'
+            ' GROUP BY time(1h), "site", "floor", "space", "device"',
+        )
+
+    def _continuous_query(self, name: str, select: str) -> None:
+        """Create (or replace) one hourly continuous query; a refusal is logged."""
+        db = _ident(self._database)
+        cq = f'CREATE CONTINUOUS QUERY "{name}" ON {db} RESAMPLE EVERY 1h FOR 1d BEGIN {select} END'
+        error = self._statement(cq)
+        if error is not None and "already exists" in error:
+            self._statement(f'DROP CONTINUOUS QUERY "{name}" ON {db}')
+            error = self._statement(cq)
+        if error is not None:
+            log.warning("continuous query %s not created: %s", name, error)
 
     def _policy(self, spec: str, *, default: bool) -> bool:
         """Create or alter one retention policy; False when the server refuses both."""
@@ -163,11 +221,11 @@ class InfluxHistory:
             error = f"HTTP {response.status_code}: {response.text[:200]}"
         return error
 
-    def write_points(self, points: Sequence[PresencePoint]) -> None:
-        """POST one gzip-compressed batch to /write."""
+    def write_points(self, points: Sequence[HistoryPoint]) -> None:
+        """POST one gzip-compressed batch (presence and telemetry lines) to /write."""
         if not points:
             return
-        body = gzip.compress("\n".join(to_line(p) for p in points).encode("utf-8"), 1)
+        body = gzip.compress("\n".join(_any_line(p) for p in points).encode("utf-8"), 1)
         try:
             response = self._client.post(
                 "/write",

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gateway.errors import HistoryUnavailable
-from gateway.history.base import PresencePoint
+from gateway.history.base import HistoryPoint, PresencePoint, TelemetryPoint
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,19 @@ CREATE TABLE IF NOT EXISTS presence_hourly (
     samples INTEGER NOT NULL,
     PRIMARY KEY (site, space, hour_ms)
 );
+CREATE TABLE IF NOT EXISTS telemetry (
+    site TEXT NOT NULL,
+    device TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    uptime_s INTEGER NOT NULL,
+    fw TEXT NOT NULL,
+    rssi INTEGER,
+    heap_free INTEGER,
+    battery_v REAL,
+    space TEXT,
+    floor TEXT,
+    PRIMARY KEY (site, device, time_ms)
+);
 CREATE INDEX IF NOT EXISTS presence_space_time ON presence (space, time_ms);
 CREATE INDEX IF NOT EXISTS presence_device_time ON presence (device, time_ms);
 """
@@ -73,6 +86,12 @@ GROUP BY site, space, hour
 ON CONFLICT (site, space, hour_ms) DO UPDATE SET
     kind = excluded.kind, floor = excluded.floor, zone = excluded.zone,
     occupancy = excluded.occupancy, samples = excluded.samples
+"""
+
+_UPSERT_TELEMETRY = """
+INSERT OR REPLACE INTO telemetry (site, device, time_ms, uptime_s, fw, rssi, heap_free,
+                                  battery_v, space, floor)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 _COLUMNS = (
@@ -123,8 +142,15 @@ class SqliteHistory:
             except sqlite3.Error as exc:
                 raise HistoryUnavailable(f"cannot create schema: {exc}") from exc
 
-    def write_points(self, points: Sequence[PresencePoint]) -> None:
-        """Upsert one batch in a single transaction."""
+    def write_points(self, points: Sequence[HistoryPoint]) -> None:
+        """Upsert one batch (presence and telemetry) in a single transaction."""
+        telemetry = [
+            (t.site, t.device, t.time_ms, t.uptime_s, t.fw, t.rssi, t.heap_free, t.battery_v)
+            + (t.space, t.floor)
+            for t in points
+            if isinstance(t, TelemetryPoint)
+        ]
+        presence = [p for p in points if isinstance(p, PresencePoint)]
         rows = [
             (
                 p.site,
@@ -140,13 +166,15 @@ class SqliteHistory:
                 p.floor,
                 p.zone,
             )
-            for p in points
+            for p in presence
         ]
         with self._lock:
             conn = self._connection()
             try:
                 with conn:
                     conn.executemany(_UPSERT, rows)
+                    if telemetry:
+                        conn.executemany(_UPSERT_TELEMETRY, telemetry)
             except sqlite3.Error as exc:
                 raise HistoryUnavailable(f"write failed: {exc}") from exc
         if time.monotonic() >= self._next_maintain:
@@ -170,6 +198,9 @@ class SqliteHistory:
                     if self._raw_ms:
                         conn.execute(
                             "DELETE FROM presence WHERE time_ms < ?", (now_ms - self._raw_ms,)
+                        )
+                        conn.execute(
+                            "DELETE FROM telemetry WHERE time_ms < ?", (now_ms - self._raw_ms,)
                         )
                     if self._hourly_ms:
                         conn.execute(

@@ -93,8 +93,9 @@ def test_influx_gets_retention_policies_and_a_working_hourly_rollup(influx_db):
     assert got["raw"]["duration"] == "168h0m0s" and got["hourly"]["duration"] == "87600h0m0s"
     cqs = influx_db.query("SHOW CONTINUOUS QUERIES")["results"][0]["series"]
     (ours,) = [s for s in cqs if s["name"] == influx_db.database]
-    (name, text) = ours["values"][0]
-    assert name == "presence_hourly"
+    queries = dict(ours["values"])
+    assert set(queries) == {"presence_hourly", "telemetry_hourly"}
+    text = queries["presence_hourly"]
     # Run the continuous query's own statement over the last hours: the rollup works.
     now = int(time.time() * 1000)
     hour = now - now % HOUR - HOUR

@@ -35,9 +35,15 @@ def points_received(influx_db):
 
 def test_roles_choose_the_subscriptions():
     history = subscriptions(GatewaySettings(gateway_role="history", share_group="grp"))
-    assert history == ["$share/grp/werkplek/v1/+/+/presence", "werkplek/v1/+/_registry/+"]
+    assert history == [
+        "$share/grp/werkplek/v1/+/+/presence",
+        "werkplek/v1/+/_registry/+",
+        "$share/grp/werkplek/v1/+/+/telemetry",
+    ]
     live = subscriptions(GatewaySettings(gateway_role="live"))
-    assert all(not s.startswith("$share") for s in live) and len(live) == 4
+    assert all(not s.startswith("$share") for s in live) and len(live) == 6
+    assert live[-1] == "werkplek/v1/_gateway/_live/lease"  # live gateways fail over
+    assert len(subscriptions(GatewaySettings(gateway_role="all"))) == 5  # one gateway: no lease
 
 
 @pytest.mark.integration
