@@ -83,3 +83,7 @@ def test_mosquitto_requires_authentication_and_acls():
     assert re.search(r"^acl_file ", conf, re.M)
     acl = (REPO / "deploy" / "mosquitto" / "acl").read_text()
     assert "pattern write werkplek/v1/+/%u/presence" in acl
+    # Every topic a service publishes must be writable for its broker user.
+    gateway = acl.split("user gateway", 1)[1].split("\nuser ", 1)[0]
+    for topic in ("+/_space/#", "+/_health/#", "_gateway/#"):
+        assert f"topic write werkplek/v1/{topic}" in gateway, topic
