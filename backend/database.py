@@ -60,6 +60,7 @@ def import_models() -> None:
     """Import every model module, which registers its tables on ``Base.metadata``."""
     from backend.auth import models as _auth_models  # noqa: F401
     from backend.bookings import models as _booking_models  # noqa: F401
+    from backend.facility import models as _facility_models  # noqa: F401
     from backend.people import models as _people_models  # noqa: F401
     from backend.spaces import models as _space_models  # noqa: F401
 

@@ -115,6 +115,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         StaticFiles(directory=settings.signage_dir.parent / "app", html=True, check_dir=False),
         name="app",
     )
+    app.mount(  # the facility pages, next to the booking app
+        "/facility",
+        StaticFiles(directory=settings.signage_dir.parent / "facility", html=True, check_dir=False),
+        name="facility",
+    )
 
     @app.get("/", include_in_schema=False)
     def start_page(session: SessionDep) -> RedirectResponse:

@@ -5,63 +5,43 @@ Only the facility and admin roles may read it; every figure is per group of spac
 
 from __future__ import annotations
 
+import json
+import logging
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from backend.bookings.models import Booking
 from backend.dependencies import ManagerDep, SessionDep
-from backend.errors import InvalidInput, Unavailable
-from backend.facility import service
-from backend.facility.sources import HistorySource, InfluxSource, SqliteSource
+from backend.errors import InvalidInput, NotFound, Unavailable
+from backend.facility import energy, reports, rollup, service, usage
+from backend.facility.csv_export import csv_response
+from backend.facility.jobs import lifespan
+from backend.facility.models import CleaningMark
+from backend.facility.opening import Opening, site_openings
+from backend.facility.settings import facility_settings, open_source
+from backend.facility.sources import HistorySource
+from backend.spaces.models import Space
 from gateway.errors import HistoryUnavailable
+
+log = logging.getLogger(__name__)
 
 #: Longest report period: one year and a leap day.
 MAX_DAYS = 366
 
-router = APIRouter(prefix="/api/v1/facility", tags=["facility"])
-
-
-class FacilitySettings(BaseSettings):
-    """Where the history is and the privacy floor of the reports."""
-
-    model_config = SettingsConfigDict(env_prefix="WERKPLEK_")
-
-    influx_url: str | None = None
-    influx_database: str = "werkplek"
-    influx_token: str | None = None
-    influx_username: str | None = None
-    influx_password: str | None = None
-    history_path: str = "var/history.sqlite3"
-    facility_min_group: int = Field(default=5, ge=2)
-    cleaning_min_minutes: float = Field(default=15.0, ge=0)
-
-
-@lru_cache(maxsize=1)
-def facility_settings() -> FacilitySettings:
-    """The settings, read once."""
-    return FacilitySettings()
+router = APIRouter(prefix="/api/v1/facility", tags=["facility"], lifespan=lifespan)
+__all__ = ["facility_settings", "history_source", "router"]
 
 
 def history_source() -> Iterator[HistorySource]:
-    """The configured history store (InfluxDB when set, else the SQLite file)."""
-    cfg = facility_settings()
-    source: HistorySource = SqliteSource(cfg.history_path)
-    if cfg.influx_url:
-        source = InfluxSource(
-            cfg.influx_url,
-            cfg.influx_database,
-            token=cfg.influx_token,
-            username=cfg.influx_username,
-            password=cfg.influx_password,
-        )
+    """The configured history store for one request."""
+    source = open_source()
     try:
         yield source
     finally:
@@ -93,7 +73,38 @@ def _min_group(requested: int | None) -> int:
     return max(floor, requested or floor)
 
 
-@router.get("/utilisation")
+def openings_of(session: SessionDep) -> dict[str, Opening]:
+    """Every site's opening hours and holidays from the bookings domain."""
+    return site_openings(session)
+
+
+Openings = Annotated[dict[str, Opening], Depends(openings_of)]
+Format = Literal["json", "csv"]
+#: CSV column names of a report key per level.
+KEY_COLUMNS = {
+    "site": ("site",),
+    "floor": ("site", "floor"),
+    "zone": ("site", "floor", "zone"),
+    "kind": ("site", "kind"),
+}
+
+
+def _flat(row: dict[str, Any], level: str) -> dict[str, Any]:
+    """A report row with its key spread over named columns (for CSV and readability)."""
+    key = row.pop("key")
+    return {**dict(zip(KEY_COLUMNS[level], key, strict=True)), **row}
+
+
+def _answer(
+    body: dict[str, Any], rows: list[dict[str, Any]], fmt: Format, name: str
+) -> dict[str, Any] | Response:
+    """JSON with the rows under ``rows``, or CSV with a header row."""
+    if fmt == "json":
+        return {**body, "rows": rows}
+    return csv_response(rows, name)
+
+
+@router.get("/utilisation", response_model=None)
 def get_utilisation(
     _: ManagerDep,
     source: SourceDep,
@@ -101,64 +112,409 @@ def get_utilisation(
     end: date,
     level: Level = "floor",
     min_group: Annotated[int | None, Query(ge=2)] = None,
-) -> dict[str, Any]:
-    """Share of opening hours occupied per group; groups under the minimum are suppressed."""
+    format: Format = "json",
+) -> dict[str, Any] | Response:
+    """Share of opening time occupied per group (the daily rollup, summed by the store)."""
     lo, hi = _span(start, end)
+    k = _min_group(min_group)
     try:
-        hours = source.group_hours(lo, hi, service.LEVEL_TAGS[level])
-        spaces = source.group_spaces(lo, hi)
+        rows = reports.utilisation(source, lo, hi, level, k)
     except HistoryUnavailable as exc:
         raise _unavailable(exc) from exc
-    k = _min_group(min_group)
-    rows = service.utilisation(hours, spaces, level, opening=service.Opening(), min_group=k)
-    return {"level": level, "min_group": k, "rows": [asdict(r) for r in rows]}
+    flat = [_flat(asdict(r), level) for r in rows]
+    return _answer({"level": level, "min_group": k}, flat, format, "utilisation")
 
 
-@router.get("/consolidation")
+@router.get("/heatmap", response_model=None)
+def get_heatmap(
+    _: ManagerDep,
+    source: SourceDep,
+    openings: Openings,
+    start: date,
+    end: date,
+    level: Level = "floor",
+    format: Format = "json",
+) -> dict[str, Any] | Response:
+    """Mean occupancy per weekday and hour of opening time, per group."""
+    lo, hi = _span(start, end)
+    k = _min_group(None)
+    try:
+        days = source.day_rows(lo, hi)
+    except HistoryUnavailable as exc:
+        raise _unavailable(exc) from exc
+    cells = service.heatmap(days, level, openings=openings, min_group=k)
+    flat = [_flat(asdict(c), level) for c in cells]
+    return _answer({"level": level, "min_group": k}, flat, format, "heatmap")
+
+
+@router.get("/trend", response_model=None)
+def get_trend(
+    _: ManagerDep,
+    source: SourceDep,
+    openings: Openings,
+    start: date,
+    end: date,
+    level: Level = "floor",
+    format: Format = "json",
+) -> dict[str, Any] | Response:
+    """Utilisation per group and ISO week (floor utilisation over time)."""
+    lo, hi = _span(start, end)
+    k = _min_group(None)
+    try:
+        days = source.day_rows(lo, hi)
+    except HistoryUnavailable as exc:
+        raise _unavailable(exc) from exc
+    weeks = service.weekly_trend(days, level, openings=openings, min_group=k)
+    flat = [_flat(asdict(w), level) for w in weeks]
+    return _answer({"level": level, "min_group": k}, flat, format, "trend")
+
+
+@router.get("/consolidation", response_model=None)
 def get_consolidation(
     _: ManagerDep,
     source: SourceDep,
+    openings: Openings,
     start: date,
     end: date,
     level: Literal["floor", "zone"] = "floor",
     threshold: Annotated[float, Query(gt=0, le=1)] = 0.3,
-) -> dict[str, Any]:
+    format: Format = "json",
+) -> dict[str, Any] | Response:
     """Floors or zones whose peak occupancy on a weekday stays under ``threshold``."""
     lo, hi = _span(start, end)
     try:
-        hours = source.group_hours(lo, hi, service.LEVEL_TAGS[level])
-        spaces = source.group_spaces(lo, hi)
+        days = source.day_rows(lo, hi)
     except HistoryUnavailable as exc:
         raise _unavailable(exc) from exc
     advice = service.consolidation(
-        hours, spaces, level, opening=service.Opening(), min_group=_min_group(None),
-        threshold=threshold,
-    )  # fmt: skip
-    return {"level": level, "threshold": threshold, "advice": [asdict(a) for a in advice]}
+        days, level, openings=openings, min_group=_min_group(None), threshold=threshold
+    )
+    assumptions = _assumptions()
+    zones: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for day_row in days:
+        zones[service.level_key(day_row.group, level)].add(day_row.group[2])
+    flat = []
+    for a in advice:
+        row = _flat(asdict(a), level)
+        row["zones"] = len(zones[a.key])
+        # per week: the advice holds for one weekday
+        row["kwh_saved_per_week"] = round(
+            a.setback_hours * len(zones[a.key]) * assumptions.kw_per_zone
+            * assumptions.setback_saving, 2,
+        )  # fmt: skip
+        flat.append(row)
+    body = {"level": level, "threshold": threshold, "assumptions": asdict(assumptions)}
+    if format == "csv":
+        return csv_response(flat, "consolidation")
+    return {**body, "advice": flat}
 
 
-@router.get("/cleaning")
+@router.post("/rollup")
+def post_rollup(
+    _: ManagerDep,
+    source: SourceDep,
+    openings: Openings,
+    start: date,
+    end: date,
+) -> dict[str, Any]:
+    """Roll up the days ``start`` to ``end`` again (after a backfill or a late import)."""
+    _span(start, end)
+    rolled = 0
+    try:
+        day = start
+        while day <= end:
+            rolled += rollup.rollup_day(source, day, openings)
+            day += timedelta(days=1)
+    except HistoryUnavailable as exc:
+        raise _unavailable(exc) from exc
+    return {"start": start.isoformat(), "end": end.isoformat(), "rows": rolled}
+
+
+def _last_marks(session: Session, start_ms: int, end_ms: int) -> dict[str, int]:
+    """Each space's last cleaning mark in ``[start, end)`` as epoch ms."""
+    lo = datetime.fromtimestamp(start_ms / 1000, UTC)
+    hi = datetime.fromtimestamp(end_ms / 1000, UTC)
+    rows = session.execute(
+        select(CleaningMark.space_id, func.max(CleaningMark.cleaned_at))
+        .where(CleaningMark.cleaned_at >= lo, CleaningMark.cleaned_at < hi)
+        .group_by(CleaningMark.space_id)
+    ).all()
+    return {str(space): int(moment.timestamp() * 1000) for space, moment in rows}
+
+
+@router.get("/cleaning", response_model=None)
 def get_cleaning(
     _: ManagerDep,
     source: SourceDep,
-    day: date,
+    session: SessionDep,
+    day: date | None = None,
+    site: str | None = None,
+    floor: str | None = None,
     min_minutes: Annotated[float | None, Query(ge=0)] = None,
-) -> dict[str, Any]:
-    """Spaces used on ``day`` (clean them) and not used (skip them)."""
+    format: Format = "json",
+) -> dict[str, Any] | Response:
+    """Spaces used since their last cleaning on ``day`` (clean them) and not used (skip them).
+
+    Without ``day`` this is today's live list, counted up to now.
+    """
+    today = datetime.now(service.TZ).date()
+    day = day or today
     lo, hi = _span(day, day)
     now_ms = int(datetime.now(service.TZ).timestamp() * 1000)
+    end = min(hi, now_ms)
     try:
         points = source.raw_points(lo, hi)
     except HistoryUnavailable as exc:
         raise _unavailable(exc) from exc
-    limit = facility_settings().cleaning_min_minutes if min_minutes is None else min_minutes
-    entries = service.cleaning_list(points, min(hi, now_ms), min_minutes=limit)
+    cfg = facility_settings()
+    limit = cfg.cleaning_min_minutes if min_minutes is None else min_minutes
+    entries = service.cleaning_list(
+        points, lo, end, min_minutes=limit, room_min_minutes=cfg.cleaning_room_min_minutes,
+        cleaned=_last_marks(session, lo, end),
+    )  # fmt: skip
+    entries = [
+        e for e in entries
+        if (site is None or e.site == site) and (floor is None or e.floor == floor)
+    ]  # fmt: skip
+    if format == "csv":
+        return csv_response([asdict(e) for e in entries], "cleaning")
     return {
         "day": day.isoformat(),
+        "live": day == today,
         "min_minutes": limit,
+        "room_min_minutes": cfg.cleaning_room_min_minutes,
         "clean": [asdict(e) for e in entries if e.clean],
         "skip": [asdict(e) for e in entries if not e.clean],
     }
+
+
+@router.post("/cleaning/{space_id}/cleaned", status_code=201)
+def mark_cleaned(token: ManagerDep, session: SessionDep, space_id: str) -> dict[str, Any]:
+    """A cleaner taps "cleaned": the space leaves the list until it is used again.
+
+    The mark keeps the role, never the person.
+    """
+    space = session.get(Space, space_id)
+    if space is None:
+        raise NotFound(f"no space {space_id!r}", reason="space_not_found")
+    mark = CleaningMark(
+        space_id=space.id, site_id=space.site_id, cleaned_at=datetime.now(UTC), role=token.role
+    )
+    session.add(mark)
+    session.commit()
+    return {"space": space.id, "cleaned_at": mark.cleaned_at.isoformat()}
+
+
+#: Longest period of the per-space reports (booked versus used).
+MAX_USAGE_DAYS = 92
+
+
+@router.get("/booked-vs-used", response_model=None)
+def get_booked_vs_used(
+    _: ManagerDep,
+    session: SessionDep,
+    source: SourceDep,
+    start: date,
+    end: date,
+    format: Format = "json",
+) -> dict[str, Any] | Response:
+    """Per site and kind: bookings, check-ins, no-shows, other releases and walk-ins."""
+    lo, hi = _span(start, end)
+    if (end - start).days >= MAX_USAGE_DAYS:
+        raise InvalidInput(f"this report spans at most {MAX_USAGE_DAYS} days", reason="bad_period")
+    rows = session.execute(
+        select(
+            Booking.site_id, Booking.space_kind, Booking.space_id, Booking.local_day,
+            Booking.status, Booking.end_reason, Booking.checked_in_at,
+        )
+        .where(Booking.status != "cancelled")
+        .where(Booking.local_day >= start, Booking.local_day <= end)
+    ).all()  # fmt: skip
+    facts = [
+        usage.BookingFact(
+            site=str(r[0]), kind=str(r[1]), space=str(r[2]), day=r[3],
+            checked_in=r[4] == "checked_in" or r[6] is not None,
+            no_show=r[4] == "released" and r[5] == "no_show", released=r[4] == "released",
+        )
+        for r in rows
+    ]  # fmt: skip
+    limit = facility_settings().cleaning_min_minutes
+    try:
+        used = source.used_space_days(lo, hi, limit)
+    except HistoryUnavailable as exc:
+        raise _unavailable(exc) from exc
+    k = _min_group(None)
+    out = [asdict(r) for r in usage.booked_vs_used(facts, used, min_group=k)]
+    if format == "csv":
+        return csv_response(out, "booked-vs-used")
+    return {"min_group": k, "used_min_minutes": limit, "rows": out}
+
+
+@router.get("/quiet-desks", response_model=None)
+def get_quiet_desks(
+    _: ManagerDep,
+    session: SessionDep,
+    openings: Openings,
+    start: date,
+    end: date,
+    format: Format = "json",
+) -> dict[str, Any] | Response:
+    """Quiet desks per site against the number booked per open day (average, peak, full days)."""
+    _span(start, end)
+    supply = {
+        str(site): int(n)
+        for site, n in session.execute(
+            select(Space.site_id, func.count())
+            .where(Space.kind == "desk", Space.quiet.is_(True))
+            .group_by(Space.site_id)
+        ).all()
+    }
+    booked = {
+        (str(site), day): int(n)
+        for site, day, n in session.execute(
+            select(Booking.site_id, Booking.local_day, func.count())
+            .join(Space, Space.id == Booking.space_id)
+            .where(Space.kind == "desk", Space.quiet.is_(True), Booking.status != "cancelled")
+            .where(Booking.local_day >= start, Booking.local_day <= end)
+            .group_by(Booking.site_id, Booking.local_day)
+        ).all()
+    }
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    open_days = {
+        site: sum(1 for d in days if opening.hours(d.weekday()) > 0 and d not in opening.holidays)
+        for site, opening in openings.items()
+    }
+    k = _min_group(None)
+    out = [asdict(r) for r in usage.quiet_demand(supply, booked, open_days, min_group=k)]
+    if format == "csv":
+        return csv_response(out, "quiet-desks")
+    return {"min_group": k, "rows": out}
+
+
+def _assumptions() -> energy.Assumptions:
+    cfg = facility_settings()
+    return energy.Assumptions(
+        kw_per_zone=cfg.energy_kw_per_zone,
+        setback_saving=cfg.energy_setback_saving,
+        setback_below=cfg.energy_setback_below,
+        history_weeks=cfg.energy_history_weeks,
+    )
+
+
+def _forecast(
+    session: Session, source: HistorySource, openings: dict[str, Opening], day: date
+) -> list[energy.ZoneForecast]:
+    """Gather zones, bookings and history for ``day`` and forecast every zone."""
+    zones = {
+        (str(site), str(floor), str(zone)): int(n)
+        for site, floor, zone, n in session.execute(
+            select(Space.site_id, Space.floor_id, Space.zone, func.count())
+            .where(Space.zone.is_not(None))
+            .group_by(Space.site_id, Space.floor_id, Space.zone)
+        ).all()
+    }
+    booked: dict[tuple[energy.ZoneKey, int], int] = defaultdict(int)
+    rows = session.execute(
+        select(Space.site_id, Space.floor_id, Space.zone, Booking.start_at, Booking.end_at)
+        .join(Space, Space.id == Booking.space_id)
+        .where(Booking.local_day == day, Booking.status.in_(("booked", "checked_in")))
+    ).all()
+    for site, floor, zone, start_at, end_at in rows:
+        first = start_at.astimezone(service.TZ)
+        last = end_at.astimezone(service.TZ)
+        for hour in range(24):
+            lo = datetime(day.year, day.month, day.day, hour, tzinfo=service.TZ)
+            if first < lo + timedelta(hours=1) and lo < last:
+                booked[((str(site), str(floor), str(zone)), hour)] += 1
+    weeks = facility_settings().energy_history_weeks
+    since, _ = _span(day - timedelta(weeks=weeks), day - timedelta(days=1))
+    until = rollup.midnight_ms(day)
+    try:
+        history = energy.history_profile(source.day_rows(since, until), day.weekday())
+    except HistoryUnavailable as exc:
+        raise _unavailable(exc) from exc
+    return energy.forecast(day, zones, booked, history, openings, _assumptions())
+
+
+def _tomorrow() -> date:
+    return datetime.now(service.TZ).date() + timedelta(days=1)
+
+
+@router.get("/energy", response_model=None)
+def get_energy(
+    _: ManagerDep,
+    session: SessionDep,
+    source: SourceDep,
+    openings: Openings,
+    day: date | None = None,
+    format: Format = "json",
+) -> dict[str, Any] | Response:
+    """Expected use per zone for ``day`` (default tomorrow), setback advice and kWh saved."""
+    day = day or _tomorrow()
+    zones = _forecast(session, source, openings, day)
+    k = _min_group(None)
+    rows = []
+    for z in zones:
+        row = asdict(z)
+        if z.spaces < k:  # a handful of spaces could point at a person's booking
+            row["booked_peak"] = row["expected_peak"] = None
+        rows.append(row)
+    if format == "csv":
+        return csv_response(rows, "energy")
+    floors: dict[tuple[str, str], list[energy.ZoneForecast]] = defaultdict(list)
+    for z in zones:
+        floors[(z.site, z.floor)].append(z)
+    return {
+        "day": day.isoformat(),
+        "assumptions": asdict(_assumptions()),
+        "zones": rows,
+        "floors": [
+            {
+                "site": site,
+                "floor": floor,
+                "zones": len(items),
+                "setback_zones": sum(z.mode == "setback" for z in items),
+                "whole_floor_setback": all(z.mode == "setback" for z in items),
+                "kwh_saved": round(sum(z.kwh_saved for z in items), 2),
+            }
+            for (site, floor), items in sorted(floors.items())
+        ],  # fmt: skip
+        "kwh_saved": round(sum(z.kwh_saved for z in zones), 2),
+    }
+
+
+@router.post("/hvac", response_model=None)
+def post_hvac(
+    token: ManagerDep,
+    request: Request,
+    session: SessionDep,
+    source: SourceDep,
+    openings: Openings,
+    day: date | None = None,
+) -> dict[str, Any]:
+    """Send each zone's mode for ``day`` to the building management system over MQTT.
+
+    Dry run unless ``WERKPLEK_HVAC_PUBLISH=true``: the commands are returned,
+    marked ``dry_run``, and nothing is published.
+    """
+    day = day or _tomorrow()
+    dry_run = not facility_settings().hvac_publish
+    bridge = getattr(request.app.state.runtime, "bridge", None)
+    if not dry_run and bridge is None:
+        raise Unavailable("no MQTT connection to publish on", reason="mqtt_unavailable")
+    now = datetime.now(UTC)
+    sent = []
+    for zone in _forecast(session, source, openings, day):
+        try:
+            topic = energy.hvac_topic(zone.site, zone.floor, zone.zone)
+        except ValueError as exc:
+            log.warning("zone left out of HVAC commands: %s", exc)
+            continue
+        payload = energy.hvac_command(zone, day, dry_run=dry_run, now=now)
+        published = bridge is not None and not dry_run and bridge.publish(topic, payload, True)
+        sent.append({"topic": topic, "payload": json.loads(payload), "published": published})
+    log.info("HVAC commands for %s by %s: %d (dry run: %s)", day, token.role, len(sent), dry_run)
+    return {"day": day.isoformat(), "dry_run": dry_run, "commands": sent}
 
 
 @router.get("/no-shows")

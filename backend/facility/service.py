@@ -7,43 +7,19 @@ Privacy: every figure is per group of spaces; a group with fewer than
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from backend.facility.sources import GroupHour, GroupKey
+from backend.facility.opening import Opening, for_site
+from backend.facility.sources import HOURS, DayRow, GroupKey, GroupTotal
 from gateway.history.base import PresencePoint
 
 TZ = ZoneInfo("Europe/Amsterdam")
 LEVELS = ("site", "floor", "zone", "kind")
-#: The tags a store groups by to answer a level.
-LEVEL_TAGS = {
-    "site": ("site",),
-    "floor": ("site", "floor"),
-    "zone": ("site", "floor", "zone"),
-    "kind": ("site", "kind"),
-}
 WEEKDAYS_NL = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-@dataclass(frozen=True, slots=True)
-class Opening:
-    """Opening hours the reports count: local hours ``[opens, closes)`` on ``weekdays``."""
-
-    opens: int = 8
-    closes: int = 18
-    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
-
-    def local(self, hour_ms: int) -> datetime:
-        """The local time of an hour bucket."""
-        return datetime.fromtimestamp(hour_ms / 1000, TZ)
-
-    def is_open(self, hour_ms: int) -> bool:
-        """True when the hour bucket lies within opening hours."""
-        moment = self.local(hour_ms)
-        return moment.weekday() in self.weekdays and self.opens <= moment.hour < self.closes
 
 
 def level_key(group: GroupKey, level: str) -> tuple[str, ...]:
@@ -60,40 +36,133 @@ def level_key(group: GroupKey, level: str) -> tuple[str, ...]:
     raise ValueError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
 
 
+Key = tuple[str, ...]
+
+
+def _sizes(rows: Iterable[GroupTotal | DayRow], level: str) -> dict[Key, int]:
+    """Spaces per report key: the most spaces a group had on one day, summed over groups."""
+    per_group: dict[GroupKey, int] = {}
+    for row in rows:
+        per_group[row.group] = max(per_group.get(row.group, 0), row.spaces)
+    size: dict[Key, int] = defaultdict(int)
+    for group, n in per_group.items():
+        size[level_key(group, level)] += n
+    return size
+
+
 @dataclass(frozen=True, slots=True)
 class UtilisationRow:
-    """Share of opening hours occupied in one group; ``None`` when suppressed."""
+    """Share of opening time occupied in one group; ``None`` when suppressed."""
 
-    key: tuple[str, ...]
+    key: Key
     spaces: int
     utilisation: float | None
     suppressed: bool
 
 
-def utilisation(
-    hours: Iterable[GroupHour],
-    spaces: dict[GroupKey, int],
+def utilisation(totals: list[GroupTotal], level: str, *, min_group: int) -> list[UtilisationRow]:
+    """Utilisation per group at ``level`` over each site's opening time, small groups hidden."""
+    occ: dict[Key, float] = defaultdict(float)
+    cnt: dict[Key, float] = defaultdict(float)
+    for row in totals:
+        key = level_key(row.group, level)
+        occ[key] += row.open_occupancy
+        cnt[key] += row.open_samples
+    out = []
+    for key, size in sorted(_sizes(totals, level).items()):
+        small = size < min_group
+        value = None if small or not cnt[key] else occ[key] / cnt[key]
+        out.append(UtilisationRow(key, size, value, small))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class HeatCell:
+    """Mean occupancy of one group in one weekday-hour of opening time."""
+
+    key: Key
+    weekday: int
+    hour: int
+    occupancy: float | None
+    suppressed: bool
+
+
+def _open_day(row: DayRow, openings: Mapping[str, Opening]) -> Opening | None:
+    """The site's opening for a rollup row, None on one of its holidays."""
+    opening = for_site(openings, row.group[0])
+    day = datetime.fromtimestamp(row.day_ms / 1000, TZ).date()
+    return None if day in opening.holidays else opening
+
+
+def heatmap(
+    days: list[DayRow],
     level: str,
     *,
-    opening: Opening,
+    openings: Mapping[str, Opening],
     min_group: int,
-) -> list[UtilisationRow]:
-    """Utilisation per group at ``level`` over opening hours, small groups suppressed."""
-    total: dict[tuple[str, ...], float] = defaultdict(float)
-    count: dict[tuple[str, ...], int] = defaultdict(int)
-    for row in hours:
-        if opening.is_open(row.hour_ms):
-            key = level_key(row.group, level)
-            total[key] += row.occupancy_sum
-            count[key] += row.rows
-    size: dict[tuple[str, ...], int] = defaultdict(int)
-    for group, n in spaces.items():
-        size[level_key(group, level)] += n
+) -> list[HeatCell]:
+    """Weekday x hour occupancy per group over open hours (holidays left out), small groups hidden.
+
+    Peak and average of a group follow from its cells: the highest and the mean.
+    """
+    occ: dict[tuple[Key, int, int], float] = defaultdict(float)
+    cnt: dict[tuple[Key, int, int], float] = defaultdict(float)
+    for row in days:
+        opening = _open_day(row, openings)
+        if opening is None:
+            continue
+        key = level_key(row.group, level)
+        for hour in range(HOURS):
+            weight = opening.weight(row.weekday, hour)
+            if weight and row.samples[hour]:
+                occ[(key, row.weekday, hour)] += weight * row.occupancy[hour]
+                cnt[(key, row.weekday, hour)] += weight * row.samples[hour]
+    sizes = _sizes(days, level)
     out = []
-    for key in sorted(size):
-        small = size[key] < min_group
-        value = None if small or not count[key] else total[key] / count[key]
-        out.append(UtilisationRow(key, size[key], value, small))
+    for cell in sorted(occ):
+        key, weekday, hour = cell
+        small = sizes[key] < min_group
+        value = None if small else occ[cell] / cnt[cell]
+        out.append(HeatCell(key, weekday, hour, value, small))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class WeekRow:
+    """Utilisation of one group in one ISO week (opening hours, holidays left out)."""
+
+    key: Key
+    week: str
+    utilisation: float | None
+    suppressed: bool
+
+
+def weekly_trend(
+    days: list[DayRow],
+    level: str,
+    *,
+    openings: Mapping[str, Opening],
+    min_group: int,
+) -> list[WeekRow]:
+    """Utilisation per group and ISO week from the daily rollup."""
+    occ: dict[tuple[Key, str], float] = defaultdict(float)
+    cnt: dict[tuple[Key, str], float] = defaultdict(float)
+    for row in days:
+        opening = _open_day(row, openings)
+        if opening is None:
+            continue
+        iso = datetime.fromtimestamp(row.day_ms / 1000, TZ).date().isocalendar()
+        slot = (level_key(row.group, level), f"{iso.year}-W{iso.week:02d}")
+        for hour in range(HOURS):
+            weight = opening.weight(row.weekday, hour)
+            occ[slot] += weight * row.occupancy[hour]
+            cnt[slot] += weight * row.samples[hour]
+    sizes = _sizes(days, level)
+    out = []
+    for slot in sorted(occ):
+        small = sizes[slot[0]] < min_group
+        value = None if small or not cnt[slot] else occ[slot] / cnt[slot]
+        out.append(WeekRow(slot[0], slot[1], value, small))
     return out
 
 
@@ -101,50 +170,53 @@ def utilisation(
 class Advice:
     """A floor or zone whose peak occupancy on a weekday stays under the threshold."""
 
-    key: tuple[str, ...]
+    key: Key
     weekday: int
     spaces: int
     peak: float
-    setback_hours: int
+    setback_hours: float
     text_nl: str
     text_en: str
 
 
 def peaks(
-    hours: Iterable[GroupHour], level: str, *, opening: Opening
-) -> dict[tuple[tuple[str, ...], int], float]:
-    """Highest hourly occupancy per group and weekday over the period (opening hours)."""
-    total: dict[tuple[tuple[str, ...], int], float] = defaultdict(float)
-    count: dict[tuple[tuple[str, ...], int], int] = defaultdict(int)
-    for row in hours:
-        if opening.is_open(row.hour_ms):
-            bucket = (level_key(row.group, level), row.hour_ms)
-            total[bucket] += row.occupancy_sum
-            count[bucket] += row.rows
-    best: dict[tuple[tuple[str, ...], int], float] = {}
-    for (key, hour_ms), value in total.items():
-        slot = (key, opening.local(hour_ms).weekday())
-        best[slot] = max(best.get(slot, 0.0), value / count[(key, hour_ms)])
+    days: Iterable[DayRow], level: str, *, openings: Mapping[str, Opening]
+) -> dict[tuple[Key, int], float]:
+    """Highest hourly occupancy per group and weekday over the period's open days and hours."""
+    occ: dict[tuple[Key, int, int], float] = defaultdict(float)
+    cnt: dict[tuple[Key, int, int], int] = defaultdict(int)
+    weekday_of: dict[int, int] = {}
+    for row in days:
+        opening = _open_day(row, openings)
+        if opening is None:
+            continue
+        key = level_key(row.group, level)
+        weekday_of[row.day_ms] = row.weekday
+        for hour in range(HOURS):
+            if opening.weight(row.weekday, hour) and row.samples[hour]:
+                occ[(key, row.day_ms, hour)] += row.occupancy[hour]
+                cnt[(key, row.day_ms, hour)] += row.samples[hour]
+    best: dict[tuple[Key, int], float] = {}
+    for (key, day_ms, hour), value in occ.items():
+        slot = (key, weekday_of[day_ms])
+        best[slot] = max(best.get(slot, 0.0), value / cnt[(key, day_ms, hour)])
     return best
 
 
 def consolidation(
-    hours: Sequence[GroupHour],
-    spaces: dict[GroupKey, int],
+    days: list[DayRow],
     level: str,
     *,
-    opening: Opening,
+    openings: Mapping[str, Opening],
     min_group: int,
     threshold: float,
 ) -> list[Advice]:
     """Advise closing groups (``floor`` or ``zone``) on weekdays whose peak stays low."""
     if level not in ("floor", "zone"):
         raise ValueError("consolidation advice is per floor or zone")
-    size: dict[tuple[str, ...], int] = defaultdict(int)
-    for group, n in spaces.items():
-        size[level_key(group, level)] += n
+    size = _sizes(days, level)
     out = []
-    for (key, weekday), peak in sorted(peaks(hours, level, opening=opening).items()):
+    for (key, weekday), peak in sorted(peaks(days, level, openings=openings).items()):
         if size[key] < min_group or peak >= threshold:
             continue
         name = " ".join(key[1:])
@@ -155,7 +227,7 @@ def consolidation(
                 weekday=weekday,
                 spaces=size[key],
                 peak=peak,
-                setback_hours=opening.closes - opening.opens,
+                setback_hours=for_site(openings, key[0]).hours(weekday),
                 text_nl=f"Sluit {name} op {WEEKDAYS_NL[weekday]}: piekbezetting {pct} %",
                 text_en=f"Close {name} on {WEEKDAYS_EN[weekday]}: peak occupancy {pct} %",
             )
@@ -163,25 +235,63 @@ def consolidation(
     return out
 
 
+#: Kinds cleaned after each use rather than after a day's total.
+ROOM_KINDS = frozenset({"meeting_room", "focus_room"})
+
+
 @dataclass(frozen=True, slots=True)
 class CleaningEntry:
-    """One space on the cleaning list."""
+    """One space on the cleaning list, counted since its last cleaning (or the day's start).
+
+    ``uses`` counts occupied stretches of at least the room threshold (rooms are
+    cleaned after each such use); ``clean`` says whether the space needs a visit.
+    """
 
     site: str
     floor: str
     space: str
     kind: str
     occupied_minutes: float
+    uses: int
+    last_cleaned_ms: int | None
     clean: bool
 
 
-def cleaning_list(
-    points: Sequence[PresencePoint], end_ms: int, *, min_minutes: float
-) -> list[CleaningEntry]:
-    """Spaces to clean (occupied at least ``min_minutes``) and to skip, from raw points.
+def _occupied_stretches(rows: list[PresencePoint], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Occupied intervals of one space clipped to ``[lo, hi)``.
 
-    A reported state holds until the space's next point, the last one until ``end_ms``.
+    A state holds until the next point, the last one until ``hi``; a point
+    before ``lo`` gives the state at ``lo``.
     """
+    out: list[tuple[int, int]] = []
+    for here, after in zip(rows, [*rows[1:], None], strict=True):
+        start = max(here.time_ms, lo)
+        stop = min(after.time_ms if after is not None else max(hi, here.time_ms), hi)
+        if not here.occupied or stop <= start:
+            continue
+        if out and out[-1][1] == start:  # a heartbeat inside one stretch
+            out[-1] = (out[-1][0], stop)
+        else:
+            out.append((start, stop))
+    return out
+
+
+def cleaning_list(
+    points: Sequence[PresencePoint],
+    start_ms: int,
+    end_ms: int,
+    *,
+    min_minutes: float,
+    room_min_minutes: float,
+    cleaned: Mapping[str, int] | None = None,
+) -> list[CleaningEntry]:
+    """Spaces to clean and to skip, from raw points since each space's last cleaning.
+
+    Desks: occupied at least ``min_minutes`` in all. Rooms: at least one use of
+    ``room_min_minutes`` or more. ``cleaned`` maps a space to its last mark (ms);
+    only presence after it counts.
+    """
+    marks = cleaned or {}
     by_space: dict[str, list[PresencePoint]] = defaultdict(list)
     for point in points:
         if point.space:
@@ -189,21 +299,23 @@ def cleaning_list(
     out = []
     for space, rows in sorted(by_space.items()):
         rows.sort(key=lambda p: p.time_ms)
-        occupied_ms = 0
-        for here, after in zip(rows, [*rows[1:], None], strict=True):
-            stop = after.time_ms if after is not None else max(end_ms, here.time_ms)
-            if here.occupied:
-                occupied_ms += stop - here.time_ms
-        minutes = occupied_ms / 60_000
+        since = max(start_ms, marks.get(space, start_ms))
+        stretches = _occupied_stretches(rows, since, end_ms)
+        minutes = sum(b - a for a, b in stretches) / 60_000
+        uses = sum(1 for a, b in stretches if (b - a) / 60_000 >= room_min_minutes)
         last = rows[-1]
+        kind = last.kind or ""
+        dirty = uses > 0 if kind in ROOM_KINDS else minutes >= min_minutes
         out.append(
             CleaningEntry(
                 site=last.site,
                 floor=last.floor or "",
                 space=space,
-                kind=last.kind or "",
+                kind=kind,
                 occupied_minutes=round(minutes, 2),
-                clean=minutes >= min_minutes,
+                uses=uses,
+                last_cleaned_ms=marks.get(space),
+                clean=dirty,
             )
         )
     return out

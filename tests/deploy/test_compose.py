@@ -87,3 +87,6 @@ def test_mosquitto_requires_authentication_and_acls():
     gateway = acl.split("user gateway", 1)[1].split("\nuser ", 1)[0]
     for topic in ("+/_space/#", "+/_health/#", "_gateway/#"):
         assert f"topic write werkplek/v1/{topic}" in gateway, topic
+    backend = acl.split("user backend", 1)[1].split("\nuser ", 1)[0]
+    for topic in ("+/_registry/#", "+/+/config", "+/_zone/#"):
+        assert f"topic write werkplek/v1/{topic}" in backend, topic

@@ -81,3 +81,22 @@ def expected_peaks(
 def days() -> list[date]:
     """The days of the month."""
     return [FIRST_DAY + timedelta(days=i) for i in range(DAYS)]
+
+
+def expected_open_utilisation(
+    plans: dict[date, dict[str, list[Interval]]],
+    group_of: dict[str, str],
+    table: dict[int, tuple[float, float]],
+    closed: set[date],
+) -> dict[str, float]:
+    """Occupied share of opening time per group for any weekday table and closed days."""
+    busy: dict[str, float] = defaultdict(float)
+    total: dict[str, float] = defaultdict(float)
+    for day, plan in plans.items():
+        if day in closed or day.weekday() not in table:
+            continue
+        opens, closes = table[day.weekday()]
+        for space, intervals in plan.items():
+            busy[group_of[space]] += overlap(intervals, opens * 3600, closes * 3600)
+            total[group_of[space]] += (closes - opens) * 3600
+    return {g: busy[g] / total[g] for g in total}

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from backend.bookings import policy
 from backend.bookings.models import Booking
+from backend.bookings.schemas import HolidayPublic, OpeningDay
 from backend.database import make_engine, make_session_factory
+from backend.facility import service as facility_service
 from backend.facility.router import facility_settings, history_source
 from backend.facility.sources import SqliteSource
 from backend.main import create_app
 from backend.spaces.models import Space
+from gateway.history.base import PresencePoint
 from gateway.history.sqlite import SqliteHistory
 from tests.backend.conftest import bearer
 from tests.facility import month
@@ -70,16 +76,27 @@ def _book_from_plan(url: str) -> float:
 
 
 @pytest.fixture
-def client(seeded, tmp_path):
+def history(tmp_path):
+    """A week of generated history (the plan is returned) in a SQLite history file."""
     path = tmp_path / "history.sqlite3"
     store = SqliteHistory(path, raw_retention_days=0, maintain_every_s=1e12)
     store.ensure_schema()
-    generate(store, month.SPACES, month.FIRST_DAY, 7)
+    plans = generate(store, month.SPACES, month.FIRST_DAY, 7)
     store.maintain(midnight_ms(month.FIRST_DAY + timedelta(days=7)))
     store.close()
+    return path, plans
+
+
+@pytest.fixture
+def client(seeded, history):
     app = create_app(seeded.settings())
-    app.dependency_overrides[history_source] = lambda: SqliteSource(path)
+    app.dependency_overrides[history_source] = lambda: SqliteSource(history[0])
     with TestClient(app) as test_client:
+        response = test_client.post(
+            "/api/v1/facility/rollup?start=2026-09-01&end=2026-09-07",
+            headers=bearer(seeded.admin_token),
+        )
+        assert response.status_code == 200, response.text
         yield test_client
 
 
@@ -102,6 +119,8 @@ def test_no_show_rate_from_bookings(client, seeded):
     "query",
     [
         "utilisation?start=2026-09-01&end=2026-09-07",
+        "heatmap?start=2026-09-01&end=2026-09-07",
+        "energy?day=2026-09-08",
         "consolidation?start=2026-09-01&end=2026-09-07",
         "no-shows?start=2026-09-01&end=2026-09-07",
         "cleaning?day=2026-09-02",
@@ -123,7 +142,7 @@ def test_reports_over_http(client, seeded):
         "/api/v1/facility/utilisation?start=2026-09-01&end=2026-09-07&level=zone",
         headers=headers,
     ).json()
-    rows = {r["key"][-1]: r for r in body["rows"]}
+    rows = {r["zone"]: r for r in body["rows"]}
     assert body["min_group"] == facility_settings().facility_min_group
     assert rows["south"]["suppressed"] and rows["south"]["utilisation"] is None
     assert 0 < rows["north"]["utilisation"] < 1
@@ -168,3 +187,187 @@ def test_missing_history_is_a_clear_503(seeded, tmp_path):
         )
     assert response.status_code == 503
     assert "history" in response.text
+
+
+def test_opening_hours_come_from_the_site_policy(client, seeded, history):
+    """Utilisation counts the site's own opening hours and holidays, not a constant."""
+    _, plans = history
+    table = {0: (9.5, 16.0), 1: (9.5, 16.0), 2: (9.5, 16.0), 3: (9.5, 16.0)}  # Friday closed
+    engine = make_engine(seeded.url)
+    try:
+        with make_session_factory(engine)() as session:
+            days = [OpeningDay(weekday=d, opens=time(9, 30), closes=time(16)) for d in table]
+            policy.set_opening_hours(session, "hq", days, "test")
+            policy.add_holiday(session, "hq", HolidayPublic(day=date(2026, 9, 3), name="x"), "t")
+    finally:
+        engine.dispose()
+    headers = bearer(seeded.admin_token)
+    before = client.get(
+        "/api/v1/facility/utilisation?start=2026-09-01&end=2026-09-07&level=floor",
+        headers=headers,
+    ).json()
+    # The rollup counted the hours in force when it ran; rolling up again applies the new ones.
+    client.post("/api/v1/facility/rollup?start=2026-09-01&end=2026-09-07", headers=headers)
+    after = client.get(
+        "/api/v1/facility/utilisation?start=2026-09-01&end=2026-09-07&level=floor",
+        headers=headers,
+    ).json()
+    floor_of = {s.spec.space_id: s.floor for s in month.SPACES}
+    default = month.expected_open_utilisation(
+        plans, floor_of, dict.fromkeys(range(5), (7.0, 19.0)), set()
+    )
+    own = month.expected_open_utilisation(plans, floor_of, table, {date(2026, 9, 3)})
+    for body, expected in ((before, default), (after, own)):
+        rows = {r["floor"]: r for r in body["rows"]}
+        for floor in ("hq-1", "hq-2"):
+            assert rows[floor]["utilisation"] == pytest.approx(expected[floor], abs=0.03)
+        assert rows["hq-3"]["suppressed"] and rows["hq-3"]["utilisation"] is None
+    assert abs(own["hq-1"] - default["hq-1"]) > 0.03, "the two tables must tell apart"
+
+
+def test_csv_exports_have_a_header_and_content_type(client, seeded):
+    headers = bearer(seeded.admin_token)
+    for report, header in (
+        ("utilisation", "site,floor,spaces,utilisation,suppressed"),
+        ("heatmap", "site,floor,weekday,hour,occupancy,suppressed"),
+        ("trend", "site,floor,week,utilisation,suppressed"),
+    ):
+        response = client.get(
+            f"/api/v1/facility/{report}?start=2026-09-01&end=2026-09-07&format=csv",
+            headers=headers,
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "text/csv; charset=utf-8"
+        lines = response.text.splitlines()
+        assert lines[0] == header and len(lines) > 1
+        rows = list(csv.DictReader(io.StringIO(response.text)))
+        small = [r for r in rows if r["floor"] == "hq-3"]
+        assert small and all(r["suppressed"] == "True" for r in small)
+        value = "utilisation" if report != "heatmap" else "occupancy"
+        assert all(r[value] == "" for r in small)  # suppressed: empty, never a number
+
+
+def test_heatmap_cells_match_the_plan(client, seeded, history):
+    _, plans = history
+    body = client.get(
+        "/api/v1/facility/heatmap?start=2026-09-01&end=2026-09-07&level=floor",
+        headers=bearer(seeded.admin_token),
+    ).json()
+    cells = {(r["floor"], r["weekday"], r["hour"]): r for r in body["rows"]}
+    floor_of = {s.spec.space_id: s.floor for s in month.SPACES}
+    members = [s for s, f in floor_of.items() if f == "hq-1"]
+    day = date(2026, 9, 2)  # the only Wednesday of the week
+    for hour in (9, 11, 14):
+        busy = sum(month.overlap(plans[day][s], hour * 3600, (hour + 1) * 3600) for s in members)
+        expected = busy / (3600 * len(members))
+        assert cells[("hq-1", 2, hour)]["occupancy"] == pytest.approx(expected, abs=0.08)
+    assert all(c["occupancy"] is None for k, c in cells.items() if k[0] == "hq-3")
+    assert not any(k[2] < 7 or k[2] >= 19 for k in cells)  # outside opening hours: no cells
+
+
+def test_a_cleaner_marks_a_space_cleaned(seeded, people, tmp_path):
+    """Live list: a used desk is on it; after "cleaned" it is skipped until used again."""
+    engine = make_engine(seeded.url)
+    try:
+        with make_session_factory(engine)() as session:
+            desk = session.scalars(
+                select(Space).where(Space.site_id == "hq", Space.kind == "desk")
+            ).first()
+            assert desk is not None
+            desk_id, floor = desk.id, desk.floor_id
+    finally:
+        engine.dispose()
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    midnight = midnight_ms(datetime.now(facility_service.TZ).date())
+    elapsed = now - midnight  # presence from 10 % to 50 % of today so far, then vacant
+    path = tmp_path / "history.sqlite3"
+    store = SqliteHistory(path, raw_retention_days=0, maintain_every_s=1e12)
+    store.ensure_schema()
+    store.write_points(
+        [
+            PresencePoint(
+                site="hq", device="node-x", time_ms=midnight + elapsed * share // 10,
+                occupied=occupied, seq=i, boot=1, source="radar", clock_corrected=False,
+                space=desk_id, kind="desk", floor=floor,
+            )
+            for i, (share, occupied) in enumerate(((1, True), (3, True), (5, False)))
+        ]
+    )  # fmt: skip
+    store.close()
+    limit = elapsed * 0.2 / 60_000  # the desk was used 0.4 of the elapsed time
+    app = create_app(seeded.settings())
+    app.dependency_overrides[history_source] = lambda: SqliteSource(path)
+    cleaner = people("facility")
+    with TestClient(app) as client:
+        url = f"/api/v1/facility/cleaning?site=hq&floor={floor}&min_minutes={limit}"
+        before = client.get(url, headers=bearer(cleaner.token)).json()
+        assert before["live"] is True
+        assert [e["space"] for e in before["clean"]] == [desk_id]
+        assert before["clean"][0]["occupied_minutes"] == pytest.approx(
+            elapsed * 0.4 / 60_000, abs=0.01
+        )
+        employee = people("employee")
+        refused = client.post(
+            f"/api/v1/facility/cleaning/{desk_id}/cleaned", headers=bearer(employee.token)
+        )
+        assert refused.status_code == 403
+        missing = client.post(
+            "/api/v1/facility/cleaning/nope/cleaned", headers=bearer(cleaner.token)
+        )
+        assert missing.status_code == 404 and missing.json()["reason"] == "space_not_found"
+        marked = client.post(
+            f"/api/v1/facility/cleaning/{desk_id}/cleaned", headers=bearer(cleaner.token)
+        )
+        assert marked.status_code == 201, marked.text
+        after = client.get(url, headers=bearer(cleaner.token)).json()
+        assert after["clean"] == []
+        assert [e["space"] for e in after["skip"]] == [desk_id]
+        assert after["skip"][0]["last_cleaned_ms"] is not None
+
+
+def test_booked_versus_used_and_quiet_desks(client, seeded, history):
+    """Bookings from a plan, walk-ins from the generated history, both checked against plans."""
+    _, plans = history
+    expected_rate = _book_from_plan(seeded.url)
+    headers = bearer(seeded.admin_token)
+    body = client.get(
+        "/api/v1/facility/booked-vs-used?start=2026-09-01&end=2026-09-07", headers=headers
+    ).json()
+    rows = {(r["site"], r["kind"]): r for r in body["rows"]}
+    desks = rows[("hq", "desk")]
+    engine = make_engine(seeded.url)
+    try:
+        with make_session_factory(engine)() as session:
+            hq_desks = session.scalars(
+                select(Space).where(Space.site_id == "hq", Space.kind == "desk")
+            ).all()
+            quiet_desks = sum(d.quiet for d in hq_desks)
+            week = [b for b in session.scalars(select(Booking)).all()
+                    if b.space_kind == "desk" and b.local_day <= date(2026, 9, 7)]  # fmt: skip
+    finally:
+        engine.dispose()
+    assert desks["bookings"] == len(hq_desks) * 5 == len(week)  # Tue-Fri and Monday
+    assert desks["no_shows"] == sum(b.end_reason == "no_show" for b in week)
+    assert desks["no_show_rate"] == pytest.approx(desks["no_shows"] / desks["bookings"])
+    assert desks["checked_in"] + desks["no_shows"] == desks["bookings"]
+    assert 0 < expected_rate < 1
+    # The generated history has other space ids than the registry: all its use is walk-in.
+    kind_of = {s.spec.space_id: s.spec.kind for s in month.SPACES}
+    minutes = {
+        (space, day): sum(p.end - p.start for p in intervals) / 60
+        for day, plan in plans.items()
+        for space, intervals in plan.items()
+        if kind_of[space] == "desk"
+    }
+    sure = sum(1 for m in minutes.values() if m >= 25)
+    possible = sum(1 for m in minutes.values() if m >= 5)
+    assert sure <= desks["walk_ins"] <= possible and sure > 0
+    quiet = client.get(
+        "/api/v1/facility/quiet-desks?start=2026-09-01&end=2026-09-07", headers=headers
+    ).json()
+    hq = next(r for r in quiet["rows"] if r["site"] == "hq")
+    assert hq["days"] == 5  # Monday to Friday by the default opening hours
+    # every hq desk was booked on every open day: demand meets supply each day
+    assert hq["supply"] == quiet_desks >= month.K
+    assert hq["peak_demand"] == quiet_desks and hq["full_days"] == 5
+    assert hq["average_demand"] == pytest.approx(quiet_desks)

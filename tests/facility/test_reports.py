@@ -7,14 +7,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from backend.facility import service
+from backend.facility import reports, rollup, service
+from backend.facility.opening import Opening
 from backend.facility.sources import InfluxSource, SqliteSource
 from gateway.history.influx import InfluxHistory
 from gateway.history.sqlite import SqliteHistory
 from tests.facility import month
 from werkplek.history_gen import backfill_influx_hourly, generate, midnight_ms
 
-OPENING = service.Opening(opens=month.OPENS, closes=month.CLOSES)
+OPENINGS = {"hq": Opening.weekdays(month.OPENS, month.CLOSES)}
 FLOOR_OF = {s.spec.space_id: s.floor for s in month.SPACES}
 ZONE_OF = {s.spec.space_id: s.zone for s in month.SPACES}
 #: The rollup is a mean of samples (a heartbeat every 5 min plus every change),
@@ -33,7 +34,10 @@ def sqlite_month(tmp_path_factory):
     for week in range(1, month.DAYS // 7 + 2):  # maintain() re-rolls the last 8 days
         store.maintain(midnight_ms(month.FIRST_DAY + timedelta(days=7 * week)))
     store.close()
-    return SqliteSource(path), plans
+    source = SqliteSource(path)
+    for day in month.days():
+        rollup.rollup_day(source, day, OPENINGS)
+    return source, plans
 
 
 def _span() -> tuple[int, int]:
@@ -42,11 +46,9 @@ def _span() -> tuple[int, int]:
 
 def _check_utilisation(source, plans) -> None:
     lo, hi = _span()
-    spaces = source.group_spaces(lo, hi)
     for level, group_of in (("floor", FLOOR_OF), ("zone", ZONE_OF)):
         expected = month.expected_utilisation(plans, group_of)
-        hours = source.group_hours(lo, hi, service.LEVEL_TAGS[level])
-        rows = service.utilisation(hours, spaces, level, opening=OPENING, min_group=month.K)
+        rows = reports.utilisation(source, lo, hi, level, month.K)
         assert {r.key[-1] for r in rows} == set(expected)
         for row in rows:
             name = row.key[-1]
@@ -58,8 +60,7 @@ def _check_utilisation(source, plans) -> None:
                 assert not row.suppressed
                 assert row.utilisation == pytest.approx(expected[name], abs=MONTH_TOLERANCE)
                 print(f"{level} {name}: {row.utilisation:.4f} vs plan {expected[name]:.4f}")
-    hours = source.group_hours(lo, hi, service.LEVEL_TAGS["kind"])
-    kinds = service.utilisation(hours, spaces, "kind", opening=OPENING, min_group=month.K)
+    kinds = reports.utilisation(source, lo, hi, "kind", month.K)
     shown = {r.key[1] for r in kinds if not r.suppressed}
     assert shown == {"desk"}  # 2 meeting rooms and 1 focus room are too few to show
 
@@ -70,15 +71,15 @@ def test_utilisation_and_suppression_sqlite(sqlite_month):
 
 def _check_consolidation(source, plans) -> None:
     lo, hi = _span()
-    hours, spaces = source.group_hours(lo, hi, ("site", "floor")), source.group_spaces(lo, hi)
+    days = source.day_rows(lo, hi)
     expected = month.expected_peaks(plans, FLOOR_OF)
-    got = service.peaks(hours, "floor", opening=OPENING)
+    got = service.peaks(days, "floor", openings=OPENINGS)
     assert {(key[1], weekday) for key, weekday in got} == set(expected)
     for (key, weekday), peak in got.items():
         assert peak == pytest.approx(expected[(key[1], weekday)], abs=HOUR_TOLERANCE)
     threshold = 0.55  # Friday on hq-1 stays under it in this month, busy days do not
     advice = service.consolidation(
-        hours, spaces, "floor", opening=OPENING, min_group=month.K, threshold=threshold
+        days, "floor", openings=OPENINGS, min_group=month.K, threshold=threshold
     )
     advised = {(a.key[1], a.weekday) for a in advice}
     assert not any(floor == "hq-3" for floor, _ in advised)  # too small to report
@@ -96,16 +97,45 @@ def test_consolidation_advice_sqlite(sqlite_month):
     _check_consolidation(*sqlite_month)
 
 
+ROOM_MIN = 20.0
+
+
+def _merged(intervals, lo: float = 0.0) -> list[tuple[float, float]]:
+    """Plan intervals after ``lo`` (seconds), touching ones joined: one stretch of presence."""
+    out: list[tuple[float, float]] = []
+    for p in sorted(intervals, key=lambda p: p.start):
+        start, end = max(p.start, lo), p.end
+        if end <= start:
+            continue
+        if out and out[-1][1] >= start:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
 def _check_cleaning(source, plans, day: date) -> None:
-    lo = midnight_ms(day)
-    points = source.raw_points(lo, midnight_ms(day + timedelta(days=1)))
-    entries = service.cleaning_list(points, midnight_ms(day + timedelta(days=1)), min_minutes=15)
+    lo, hi = midnight_ms(day), midnight_ms(day + timedelta(days=1))
+    points = source.raw_points(lo, hi)
+    noon = 12 * 3600  # half the spaces were cleaned at noon: only presence after it counts
+    marks = {space: lo + noon * 1000 for i, space in enumerate(sorted(FLOOR_OF)) if i % 2}
+    entries = service.cleaning_list(
+        points, lo, hi, min_minutes=15, room_min_minutes=ROOM_MIN, cleaned=marks
+    )
     by_space = {e.space: e for e in entries}
     assert set(by_space) == set(FLOOR_OF)
+    kind_of = {s.spec.space_id: s.spec.kind for s in month.SPACES}
     for space, intervals in plans[day].items():
-        minutes = sum(p.end - p.start for p in intervals) / 60
-        assert by_space[space].occupied_minutes == pytest.approx(minutes, abs=0.02)
-        assert by_space[space].clean == (minutes >= 15), space
+        stretches = _merged(intervals, noon if space in marks else 0.0)
+        minutes = sum(b - a for a, b in stretches) / 60
+        uses = sum(1 for a, b in stretches if (b - a) / 60 >= ROOM_MIN)
+        entry = by_space[space]
+        assert entry.occupied_minutes == pytest.approx(minutes, abs=0.02), space
+        assert entry.uses == uses, space
+        if kind_of[space] == "desk":
+            assert entry.clean == (minutes >= 15), space
+        else:
+            assert entry.clean == (uses > 0), space
     cleaned = sum(e.clean for e in entries)
     assert 0 < cleaned < len(entries), "a believable day has used and unused spaces"
 
@@ -127,6 +157,15 @@ def test_reports_against_influxdb(influx_db, record_property):
     record_property("seed_s", round(time.perf_counter() - started, 2))
     store.close()
     source = InfluxSource(influx_db.url, influx_db.database)
+    started = time.perf_counter()
+    rolled = rollup.catch_up(source, month.FIRST_DAY + timedelta(days=month.DAYS - 1), OPENINGS)
+    record_property("rollup_s", round(time.perf_counter() - started, 2))
+    assert rolled == month.DAYS  # catch-up starts at the oldest hourly history
+    day = month.FIRST_DAY + timedelta(days=3)
+    one = (midnight_ms(day), midnight_ms(day + timedelta(days=1)))
+    before = source.day_rows(*one)
+    assert rollup.rollup_day(source, day, OPENINGS) == len(before) > 0
+    assert source.day_rows(*one) == before  # same time and series: overwritten, not added
     try:
         _check_utilisation(source, plans)
         _check_consolidation(source, plans)

@@ -1,0 +1,147 @@
+"""The facility pages in Chromium: a cleaner marks a space cleaned on a 390 px phone, the use
+and energy figures render as tables with text values, axe finds nothing serious.
+
+Screenshots go to docs/screenshots/facility-*.png only with WERKPLEK_UPDATE_SCREENSHOTS=1.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from backend.database import make_engine, make_session_factory
+from backend.facility import rollup
+from backend.facility.opening import DEFAULT
+from backend.facility.router import facility_settings
+from backend.facility.sources import SqliteSource
+from backend.spaces.models import Space
+from gateway.history.base import PresencePoint
+from gateway.history.sqlite import SqliteHistory
+from tests.e2e.test_a11y import add_user, serious
+from tests.e2e.test_app import PASSWORD, SHOTS, running_backend
+from werkplek.history_gen import PlacedSpace, generate, midnight_ms
+from werkplek.workday import SpaceSpec
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.browser]
+
+ITEMS = "#clean-list li[data-space]"
+SPACE_IDS = "l => l.map(e => e.dataset.space)"
+
+
+def _registry_spaces(url: str) -> list[Space]:
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            rows = session.query(Space).filter(Space.floor_id == "hq-1").order_by(Space.id).all()
+            session.expunge_all()
+            return rows
+    finally:
+        engine.dispose()
+
+
+def _seed_history(path, spaces: list[Space]) -> list[str]:
+    """Two past weeks from the generator (rolled up), and today's use of three desks."""
+    store = SqliteHistory(path, raw_retention_days=0, maintain_every_s=1e12)
+    store.ensure_schema()
+    placed = [
+        PlacedSpace(SpaceSpec(s.id, s.kind, quiet=s.quiet), s.site_id, s.floor_id, s.zone or "")
+        for s in spaces
+    ]
+    today = datetime.now(rollup.TZ).date()
+    first = today - timedelta(days=15)
+    generate(store, placed, first, 14)
+    store.maintain(midnight_ms(first + timedelta(days=14)))
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    midnight = midnight_ms(today)
+    elapsed = now - midnight
+    at = [midnight + elapsed * share // 10 for share in range(11)]
+    used = [s for s in spaces if s.kind == "desk"][:3]
+    points = []
+    for n, space in enumerate(spaces[:6]):
+        states = ((1, True), (5, False)) if space in used else ((1, False),)
+        for i, (share, occupied) in enumerate(states):
+            points.append(
+                PresencePoint(
+                    site=space.site_id, device=f"node-{n}", time_ms=at[share],
+                    occupied=occupied, seq=i, boot=1, source="radar", clock_corrected=False,
+                    space=space.id, kind=space.kind, floor=space.floor_id, zone=space.zone,
+                )
+            )  # fmt: skip
+    store.write_points(points)
+    store.close()
+    source = SqliteSource(path)
+    for offset in range(14):
+        rollup.rollup_day(source, first + timedelta(days=offset), {"hq": DEFAULT})
+    return [s.id for s in used]
+
+
+@pytest.fixture
+def facility_env(monkeypatch, tmp_path):
+    path = tmp_path / "history.sqlite3"
+    monkeypatch.setenv("WERKPLEK_HISTORY_PATH", str(path))
+    monkeypatch.setenv("WERKPLEK_CLEANING_MIN_MINUTES", "0.01")
+    monkeypatch.setenv("WERKPLEK_FACILITY_ROLLUP_EVERY_S", "0")
+    facility_settings.cache_clear()
+    yield path
+    facility_settings.cache_clear()
+
+
+def test_cleaner_marks_a_space_cleaned_on_a_phone(browser, tmp_path, facility_env, record_property):
+    with running_backend(tmp_path) as backend:
+        add_user(backend.settings, "fenna", "facility")
+        used = _seed_history(facility_env, _registry_spaces(backend.settings.database_url))
+        found: dict[str, list[str]] = {}
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        try:
+            page = context.new_page()
+            page.goto(f"{backend.url}/facility/?site=hq&floor=hq-1")
+            found["login"] = serious(page)
+            page.fill("#username", "fenna")
+            page.fill("#password", PASSWORD)
+            page.press("#password", "Enter")
+            page.wait_for_selector("#clean-list li[data-space]")
+            listed = page.eval_on_selector_all(ITEMS, SPACE_IDS)
+            assert sorted(listed) == sorted(used)
+            assert (
+                page.evaluate("document.documentElement.scrollWidth") <= 390
+            )  # no sideways scroll
+            found["cleaning list"] = serious(page)
+            page.screenshot(path=str(SHOTS / "facility-cleaning-phone.png"))
+            first = used[0]
+            page.click(f"#clean-list li[data-space='{first}'] button")
+            page.wait_for_selector(f"#clean-list li.done[data-space='{first}']")
+            assert first in page.text_content("#notice")
+            found["cleaned"] = serious(page)
+            page.reload()
+            page.wait_for_selector("#clean-list li[data-space]")
+            after = page.eval_on_selector_all(ITEMS, SPACE_IDS)
+            assert first not in after and len(after) == len(used) - 1  # the mark was stored
+        finally:
+            context.close()
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        try:
+            page = context.new_page()
+            page.goto(f"{backend.url}/facility/?site=hq&floor=hq-1")
+            page.fill("#username", "fenna")  # a new browser context: log in again
+            page.fill("#password", PASSWORD)
+            page.press("#password", "Enter")
+            page.wait_for_selector("#heat-table tbody td")
+            cells = page.eval_on_selector_all(
+                "#heat-table tbody td", "l => l.map(e => e.textContent)"
+            )
+            assert cells and all(c.endswith("%") or c in ("-", "verborgen") for c in cells)
+            assert page.locator("#util-table tbody tr").count() >= 1
+            assert page.locator("#energy-table tbody tr").count() >= 1
+            page.wait_for_function("document.getElementById('quiet-text').textContent.length > 0")
+            found["use and energy"] = serious(page)
+            page.screenshot(path=str(SHOTS / "facility-use.png"), full_page=True)
+            page.click("#lang-switch")
+            page.wait_for_function("document.documentElement.lang === 'en'")
+            page.wait_for_selector("#heat-table tbody td")
+            found["english"] = serious(page)
+        finally:
+            context.close()
+    for name, problems in found.items():
+        assert not problems, f"{name}: " + "; ".join(problems)
+    record_property("axe_states", len(found))

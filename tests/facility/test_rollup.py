@@ -1,0 +1,108 @@
+"""The daily rollup: idempotent rewrites, catch-up after missed days, the clock change."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.facility import rollup
+from backend.facility.opening import Opening
+from backend.facility.settings import facility_settings
+from backend.facility.sources import HOURS, SqliteSource
+from backend.main import create_app
+from gateway.history.sqlite import SqliteHistory
+from tests.facility import month
+from tests.services import wait_until
+from werkplek.history_gen import generate, midnight_ms
+
+OPENINGS = {"hq": Opening.weekdays(month.OPENS, month.CLOSES)}
+
+
+@pytest.fixture
+def week(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    store = SqliteHistory(path, raw_retention_days=0, maintain_every_s=1e12)
+    store.ensure_schema()
+    generate(store, month.SPACES, month.FIRST_DAY, 7)
+    store.maintain(midnight_ms(month.FIRST_DAY + timedelta(days=7)))
+    store.close()
+    return SqliteSource(path)
+
+
+def _all(source: SqliteSource) -> list:
+    lo = midnight_ms(month.FIRST_DAY)
+    return source.day_rows(lo, midnight_ms(month.FIRST_DAY + timedelta(days=7)))
+
+
+def test_rolling_a_day_again_overwrites_it(week):
+    day = month.FIRST_DAY + timedelta(days=1)
+    written = rollup.rollup_day(week, day, OPENINGS)
+    first = _all(week)
+    assert written == len(first) > 0
+    assert rollup.rollup_day(week, day, OPENINGS) == written
+    assert _all(week) == first  # same rows, not doubled
+    spaces = {row.group: row.spaces for row in first}
+    by_group: dict = {}
+    for s in month.SPACES:
+        key = ("hq", s.floor, s.zone, s.spec.kind)
+        by_group[key] = by_group.get(key, 0) + 1
+    assert spaces == by_group  # every node reports hourly, so the busiest hour has them all
+
+
+def test_catch_up_fills_missed_days_and_rerolls_the_recent_ones(week):
+    last = month.FIRST_DAY + timedelta(days=6)
+    assert rollup.days_to_roll(week, last) == [month.FIRST_DAY + timedelta(i) for i in range(7)]
+    assert rollup.catch_up(week, last, OPENINGS) == 7
+    assert week.last_rolled_day() == midnight_ms(last)
+    # a day later only the days late points may still change, plus the new one, are rolled
+    again = rollup.days_to_roll(week, last + timedelta(days=1))
+    assert again == [last - timedelta(days=1), last, last + timedelta(days=1)]
+
+
+def test_opening_sums_follow_the_site_and_its_holidays(week):
+    day = month.FIRST_DAY + timedelta(days=2)  # a Thursday
+    rollup.rollup_day(week, day, {"hq": Opening.weekdays(9.5, 12.0)})
+    for row in [r for r in _all(week) if r.day_ms == midnight_ms(day)]:
+        # 09:30-12:00: half of the 09 hour, all of 10 and 11
+        weights = [0.5 if h == 9 else 1.0 if h in (10, 11) else 0.0 for h in range(HOURS)]
+        expected = sum(w * v for w, v in zip(weights, row.occupancy, strict=True))
+        assert row.open_occupancy == pytest.approx(expected)
+        assert row.open_samples == pytest.approx(
+            sum(w * n for w, n in zip(weights, row.samples, strict=True))
+        )
+    closed = Opening(Opening.weekdays(8, 18).table, frozenset({day}))
+    rollup.rollup_day(week, day, {"hq": closed})
+    rows = [r for r in _all(week) if r.day_ms == midnight_ms(day)]
+    assert rows and all(r.open_samples == 0 and r.open_occupancy == 0 for r in rows)
+    assert any(sum(r.samples) for r in rows)  # the hours themselves are kept
+
+
+def test_the_day_the_clocks_go_back_has_25_hours():
+    day = date(2026, 10, 25)
+    start = midnight_ms(day)
+    hours = [(("hq", "hq-1", "a", "desk"), start + h * 3_600_000, 1.0, 1) for h in range(25)]
+    (row,) = rollup.build_day(hours, day, OPENINGS)
+    assert sum(row.samples) == 25
+    assert row.samples[2] == 2  # 02:00-03:00 happened twice
+    assert row.day_ms == start and row.weekday == 6
+    assert datetime.fromtimestamp(row.day_ms / 1000, rollup.TZ).hour == 0
+
+
+def test_the_backend_catches_up_at_start(seeded, week, monkeypatch, record_property):
+    """The job in the app's lifespan rolls up every day of history without being asked."""
+    monkeypatch.setenv("WERKPLEK_HISTORY_PATH", str(week._path))
+    monkeypatch.setenv("WERKPLEK_FACILITY_ROLLUP_DELAY_S", "0")
+    facility_settings.cache_clear()
+    try:
+        with TestClient(create_app(seeded.settings())):
+            took = wait_until(lambda: len(_all(week)) > 0, 60, what="rollup at start")
+            wait_until(lambda: week.last_rolled_day() is not None
+                       and week.last_rolled_day() >= midnight_ms(date.today()) - 86_400_000,
+                       60, what="caught up to today")  # fmt: skip
+    finally:
+        facility_settings.cache_clear()
+    record_property("rollup_start_s", round(took, 2))
+    days = {row.day_ms for row in _all(week)}
+    assert days == {midnight_ms(month.FIRST_DAY + timedelta(days=i)) for i in range(7)}
