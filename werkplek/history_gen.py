@@ -26,12 +26,13 @@ DAY_END_S = 20 * 3600
 
 @dataclass(frozen=True, slots=True)
 class PlacedSpace:
-    """A simulated space and where it is."""
+    """A simulated space and where it is; ``tz`` is its site's zone (its working day is local)."""
 
     spec: SpaceSpec
     site: str
     floor: str
     zone: str
+    tz: ZoneInfo = TZ
 
 
 def midnight_ms(day: date, tz: ZoneInfo = TZ) -> int:
@@ -43,7 +44,7 @@ def day_points(
     space: PlacedSpace, day: date, intervals: list[Interval], heartbeat_s: int
 ) -> Iterator[PresencePoint]:
     """The points one node reports on one day, oldest first."""
-    base = midnight_ms(day)
+    base = midnight_ms(day, space.tz)
     moments: dict[float, bool] = {}
     for beat in range(DAY_START_S, DAY_END_S + 1, heartbeat_s):
         moments[float(beat)] = is_present(intervals, beat)

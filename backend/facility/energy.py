@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from backend.facility.opening import Opening, for_site
 from backend.facility.rollup import TZ
@@ -118,9 +119,14 @@ def hvac_topic(site: str, floor: str, zone: str) -> str:
     return f"werkplek/v1/{site}/_zone/{floor}/{zone}/hvac"
 
 
-def hvac_command(item: ZoneForecast, day: date, *, dry_run: bool, now: datetime) -> bytes:
-    """The retained JSON command for one zone and day (schema ``v`` 1)."""
-    start = datetime(day.year, day.month, day.day, tzinfo=TZ)
+def hvac_command(
+    item: ZoneForecast, day: date, *, dry_run: bool, now: datetime, tz: ZoneInfo = TZ
+) -> bytes:
+    """The retained JSON command for one zone and day (schema ``v`` 1).
+
+    ``tz`` is the site's own zone: the day it is valid for is the site's local day.
+    """
+    start = datetime(day.year, day.month, day.day, tzinfo=tz)
     body = {
         "v": HVAC_VERSION,
         "site": item.site,
@@ -130,7 +136,7 @@ def hvac_command(item: ZoneForecast, day: date, *, dry_run: bool, now: datetime)
         "reason": item.reason,
         "valid_from": start.isoformat(),
         "valid_until": (start + timedelta(days=1)).isoformat(),
-        "issued_at": now.astimezone(TZ).isoformat(timespec="seconds"),
+        "issued_at": now.astimezone(tz).isoformat(timespec="seconds"),
         "dry_run": dry_run,
     }
     return json.dumps(body, separators=(",", ":")).encode()

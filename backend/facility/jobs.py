@@ -16,7 +16,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from backend.facility import rollup
-from backend.facility.opening import site_openings
+from backend.facility.opening import site_openings, zones_in_use
 from backend.facility.settings import FacilitySettings, facility_settings, open_source
 from gateway.errors import HistoryUnavailable
 
@@ -27,9 +27,12 @@ def run_once(app: FastAPI, cfg: FacilitySettings) -> int:
     """Catch up the rollup with the sites' current opening hours; returns days rolled."""
     with app.state.runtime.session_factory() as session:
         openings = site_openings(session)
+    # The newest "today" of all sites' zones: a site further west rolls its day
+    # early (partly empty) and again on the next runs, as for late points.
+    today = max(datetime.now(tz).date() for tz in zones_in_use(openings))
     source = open_source(cfg)
     try:
-        return rollup.catch_up(source, datetime.now(rollup.TZ).date(), openings)
+        return rollup.catch_up(source, today, openings)
     finally:
         source.close()
 

@@ -20,6 +20,9 @@ def utilisation(
     """The utilisation report: opening-time sums per group added up by the store.
 
     Opening hours and holidays are already in the rollup (per day, per site), so
-    the store returns one row per group and the rest is a few additions.
+    the store returns one row per group and the rest is a few additions. The
+    peak is a second small aggregation: the highest of the rollup's daily peaks.
     """
-    return service.utilisation(source.group_totals(start_ms, end_ms), level, min_group=min_group)
+    totals = source.group_totals(start_ms, end_ms)
+    peaks = source.peaks(start_ms, end_ms, level)
+    return service.utilisation(totals, level, min_group=min_group, peaks=peaks)

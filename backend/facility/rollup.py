@@ -19,12 +19,14 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from backend.facility.opening import Opening, for_site
+from backend.facility.opening import DEFAULT_TZ, Opening, for_site, zones_in_use
+from backend.facility.service import day_peaks
 from backend.facility.sources import EMPTY, HOURS, DayRow, GroupKey, HistorySource
 
 log = logging.getLogger(__name__)
 
-TZ = ZoneInfo("Europe/Amsterdam")
+#: The default zone; each site's own is in its Opening.
+TZ = DEFAULT_TZ
 #: Never catch up further back than this (the hourly history may reach years back).
 MAX_CATCH_UP_DAYS = 400
 #: Late points (a node's offline buffer) can change this many past days.
@@ -49,20 +51,24 @@ def build_day(
 ) -> list[DayRow]:
     """Fold ``(group, hour_ms, occupancy_sum, space_hours)`` of one day into rows per group.
 
+    Every group is counted in its site's own time zone (``Opening.tz``): its row
+    starts at the site's local midnight and hour ``h`` is the site's local hour.
     The local hour of each bucket is taken from the clock, so on the day the
     clocks go back the repeated hour adds into the same field. The opening-time
     sums use the site's opening hours and holidays as they are when the day is
     rolled up: a past day keeps the hours it had unless it is rolled up again.
+    ``tz`` only places the empty marker row of a day without any history.
     """
     occ: dict[GroupKey, list[float]] = defaultdict(lambda: [0.0] * HOURS)
     cnt: dict[GroupKey, list[int]] = defaultdict(lambda: [0] * HOURS)
     for group, hour_ms, total, count in hours:
-        hour = datetime.fromtimestamp(hour_ms / 1000, tz).hour
+        site_tz = for_site(openings, group[0]).tz
+        hour = datetime.fromtimestamp(hour_ms / 1000, site_tz).hour
         occ[group][hour] += total
         cnt[group][hour] += count
-    base = midnight_ms(day, tz)
     if not occ:  # a day without history still gets a row, so catch-up knows it was done
         zeros = tuple(0.0 for _ in range(HOURS))
+        base = midnight_ms(day, tz)
         return [DayRow(EMPTY, base, day.weekday(), zeros, tuple(0 for _ in range(HOURS)), 0, 0, 0)]
     out = []
     for group in sorted(occ):
@@ -71,8 +77,8 @@ def build_day(
                    for h in range(HOURS)]  # fmt: skip
         out.append(
             DayRow(
-                group, base, day.weekday(), tuple(occ[group]), tuple(cnt[group]),
-                max(cnt[group]),
+                group, midnight_ms(day, opening.tz), day.weekday(), tuple(occ[group]),
+                tuple(cnt[group]), max(cnt[group]),
                 sum(w * v for w, v in zip(weights, occ[group], strict=True)),
                 sum(w * v for w, v in zip(weights, cnt[group], strict=True)),
             )
@@ -80,15 +86,24 @@ def build_day(
     return out
 
 
-def rollup_day(
-    source: HistorySource, day: date, openings: Mapping[str, Opening], tz: ZoneInfo = TZ
-) -> int:
-    """Roll up one local day; returns the number of group rows written."""
-    lo = midnight_ms(day, tz)
-    hi = midnight_ms(day + timedelta(days=1), tz)
-    hours = [(h.group, h.hour_ms, h.occupancy_sum, h.rows) for h in source.group_hours(lo, hi)]
-    rows = build_day(hours, day, openings, tz)
+def rollup_day(source: HistorySource, day: date, openings: Mapping[str, Opening]) -> int:
+    """Roll up one local day of every site, each in its own zone; returns the rows written.
+
+    The store is asked once per time zone in use (usually one), for that zone's
+    day, and keeps the groups of the sites in that zone.
+    """
+    hours: list[tuple[GroupKey, int, float, int]] = []
+    for tz in zones_in_use(openings):
+        lo = midnight_ms(day, tz)
+        hi = midnight_ms(day + timedelta(days=1), tz)
+        hours.extend(
+            (h.group, h.hour_ms, h.occupancy_sum, h.rows)
+            for h in source.group_hours(lo, hi)
+            if for_site(openings, h.group[0]).tz.key == tz.key
+        )
+    rows = build_day(hours, day, openings)
     source.write_days(rows)
+    source.write_peaks(day_peaks(rows, openings))
     return len(rows)
 
 
@@ -112,7 +127,7 @@ def catch_up(
     """Roll every day :func:`days_to_roll` names; returns the number of days rolled."""
     days = days_to_roll(source, today, tz)
     for day in days:
-        rollup_day(source, day, openings, tz)
+        rollup_day(source, day, openings)
     if days:
         log.info("facility rollup: %d days from %s to %s", len(days), days[0], days[-1])
     return len(days)

@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import func, select
@@ -24,10 +25,18 @@ from backend.facility import energy, reports, rollup, service, usage
 from backend.facility.csv_export import csv_response
 from backend.facility.jobs import lifespan
 from backend.facility.models import CleaningMark
-from backend.facility.opening import Opening, site_openings
+from backend.facility.opening import (
+    Opening,
+    distinct_zones,
+    for_site,
+    site_openings,
+    span_ms,
+    zone_of,
+    zones_in_use,
+)
 from backend.facility.settings import facility_settings, open_source
 from backend.facility.sources import HistorySource
-from backend.spaces.models import Space
+from backend.spaces.models import Site, Space
 from gateway.errors import HistoryUnavailable
 
 log = logging.getLogger(__name__)
@@ -52,15 +61,17 @@ SourceDep = Annotated[HistorySource, Depends(history_source)]
 Level = Literal["site", "floor", "zone", "kind"]
 
 
-def _span(start: date, end: date) -> tuple[int, int]:
-    """Epoch ms of local midnight of ``start`` and of the day after ``end``."""
+def _span(start: date, end: date, tzs: Sequence[ZoneInfo] = (service.TZ,)) -> tuple[int, int]:
+    """Epoch ms of local midnight of ``start`` and of the day after ``end``.
+
+    With several zones (sites abroad) the span reaches from the earliest
+    midnight to the latest, so every site's own days are in it.
+    """
     if end < start:
         raise InvalidInput("end lies before start", reason="bad_period")
     if (end - start).days > MAX_DAYS:
         raise InvalidInput(f"a period spans at most {MAX_DAYS} days", reason="bad_period")
-    first = datetime(start.year, start.month, start.day, tzinfo=service.TZ)
-    last = datetime(end.year, end.month, end.day, tzinfo=service.TZ) + timedelta(days=1)
-    return int(first.timestamp() * 1000), int(last.timestamp() * 1000)
+    return span_ms(start, end, tzs)
 
 
 def _unavailable(exc: HistoryUnavailable) -> Unavailable:
@@ -78,7 +89,18 @@ def openings_of(session: SessionDep) -> dict[str, Opening]:
     return site_openings(session)
 
 
+def site_zones(session: SessionDep) -> dict[str, ZoneInfo]:
+    """Every site's own time zone (one cheap query; the reports need no more)."""
+    return {
+        str(site): zone_of(name, str(site))
+        for site, name in session.execute(select(Site.id, Site.timezone)).all()
+    }
+
+
 Openings = Annotated[dict[str, Opening], Depends(openings_of)]
+SiteZones = Annotated[dict[str, ZoneInfo], Depends(site_zones)]
+
+
 Format = Literal["json", "csv"]
 #: CSV column names of a report key per level.
 KEY_COLUMNS = {
@@ -108,6 +130,7 @@ def _answer(
 def get_utilisation(
     _: ManagerDep,
     source: SourceDep,
+    site_tz: SiteZones,
     start: date,
     end: date,
     level: Level = "floor",
@@ -115,7 +138,7 @@ def get_utilisation(
     format: Format = "json",
 ) -> dict[str, Any] | Response:
     """Share of opening time occupied per group (the daily rollup, summed by the store)."""
-    lo, hi = _span(start, end)
+    lo, hi = _span(start, end, distinct_zones(site_tz.values()))
     k = _min_group(min_group)
     try:
         rows = reports.utilisation(source, lo, hi, level, k)
@@ -136,7 +159,7 @@ def get_heatmap(
     format: Format = "json",
 ) -> dict[str, Any] | Response:
     """Mean occupancy per weekday and hour of opening time, per group."""
-    lo, hi = _span(start, end)
+    lo, hi = _span(start, end, zones_in_use(openings))
     k = _min_group(None)
     try:
         days = source.day_rows(lo, hi)
@@ -158,7 +181,7 @@ def get_trend(
     format: Format = "json",
 ) -> dict[str, Any] | Response:
     """Utilisation per group and ISO week (floor utilisation over time)."""
-    lo, hi = _span(start, end)
+    lo, hi = _span(start, end, zones_in_use(openings))
     k = _min_group(None)
     try:
         days = source.day_rows(lo, hi)
@@ -181,7 +204,7 @@ def get_consolidation(
     format: Format = "json",
 ) -> dict[str, Any] | Response:
     """Floors or zones whose peak occupancy on a weekday stays under ``threshold``."""
-    lo, hi = _span(start, end)
+    lo, hi = _span(start, end, zones_in_use(openings))
     try:
         days = source.day_rows(lo, hi)
     except HistoryUnavailable as exc:
@@ -218,7 +241,7 @@ def post_rollup(
     end: date,
 ) -> dict[str, Any]:
     """Roll up the days ``start`` to ``end`` again (after a backfill or a late import)."""
-    _span(start, end)
+    _span(start, end, zones_in_use(openings))
     rolled = 0
     try:
         day = start
@@ -247,6 +270,7 @@ def get_cleaning(
     _: ManagerDep,
     source: SourceDep,
     session: SessionDep,
+    site_tz: SiteZones,
     day: date | None = None,
     site: str | None = None,
     floor: str | None = None,
@@ -255,23 +279,29 @@ def get_cleaning(
 ) -> dict[str, Any] | Response:
     """Spaces used since their last cleaning on ``day`` (clean them) and not used (skip them).
 
-    Without ``day`` this is today's live list, counted up to now.
+    Without ``day`` this is today's live list, counted up to now. Each site's
+    day runs from its own local midnight (Site.timezone).
     """
-    today = datetime.now(service.TZ).date()
-    day = day or today
-    lo, hi = _span(day, day)
-    now_ms = int(datetime.now(service.TZ).timestamp() * 1000)
-    end = min(hi, now_ms)
-    try:
-        points = source.raw_points(lo, hi)
-    except HistoryUnavailable as exc:
-        raise _unavailable(exc) from exc
     cfg = facility_settings()
     limit = cfg.cleaning_min_minutes if min_minutes is None else min_minutes
-    entries = service.cleaning_list(
-        points, lo, end, min_minutes=limit, room_min_minutes=cfg.cleaning_room_min_minutes,
-        cleaned=_last_marks(session, lo, end),
-    )  # fmt: skip
+    everywhere = distinct_zones(site_tz.values())
+    wanted = [site_tz.get(site, service.TZ)] if site is not None else everywhere
+    now = datetime.now(UTC)
+    today = now.astimezone(wanted[0] if site is not None else service.TZ).date()
+    entries: list[service.CleaningEntry] = []
+    for tz in wanted:
+        local_day = day or now.astimezone(tz).date()
+        lo, hi = _span(local_day, local_day, (tz,))
+        end = min(hi, int(now.timestamp() * 1000))
+        try:
+            points = source.raw_points(lo, hi)
+        except HistoryUnavailable as exc:
+            raise _unavailable(exc) from exc
+        mine = [p for p in points if site_tz.get(p.site, service.TZ).key == tz.key]
+        entries += service.cleaning_list(
+            mine, lo, end, min_minutes=limit, room_min_minutes=cfg.cleaning_room_min_minutes,
+            cleaned=_last_marks(session, lo, end),
+        )  # fmt: skip
     entries = [
         e for e in entries
         if (site is None or e.site == site) and (floor is None or e.floor == floor)
@@ -279,8 +309,8 @@ def get_cleaning(
     if format == "csv":
         return csv_response([asdict(e) for e in entries], "cleaning")
     return {
-        "day": day.isoformat(),
-        "live": day == today,
+        "day": (day or today).isoformat(),
+        "live": day is None or day == today,
         "min_minutes": limit,
         "room_min_minutes": cfg.cleaning_room_min_minutes,
         "clean": [asdict(e) for e in entries if e.clean],
@@ -420,15 +450,16 @@ def _forecast(
         .where(Booking.local_day == day, Booking.status.in_(("booked", "checked_in")))
     ).all()
     for site, floor, zone, start_at, end_at in rows:
-        first = start_at.astimezone(service.TZ)
-        last = end_at.astimezone(service.TZ)
+        tz = for_site(openings, str(site)).tz  # booked hours in the site's own local time
+        first = start_at.astimezone(tz)
+        last = end_at.astimezone(tz)
         for hour in range(24):
-            lo = datetime(day.year, day.month, day.day, hour, tzinfo=service.TZ)
+            lo = datetime(day.year, day.month, day.day, hour, tzinfo=tz)
             if first < lo + timedelta(hours=1) and lo < last:
                 booked[((str(site), str(floor), str(zone)), hour)] += 1
     weeks = facility_settings().energy_history_weeks
-    since, _ = _span(day - timedelta(weeks=weeks), day - timedelta(days=1))
-    until = rollup.midnight_ms(day)
+    back = day - timedelta(weeks=weeks)
+    since, until = _span(back, day - timedelta(days=1), zones_in_use(openings))
     try:
         history = energy.history_profile(source.day_rows(since, until), day.weekday())
     except HistoryUnavailable as exc:
@@ -510,7 +541,9 @@ def post_hvac(
         except ValueError as exc:
             log.warning("zone left out of HVAC commands: %s", exc)
             continue
-        payload = energy.hvac_command(zone, day, dry_run=dry_run, now=now)
+        payload = energy.hvac_command(
+            zone, day, dry_run=dry_run, now=now, tz=for_site(openings, zone.site).tz
+        )
         published = bridge is not None and not dry_run and bridge.publish(topic, payload, True)
         sent.append({"topic": topic, "payload": json.loads(payload), "published": published})
     log.info("HVAC commands for %s by %s: %d (dry run: %s)", day, token.role, len(sent), dry_run)

@@ -10,13 +10,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from backend.facility.opening import Opening, for_site
-from backend.facility.sources import HOURS, DayRow, GroupKey, GroupTotal
+from backend.facility.opening import DEFAULT_TZ, Opening, for_site
+from backend.facility.sources import HOURS, DayRow, GroupKey, GroupTotal, PeakRow
 from gateway.history.base import PresencePoint
 
-TZ = ZoneInfo("Europe/Amsterdam")
+#: The default zone (each site has its own in its Opening).
+TZ = DEFAULT_TZ
 LEVELS = ("site", "floor", "zone", "kind")
 WEEKDAYS_NL = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -50,18 +50,80 @@ def _sizes(rows: Iterable[GroupTotal | DayRow], level: str) -> dict[Key, int]:
     return size
 
 
+def padded(group: GroupKey, level: str) -> GroupKey:
+    """A group cut down to the tags of ``level``, the others left empty (how peaks are stored)."""
+    site, floor, zone, kind = group
+    if level == "site":
+        return (site, "", "", "")
+    if level == "floor":
+        return (site, floor, "", "")
+    if level == "zone":
+        return (site, floor, zone, "")
+    if level == "kind":
+        return (site, "", "", kind)
+    raise ValueError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
+
+
+def day_peaks(rows: Sequence[DayRow], openings: Mapping[str, Opening]) -> list[PeakRow]:
+    """Per level, key and day: the highest hourly occupied share in opening time.
+
+    The share of an hour is the key's summed occupancy over its space-hours in
+    that hour (all groups of the key together), so a floor's peak is the floor's
+    busiest hour, not the busiest hour of one of its zones. Holidays and closed
+    hours have no peak; a key without any open hour with data gets no row.
+    """
+    out: list[PeakRow] = []
+    for level in LEVELS:
+        occ: dict[tuple[GroupKey, int], list[float]] = defaultdict(lambda: [0.0] * HOURS)
+        cnt: dict[tuple[GroupKey, int], list[int]] = defaultdict(lambda: [0] * HOURS)
+        weekday: dict[tuple[GroupKey, int], int] = {}
+        for row in rows:
+            if row.group == ("", "", "", ""):
+                continue
+            slot = (padded(row.group, level), row.day_ms)
+            weekday[slot] = row.weekday
+            for hour in range(HOURS):
+                occ[slot][hour] += row.occupancy[hour]
+                cnt[slot][hour] += row.samples[hour]
+        for slot in sorted(occ):
+            key, day_ms = slot
+            opening = _opening_on(key[0], day_ms, openings)
+            if opening is None:
+                continue
+            shares = [
+                occ[slot][h] / cnt[slot][h]
+                for h in range(HOURS)
+                if cnt[slot][h] and opening.weight(weekday[slot], h) > 0
+            ]
+            if shares:
+                out.append(PeakRow(level, key, day_ms, max(shares)))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class UtilisationRow:
-    """Share of opening time occupied in one group; ``None`` when suppressed."""
+    """Share of opening time occupied in one group, and its busiest hour; ``None`` when suppressed.
+
+    ``peak`` is the highest occupied share of any single opening hour in the
+    period (the group's busiest hour), next to ``utilisation``, the average.
+    """
 
     key: Key
     spaces: int
     utilisation: float | None
+    peak: float | None
     suppressed: bool
 
 
-def utilisation(totals: list[GroupTotal], level: str, *, min_group: int) -> list[UtilisationRow]:
-    """Utilisation per group at ``level`` over each site's opening time, small groups hidden."""
+def utilisation(
+    totals: list[GroupTotal],
+    level: str,
+    *,
+    min_group: int,
+    peaks: Mapping[GroupKey, float] | None = None,
+) -> list[UtilisationRow]:
+    """Utilisation and peak per group at ``level`` over opening time, small groups hidden."""
+    peak = {level_key(k, level): v for k, v in (peaks or {}).items()}
     occ: dict[Key, float] = defaultdict(float)
     cnt: dict[Key, float] = defaultdict(float)
     for row in totals:
@@ -72,7 +134,7 @@ def utilisation(totals: list[GroupTotal], level: str, *, min_group: int) -> list
     for key, size in sorted(_sizes(totals, level).items()):
         small = size < min_group
         value = None if small or not cnt[key] else occ[key] / cnt[key]
-        out.append(UtilisationRow(key, size, value, small))
+        out.append(UtilisationRow(key, size, value, None if small else peak.get(key), small))
     return out
 
 
@@ -89,8 +151,13 @@ class HeatCell:
 
 def _open_day(row: DayRow, openings: Mapping[str, Opening]) -> Opening | None:
     """The site's opening for a rollup row, None on one of its holidays."""
-    opening = for_site(openings, row.group[0])
-    day = datetime.fromtimestamp(row.day_ms / 1000, TZ).date()
+    return _opening_on(row.group[0], row.day_ms, openings)
+
+
+def _opening_on(site: str, day_ms: int, openings: Mapping[str, Opening]) -> Opening | None:
+    """A site's opening on the day starting at ``day_ms`` (local midnight); None on a holiday."""
+    opening = for_site(openings, site)
+    day = datetime.fromtimestamp(day_ms / 1000, opening.tz).date()
     return None if day in opening.holidays else opening
 
 
@@ -151,7 +218,7 @@ def weekly_trend(
         opening = _open_day(row, openings)
         if opening is None:
             continue
-        iso = datetime.fromtimestamp(row.day_ms / 1000, TZ).date().isocalendar()
+        iso = datetime.fromtimestamp(row.day_ms / 1000, opening.tz).date().isocalendar()
         slot = (level_key(row.group, level), f"{iso.year}-W{iso.week:02d}")
         for hour in range(HOURS):
             weight = opening.weight(row.weekday, hour)

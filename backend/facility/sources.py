@@ -41,6 +41,8 @@ HOURS = 24
 OCC = tuple(f"o{h:02d}" for h in range(HOURS))
 CNT = tuple(f"n{h:02d}" for h in range(HOURS))
 DAILY = "facility_daily"
+#: Daily peaks per report key and level (see :class:`PeakRow`).
+PEAK = "facility_peak"
 #: InfluxDB retention policy of the rollup: kept forever, in shards of ten years. With
 #: the default 7-day shards a year is 52 shards, and InfluxDB 1.x opens a cursor per
 #: shard, series and field: a year's report spent seconds on that alone.
@@ -69,6 +71,21 @@ class DayRow:
     spaces: int
     open_occupancy: float
     open_samples: float
+
+
+@dataclass(frozen=True, slots=True)
+class PeakRow:
+    """The highest hourly occupied share of one report key on one local day (open hours).
+
+    ``key`` is padded to (site, floor, zone, kind) with the tags the ``level``
+    does not use left empty. Written by the rollup for every level, so the
+    utilisation report reads one small field per key and day, not 48.
+    """
+
+    level: str
+    key: GroupKey
+    day_ms: int
+    peak: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +133,12 @@ class HistorySource(Protocol):
     def group_totals(self, start_ms: int, end_ms: int) -> list[GroupTotal]:
         """Opening-time sums per group over the rollup days in the range, summed in the store."""
 
+    def write_peaks(self, rows: list[PeakRow]) -> None:
+        """Store daily peaks; a row for the same level, key and day replaces the old one."""
+
+    def peaks(self, start_ms: int, end_ms: int, level: str) -> dict[GroupKey, float]:
+        """The highest daily peak per key of ``level`` over the days in the range."""
+
     def last_rolled_day(self) -> int | None:
         """Local midnight (ms) of the newest rolled-up day, None before the first."""
 
@@ -138,6 +161,15 @@ CREATE TABLE IF NOT EXISTS {DAILY} (
     {", ".join(f"{c} REAL NOT NULL" for c in OCC)},
     {", ".join(f"{c} INTEGER NOT NULL" for c in CNT)},
     PRIMARY KEY (site, floor, zone, kind, day_ms)
+)
+"""
+
+
+_PEAK_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {PEAK} (
+    level TEXT NOT NULL, site TEXT NOT NULL, floor TEXT NOT NULL, zone TEXT NOT NULL,
+    kind TEXT NOT NULL, day_ms INTEGER NOT NULL, peak REAL NOT NULL,
+    PRIMARY KEY (level, site, floor, zone, kind, day_ms)
 )
 """
 
@@ -281,6 +313,40 @@ class SqliteSource:
             (start_ms, end_ms),
         )
         return [GroupTotal(_key(*r[:4]), float(r[4]), float(r[5]), int(r[6])) for r in rows]
+
+    def write_peaks(self, rows: list[PeakRow]) -> None:
+        """Upsert daily peaks into ``facility_peak`` (created on first use)."""
+        if not rows:
+            return
+        try:
+            conn = sqlite3.connect(f"file:{self._path}?mode=rw", uri=True, timeout=10)
+            try:
+                with conn:
+                    conn.execute(_PEAK_SCHEMA)
+                    conn.executemany(
+                        f"INSERT OR REPLACE INTO {PEAK} (level, site, floor, zone, kind, day_ms,"
+                        " peak) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(r.level, *r.key, r.day_ms, r.peak) for r in rows],
+                    )
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(f"cannot write peaks to {self._path}: {exc}") from exc
+
+    def peaks(self, start_ms: int, end_ms: int, level: str) -> dict[GroupKey, float]:
+        """MAX(peak) per key in SQL; nothing before the first rollup wrote a peak."""
+        try:
+            rows = self._rows(
+                f"SELECT site, floor, zone, kind, MAX(peak) FROM {PEAK}"
+                " WHERE level = ? AND day_ms >= ? AND day_ms < ?"
+                " GROUP BY site, floor, zone, kind",
+                (level, start_ms, end_ms),
+            )
+        except HistoryUnavailable as exc:
+            if f"no such table: {PEAK}" in str(exc):
+                return {}
+            raise
+        return {_key(*r[:4]): float(r[4]) for r in rows}
 
     def last_rolled_day(self) -> int | None:
         """Newest ``day_ms`` in the rollup table."""
@@ -484,6 +550,33 @@ class InfluxSource:
                 out.append(GroupTotal(key, float(occ or 0), float(count or 0), int(spaces or 0)))
         return out
 
+    def write_peaks(self, rows: list[PeakRow]) -> None:
+        """Write daily peaks to ``facility.facility_peak``; same series and time overwrite."""
+        if not rows:
+            return
+        self._ensure_policy()
+        try:
+            response = self._client.post(
+                "/write",
+                params={"db": self._database, "rp": ROLLUP_RP, "precision": "ms"},
+                content="\n".join(_peak_line(r) for r in rows).encode(),
+            )
+        except httpx.HTTPError as exc:
+            raise HistoryUnavailable(f"InfluxDB unreachable: {exc}") from exc
+        if response.status_code not in (200, 204):
+            raise HistoryUnavailable(f"peak write HTTP {response.status_code}: {response.text}")
+
+    def peaks(self, start_ms: int, end_ms: int, level: str) -> dict[GroupKey, float]:
+        """One InfluxQL max() over one field of the level's series."""
+        out: dict[GroupKey, float] = {}
+        for series in self._daily_series(peaks_query(start_ms, end_ms, level)):
+            tags = series.get("tags") or {}
+            key = _key(tags.get("site"), tags.get("floor"), tags.get("zone"), tags.get("kind"))
+            for _, value in series["values"]:
+                if value is not None:
+                    out[key] = float(value)
+        return out
+
     def last_rolled_day(self) -> int | None:
         """Time of the newest rollup point (``last`` over every series)."""
         series = self._daily_series(f'SELECT last("spaces") FROM "{ROLLUP_RP}"."{DAILY}"')
@@ -516,6 +609,28 @@ def _daily_line(row: DayRow) -> str:
     point.time(row.day_ms, WritePrecision.MS)  # type: ignore[no-untyped-call]
     line: str = point.to_line_protocol()  # type: ignore[no-untyped-call]
     return line
+
+
+def _peak_line(row: PeakRow) -> str:
+    """Line protocol of one daily peak; tags escaped by influxdb_client's Point."""
+    point = Point(PEAK)  # type: ignore[no-untyped-call]
+    point.tag("level", row.level)  # type: ignore[no-untyped-call]
+    for name, value in zip(TAGS, row.key, strict=True):
+        if value:
+            point.tag(name, value)  # type: ignore[no-untyped-call]
+    point.field("peak", float(row.peak))  # type: ignore[no-untyped-call]
+    point.time(row.day_ms, WritePrecision.MS)  # type: ignore[no-untyped-call]
+    line: str = point.to_line_protocol()  # type: ignore[no-untyped-call]
+    return line
+
+
+def peaks_query(start_ms: int, end_ms: int, level: str) -> str:
+    """InfluxQL of the highest daily peak per key of one level (the index picks the series)."""
+    return (
+        f'SELECT max("peak") FROM "{ROLLUP_RP}"."{PEAK}" WHERE "level" = {quote_influxql(level)}'
+        f" AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms"
+        ' GROUP BY "site", "floor", "zone", "kind"'
+    )
 
 
 def totals_query(start_ms: int, end_ms: int) -> str:

@@ -69,21 +69,26 @@
   function loadCleaning() {
     var q = "site=" + encodeURIComponent($("site").value);
     if ($("floor").value) q += "&floor=" + encodeURIComponent($("floor").value);
+    if ($("clean-day").value) q += "&day=" + encodeURIComponent($("clean-day").value);
     return api("GET", "/api/v1/facility/cleaning?" + q).then(function (body) {
+      $("clean-status").textContent = body.live ? T("cleanLive") : T("cleanPast", { day: body.day });
       var list = $("clean-list"); list.innerHTML = "";
       if (!body.clean.length) list.appendChild(make("li", {}, T("cleanNone")));
-      body.clean.forEach(function (e) { list.appendChild(cleanCard(e)); });
+      body.clean.forEach(function (e) { list.appendChild(cleanCard(e, body.live)); });
       var skip = $("skip-list"); skip.innerHTML = "";
       body.skip.forEach(function (e) { skip.appendChild(make("li", {}, e.space + " · " + floorName(e.floor))); });
       $("skip-summary").textContent = T("skipCount", { n: body.skip.length });
     });
   }
-  function cleanCard(e) {
+  /* A past day's list is for looking back: only today's list has the "cleaned" button. */
+  function cleanCard(e, live) {
     var li = make("li", { "data-space": e.space });
     var what = make("span", { class: "what" }, e.space + " · " + floorName(e.floor));
     var why = e.kind === "desk" ? T("usedMinutes", { min: Math.round(e.occupied_minutes) })
       : T("usedUses", { n: e.uses });
     what.appendChild(make("span", { class: "why" }, (T("kinds")[e.kind] || e.kind) + ", " + why));
+    li.appendChild(what);
+    if (!live) return li;
     var button = make("button", { type: "button", "aria-label": T("cleanedLabel", { name: e.space }) }, T("cleaned"));
     button.addEventListener("click", function () {
       button.disabled = true;
@@ -94,7 +99,7 @@
         notice(T("cleanedNotice", { name: e.space }));
       }, function (err) { button.disabled = false; showError(explain(err)); });
     });
-    li.appendChild(what); li.appendChild(button);
+    li.appendChild(button);
     return li;
   }
 
@@ -126,8 +131,8 @@
       var q = siteRows(all[4].rows)[0];
       $("quiet-text").textContent = !q ? "" : q.suppressed ? T("quietHidden") : T("quietText", {
         supply: q.supply, avg: q.average_demand.toFixed(1), peak: q.peak_demand, full: q.full_days, days: q.days });
-      table($("util-table"), [T("thFloor"), T("thSpaces"), T("thUse")], siteRows(all[0].rows).map(function (r) {
-        return [floorName(r.floor), String(r.spaces), pct(r.utilisation)];
+      table($("util-table"), [T("thFloor"), T("thSpaces"), T("thAvg"), T("thPeak")], siteRows(all[0].rows).map(function (r) {
+        return [floorName(r.floor), String(r.spaces), pct(r.utilisation), pct(r.peak)];
       }));
       drawHeat(siteRows(all[1].rows));
       drawTrend(siteRows(all[2].rows));
@@ -240,6 +245,8 @@
     var params = new URLSearchParams(location.search);
     var end = new Date(), start = new Date(end.getTime() - 27 * 86400000);
     $("start").value = params.get("start") || iso(start); $("end").value = params.get("end") || iso(end);
+    $("clean-day").max = iso(end);
+    if (params.get("day")) $("clean-day").value = params.get("day");
     return api("GET", "/api/v1/sites").then(function (sites) {
       var sel = $("site"); sel.innerHTML = "";
       sites.forEach(function (s) { sel.appendChild(make("option", { value: s.id }, s.name)); });
@@ -269,6 +276,9 @@
   $("filters").addEventListener("submit", function (ev) { ev.preventDefault(); refresh(); });
   $("site").addEventListener("change", function () { loadFloors().then(refresh); });
   $("floor").addEventListener("change", refresh);
+  $("clean-day").addEventListener("change", function () {
+    showError(""); loadCleaning().catch(function (err) { showError(explain(err)); });
+  });
   $("logout").addEventListener("click", logout);
   $("lang-switch").addEventListener("click", function () {
     st.lang = st.lang === "nl" ? "en" : "nl"; localStorage.setItem("werkplek.lang", st.lang);

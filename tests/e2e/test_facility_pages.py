@@ -40,8 +40,11 @@ def _registry_spaces(url: str) -> list[Space]:
         engine.dispose()
 
 
-def _seed_history(path, spaces: list[Space]) -> list[str]:
-    """Two past weeks from the generator (rolled up), and today's use of three desks."""
+def _seed_history(path, spaces: list[Space]) -> tuple[list[str], dict]:
+    """Two past weeks from the generator (rolled up), and today's use of three desks.
+
+    Returns the desks used today and the generator's plan of the past days.
+    """
     store = SqliteHistory(path, raw_retention_days=0, maintain_every_s=1e12)
     store.ensure_schema()
     placed = [
@@ -50,7 +53,7 @@ def _seed_history(path, spaces: list[Space]) -> list[str]:
     ]
     today = datetime.now(rollup.TZ).date()
     first = today - timedelta(days=15)
-    generate(store, placed, first, 14)
+    plans = generate(store, placed, first, 14)
     store.maintain(midnight_ms(first + timedelta(days=14)))
     now = int(datetime.now(UTC).timestamp() * 1000)
     midnight = midnight_ms(today)
@@ -73,7 +76,7 @@ def _seed_history(path, spaces: list[Space]) -> list[str]:
     source = SqliteSource(path)
     for offset in range(14):
         rollup.rollup_day(source, first + timedelta(days=offset), {"hq": DEFAULT})
-    return [s.id for s in used]
+    return [s.id for s in used], plans
 
 
 @pytest.fixture
@@ -90,7 +93,8 @@ def facility_env(monkeypatch, tmp_path):
 def test_cleaner_marks_a_space_cleaned_on_a_phone(browser, tmp_path, facility_env, record_property):
     with running_backend(tmp_path) as backend:
         add_user(backend.settings, "fenna", "facility")
-        used = _seed_history(facility_env, _registry_spaces(backend.settings.database_url))
+        spaces = _registry_spaces(backend.settings.database_url)
+        used, plans = _seed_history(facility_env, spaces)
         found: dict[str, list[str]] = {}
         context = browser.new_context(viewport={"width": 390, "height": 844})
         try:
@@ -117,6 +121,21 @@ def test_cleaner_marks_a_space_cleaned_on_a_phone(browser, tmp_path, facility_en
             page.wait_for_selector("#clean-list li[data-space]")
             after = page.eval_on_selector_all(ITEMS, SPACE_IDS)
             assert first not in after and len(after) == len(used) - 1  # the mark was stored
+            # a past day: the list of that day, as the plan used it, without "cleaned" buttons
+            past = max(d for d in plans if d.weekday() < 5)
+            desks = {s.id for s in spaces if s.kind == "desk"}
+            expected = sorted(s for s, parts in plans[past].items() if s in desks and parts)
+            assert expected, "the plan must use a desk on that day"
+            page.fill("#clean-day", past.isoformat())
+            page.dispatch_event("#clean-day", "change")
+            page.wait_for_function(
+                "d => document.getElementById('clean-status').textContent.includes(d)",
+                arg=past.isoformat(),
+            )
+            listed = page.eval_on_selector_all(ITEMS, SPACE_IDS)
+            assert sorted(s for s in listed if s in desks) == expected
+            assert page.locator("#clean-list button").count() == 0
+            found["past day"] = serious(page)
         finally:
             context.close()
         context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -132,6 +151,11 @@ def test_cleaner_marks_a_space_cleaned_on_a_phone(browser, tmp_path, facility_en
             )
             assert cells and all(c.endswith("%") or c in ("-", "verborgen") for c in cells)
             assert page.locator("#util-table tbody tr").count() >= 1
+            peaks = page.eval_on_selector_all(
+                "#util-table tbody td:last-child", "l => l.map(e => e.textContent)"
+            )  # average and peak side by side, as text
+            assert peaks and all(p.endswith("%") or p == "verborgen" for p in peaks)
+            assert page.locator("#util-table thead th").count() == 4
             assert page.locator("#energy-table tbody tr").count() >= 1
             page.wait_for_function("document.getElementById('quiet-text').textContent.length > 0")
             found["use and energy"] = serious(page)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,7 +20,7 @@ from backend.facility import service as facility_service
 from backend.facility.router import facility_settings, history_source
 from backend.facility.sources import SqliteSource
 from backend.main import create_app
-from backend.spaces.models import Space
+from backend.spaces.models import Site, Space
 from gateway.history.base import PresencePoint
 from gateway.history.sqlite import SqliteHistory
 from tests.backend.conftest import bearer
@@ -228,7 +230,7 @@ def test_opening_hours_come_from_the_site_policy(client, seeded, history):
 def test_csv_exports_have_a_header_and_content_type(client, seeded):
     headers = bearer(seeded.admin_token)
     for report, header in (
-        ("utilisation", "site,floor,spaces,utilisation,suppressed"),
+        ("utilisation", "site,floor,spaces,utilisation,peak,suppressed"),
         ("heatmap", "site,floor,weekday,hour,occupancy,suppressed"),
         ("trend", "site,floor,week,utilisation,suppressed"),
     ):
@@ -245,6 +247,10 @@ def test_csv_exports_have_a_header_and_content_type(client, seeded):
         assert small and all(r["suppressed"] == "True" for r in small)
         value = "utilisation" if report != "heatmap" else "occupancy"
         assert all(r[value] == "" for r in small)  # suppressed: empty, never a number
+        if report == "utilisation":
+            assert all(r["peak"] == "" for r in small)
+            shown = [r for r in rows if r["suppressed"] == "False"]
+            assert shown and all(float(r["peak"]) >= float(r["utilisation"]) for r in shown)
 
 
 def test_heatmap_cells_match_the_plan(client, seeded, history):
@@ -371,3 +377,68 @@ def test_booked_versus_used_and_quiet_desks(client, seeded, history):
     assert hq["supply"] == quiet_desks >= month.K
     assert hq["peak_demand"] == quiet_desks and hq["full_days"] == 5
     assert hq["average_demand"] == pytest.approx(quiet_desks)
+
+
+def test_utilisation_peak_is_the_busiest_opening_hour_of_the_plan(client, seeded, history):
+    """The peak next to the average: the highest hourly share in opening time (07-19 default)."""
+    _, plans = history
+    body = client.get(
+        "/api/v1/facility/utilisation?start=2026-09-01&end=2026-09-07&level=floor",
+        headers=bearer(seeded.admin_token),
+    ).json()
+    rows = {r["floor"]: r for r in body["rows"]}
+    for floor in ("hq-1", "hq-2"):
+        members = [s.spec.space_id for s in month.SPACES if s.floor == floor]
+        expected = max(
+            sum(month.overlap(plans[day][s], h * 3600, (h + 1) * 3600) for s in members)
+            / (3600 * len(members))
+            for day in plans
+            if day.weekday() < 5
+            for h in range(7, 19)
+        )
+        assert rows[floor]["peak"] == pytest.approx(expected, abs=0.08)
+        assert rows[floor]["peak"] > rows[floor]["utilisation"]
+    assert rows["hq-3"]["peak"] is None  # too few spaces: hidden like the average
+
+
+def test_a_site_abroad_is_reported_in_its_own_zone(seeded, tmp_path):
+    """hq moved to New York: its days, hours and cleaning list follow New York time."""
+    ny = ZoneInfo("America/New_York")
+    engine = make_engine(seeded.url)
+    try:
+        with make_session_factory(engine)() as session:
+            site = session.get(Site, "hq")
+            assert site is not None
+            site.timezone = ny.key
+            session.commit()
+    finally:
+        engine.dispose()
+    day = date(2026, 9, 2)  # a Wednesday
+    placed = [replace(s, tz=ny) for s in month.SPACES]
+    path = tmp_path / "history.sqlite3"
+    store = SqliteHistory(path, raw_retention_days=0, maintain_every_s=1e12)
+    store.ensure_schema()
+    plans = generate(store, placed, day, 1)
+    store.maintain(midnight_ms(day + timedelta(days=2)))
+    store.close()
+    app = create_app(seeded.settings())
+    app.dependency_overrides[history_source] = lambda: SqliteSource(path)
+    headers = bearer(seeded.admin_token)
+    with TestClient(app) as client:
+        rolled = client.post(
+            "/api/v1/facility/rollup?start=2026-09-02&end=2026-09-02", headers=headers
+        )
+        assert rolled.status_code == 200, rolled.text
+        cells = client.get(
+            "/api/v1/facility/heatmap?start=2026-09-02&end=2026-09-02&level=site", headers=headers
+        ).json()["rows"]
+        cleaning = client.get(
+            "/api/v1/facility/cleaning?day=2026-09-02&site=hq&min_minutes=0.01", headers=headers
+        ).json()
+    # default opening hours 07:00-19:00, New York time; in Dutch time they would be 13-24
+    assert {c["hour"] for c in cells if c["site"] == "hq"} == set(range(7, 19))
+    assert all(c["weekday"] == 2 for c in cells)
+    desks = {s.spec.space_id for s in month.SPACES if s.spec.kind == "desk"}
+    expected = sorted(s for s, parts in plans[day].items() if s in desks and parts)
+    assert sorted(e["space"] for e in cleaning["clean"] if e["space"] in desks) == expected
+    assert len(cleaning["clean"]) + len(cleaning["skip"]) == len(month.SPACES)

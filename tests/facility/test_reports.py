@@ -48,6 +48,9 @@ def _check_utilisation(source, plans) -> None:
     lo, hi = _span()
     for level, group_of in (("floor", FLOOR_OF), ("zone", ZONE_OF)):
         expected = month.expected_utilisation(plans, group_of)
+        busiest: dict[str, float] = {}
+        for (name, _), share in month.expected_peaks(plans, group_of).items():
+            busiest[name] = max(busiest.get(name, 0.0), share)
         rows = reports.utilisation(source, lo, hi, level, month.K)
         assert {r.key[-1] for r in rows} == set(expected)
         for row in rows:
@@ -55,10 +58,13 @@ def _check_utilisation(source, plans) -> None:
             size = sum(1 for g in group_of.values() if g == name)
             assert row.spaces == size
             if size < month.K:
-                assert row.suppressed and row.utilisation is None, row
+                assert row.suppressed and row.utilisation is None and row.peak is None, row
             else:
                 assert not row.suppressed
                 assert row.utilisation == pytest.approx(expected[name], abs=MONTH_TOLERANCE)
+                # the peak: the busiest single opening hour of the month, from the plan
+                assert row.peak == pytest.approx(busiest[name], abs=HOUR_TOLERANCE)
+                assert row.peak > row.utilisation
                 print(f"{level} {name}: {row.utilisation:.4f} vs plan {expected[name]:.4f}")
     kinds = reports.utilisation(source, lo, hi, "kind", month.K)
     shown = {r.key[1] for r in kinds if not r.suppressed}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +16,8 @@ from backend.main import create_app
 from gateway.history.sqlite import SqliteHistory
 from tests.facility import month
 from tests.services import wait_until
-from werkplek.history_gen import generate, midnight_ms
+from werkplek.history_gen import PlacedSpace, generate, midnight_ms
+from werkplek.workday import SpaceSpec
 
 OPENINGS = {"hq": Opening.weekdays(month.OPENS, month.CLOSES)}
 
@@ -106,3 +108,34 @@ def test_the_backend_catches_up_at_start(seeded, week, monkeypatch, record_prope
     record_property("rollup_start_s", round(took, 2))
     days = {row.day_ms for row in _all(week)}
     assert days == {midnight_ms(month.FIRST_DAY + timedelta(days=i)) for i in range(7)}
+
+
+def test_a_site_abroad_is_rolled_up_in_its_own_zone(tmp_path):
+    """A New York site's day starts at its own midnight and its hours are its local hours."""
+    ny = ZoneInfo("America/New_York")
+    abroad = [PlacedSpace(SpaceSpec(f"y{i}", "desk"), "ny", "ny-1", "hall", ny) for i in range(5)]
+    day = month.FIRST_DAY + timedelta(days=1)  # a Wednesday
+    path = tmp_path / "history.sqlite3"
+    store = SqliteHistory(path, raw_retention_days=0, maintain_every_s=1e12)
+    store.ensure_schema()
+    plans = generate(store, [*month.SPACES, *abroad], day, 1)
+    store.maintain(midnight_ms(day + timedelta(days=2)))
+    store.close()
+    source = SqliteSource(path)
+    openings = {"hq": Opening.weekdays(8, 18), "ny": Opening(Opening.weekdays(8, 18).table, tz=ny)}
+    rollup.rollup_day(source, day, openings)
+    rows = source.day_rows(midnight_ms(day), midnight_ms(day + timedelta(days=1), ny))
+    by_site = {site: [r for r in rows if r.group[0] == site] for site in ("hq", "ny")}
+    (row,) = by_site["ny"]
+    assert row.day_ms == midnight_ms(day, ny)  # 06:00 in Amsterdam
+    assert {r.day_ms for r in by_site["hq"]} == {midnight_ms(day)}
+    # heartbeats run 07:00-20:00 local, so these are the hours with data, in New York time
+    assert [h for h in range(HOURS) if row.samples[h]] == list(range(7, 21))
+    assert all(row.samples[h] == len(abroad) for h in range(7, 21))
+    assert row.open_samples == 10 * len(abroad)  # 08:00-18:00 New York time
+    plan = plans[day]
+    used = [
+        h for h in range(HOURS)
+        if any(month.overlap(plan[s.spec.space_id], h * 3600, (h + 1) * 3600) for s in abroad)
+    ]  # fmt: skip
+    assert [h for h in range(HOURS) if row.occupancy[h]] == used
