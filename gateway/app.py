@@ -8,7 +8,9 @@ write per stored batch (and by the worker for what it settles itself). Roles:
 ``all`` does everything; ``history`` gateways share device messages over
 ``$share/<group>/`` and only store them; ``live`` gateways only derive live
 state and health, and of several only the holder of the lease
-(:mod:`gateway.lease`) publishes. No signal handlers or logging setup here:
+(:mod:`gateway.lease`) publishes. Only a gateway that serves live state speaks
+on ``_gateway/<id>/status``; a history gateway uses ``_gateway/<id>/history``,
+so it never makes a dead live gateway look alive. No signal handlers or logging setup here:
 the demo embeds this class.
 """
 
@@ -101,15 +103,23 @@ class Gateway:
             run_done=self._dedupe.complete,
         )
         self._inbox: queue.SimpleQueue[Inbound | None] = queue.SimpleQueue()
+        # The status topic means "serves live state": a history gateway says it runs
+        # on its own topic and clears a status an earlier role may have left.
+        status_topic = contract.gateway_status_topic(settings.gateway_id)
+        clear: list[str] = []
+        if not self._publishes:
+            clear.append(status_topic)
+            status_topic = contract.gateway_history_topic(settings.gateway_id)
         self._link = MqttLink(
             settings.broker,
             client_id=settings.client_id,
             protocol=settings.mqtt_protocol,
-            status_topic=contract.gateway_status_topic(settings.gateway_id),
+            status_topic=status_topic,
             subscriptions=subscriptions(settings),
             on_message=self._inbox.put,
             status_on_connect=STATUS_OFFLINE if self._failover else STATUS_ONLINE,
             on_connect=partial(self._inbox.put, _CONNECTED) if self._failover else None,
+            clear_on_connect=clear,
         )
         self._worker = threading.Thread(target=self._work, name="gateway-worker", daemon=True)
         self._metrics_server: Any = None

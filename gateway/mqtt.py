@@ -93,8 +93,10 @@ class MqttLink:
         on_message: Callable[[Inbound], None],
         status_on_connect: str = STATUS_ONLINE,
         on_connect: Callable[[], None] | None = None,
+        clear_on_connect: Sequence[str] = (),
     ) -> None:
         self._broker = broker
+        self._clear_on_connect = list(clear_on_connect)
         self._status_on_connect = status_on_connect
         self._connect_hook = on_connect
         self._protocol = protocol
@@ -222,6 +224,8 @@ class MqttLink:
             self._connect_hook()  # before the subscriptions deliver anything
         for topic in self._subscriptions:
             client.subscribe(topic, qos=1)
+        for topic in self._clear_on_connect:  # retained leftovers of an earlier role
+            client.publish(topic, b"", qos=1, retain=True)
         client.publish(self._status_topic, self._status_on_connect, qos=1, retain=True)
         self.connected.set()
 

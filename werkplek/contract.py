@@ -14,7 +14,8 @@ Topic tree (see docs/mqtt-contract.md)::
     werkplek/v1/<site>/_registry/<device_id>    backend -> gateway, retained
     werkplek/v1/<site>/_space/<space_id>/state  gateway -> backend, screens, retained
     werkplek/v1/<site>/_health/<device_id>      gateway -> backend, retained
-    werkplek/v1/_gateway/<gateway_id>/status    gateway (LWT), retained
+    werkplek/v1/_gateway/<gateway_id>/status    serves live state: online/offline (LWT), retained
+    werkplek/v1/_gateway/<gateway_id>/history   history gateway runs: online/offline (LWT)
     werkplek/v1/_gateway/_live/lease            live-state owner's lease, retained
 """
 
@@ -76,8 +77,22 @@ def space_state_topic(site: str, space_id: str) -> str:
 
 
 def gateway_status_topic(gateway_id: str) -> str:
-    """Build the retained online/offline topic of one gateway process."""
+    """Build the retained topic that says whether a gateway serves live state.
+
+    Only a gateway that publishes space states says ``online`` here: consumers
+    trust the retained space states while one does, so a history gateway must
+    never speak on it (see :func:`gateway_history_topic`).
+    """
     return f"{PREFIX}/_gateway/{gateway_id}/status"
+
+
+def gateway_history_topic(gateway_id: str) -> str:
+    """Build the retained online/offline topic of a ``history`` gateway (its Last Will).
+
+    Kept apart from :func:`gateway_status_topic` so that a running history
+    gateway can never hide a dead live gateway from the backend.
+    """
+    return f"{PREFIX}/_gateway/{gateway_id}/history"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 Sources: ``_space/<space_id>/state`` (per-space state) and
 ``_gateway/<gateway_id>/status`` (online/offline, the gateway's Last Will).
+Only gateways that serve live state publish that status (history gateways use
+``_gateway/<id>/history``), so "some gateway online" means the states are kept current.
 
 Every malformed message is rejected with a reason code (logged and counted),
 never raised to the caller: one broken publisher must not stop live updates.

@@ -60,6 +60,10 @@ CREATE TABLE IF NOT EXISTS telemetry (
 );
 CREATE INDEX IF NOT EXISTS presence_space_time ON presence (space, time_ms);
 CREATE INDEX IF NOT EXISTS presence_device_time ON presence (device, time_ms);
+-- The backend's facility rollup reads one day of every space at a time and the
+-- hourly retention deletes by time: both need hour_ms first. Same name as the
+-- backend creates (backend/facility/sources.py), so either may come first.
+CREATE INDEX IF NOT EXISTS facility_hourly_time ON presence_hourly (hour_ms);
 """
 
 _UPSERT = """

@@ -265,3 +265,64 @@ def test_stream_cap_answers_503(seeded, serve):
         assert response.headers["retry-after"] == "10"
     finally:
         reader.stop()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_running_history_gateway_does_not_hide_a_dead_live_gateway(
+    seeded, backend, broker, tmp_path
+):
+    """Split deployment: only the live gateway's status decides whether states are trusted."""
+    import os
+    import signal
+
+    from tests.gateway.stream import spawn_gateway, stop_process
+    from werkplek.contract import device_topic, gateway_history_topic, gateway_status_topic
+
+    def env(gateway_id: str, role: str) -> dict[str, str]:
+        values = {k: v for k, v in os.environ.items() if not k.startswith("WERKPLEK_")}
+        values.update(
+            WERKPLEK_MQTT_URL=broker.url,
+            WERKPLEK_GATEWAY_ID=gateway_id,
+            WERKPLEK_GATEWAY_ROLE=role,
+            WERKPLEK_STATE_DIR=str(tmp_path / gateway_id),
+            WERKPLEK_HISTORY_PATH=str(tmp_path / f"{gateway_id}.sqlite3"),
+        )
+        return values
+
+    token = seeded.signage_token
+    live_status, hist_status = gateway_status_topic("gw-live"), gateway_status_topic("gw-hist")
+    hist_alive = gateway_history_topic("gw-hist")
+    probe = MqttProbe(broker.host, broker.port, "werkplek/v1/_gateway/#")
+    # A history gateway of an older release left "online" on the status topic.
+    probe.publish(hist_status, b"online")
+    procs = {
+        "hist": spawn_gateway(env("gw-hist", "history"), tmp_path / "hist.log"),
+        "live": spawn_gateway(env("gw-live", "live"), tmp_path / "live.log"),
+    }
+
+    def last(topic: str) -> bytes | None:
+        got = probe.on_topic(topic)
+        return got[-1][0] if got else None
+
+    try:
+        wait_until(lambda: last(hist_alive) == b"online", 15, what="history gateway up")
+        wait_until(lambda: last(hist_status) == b"", 15, what="old status cleared")
+        wait_until(lambda: last(live_status) == b"online", 15, what="live gateway owns")
+        body = {"v": 1, "seq": 1, "boot": 9, "occupied": False, "source": "radar", "ts": now_ms()}
+        probe.publish(device_topic("hq", "d-0003", "presence"), body, retain=False)
+        wait_until(
+            lambda: space_of(backend.base_url, token, "hq.1.d-003")["availability"] == "free", 10
+        )
+        os.kill(procs["live"].pid, signal.SIGKILL)
+        took = wait_until(
+            lambda: space_of(backend.base_url, token, "hq.1.d-003")["reason"] == "gateway_offline",
+            10,
+        )
+        assert space_of(backend.base_url, token, "hq.1.d-003")["availability"] == "unknown"
+        assert procs["hist"].poll() is None and last(hist_alive) == b"online"
+        assert b"online" not in [p for p, _ in probe.on_topic(hist_status)[1:]]
+        print(f"live gateway killed -> unknown after {took * 1000:.0f} ms, history gateway up")
+    finally:
+        for proc in procs.values():
+            stop_process(proc)
+        probe.close()

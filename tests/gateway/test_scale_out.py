@@ -13,7 +13,7 @@ from gateway.settings import GatewaySettings
 from tests.gateway.mqtt_helpers import TestClient
 from tests.gateway.stream import Stream, gateway_env, influx_count, spawn_gateway, stop_process
 from tests.services import free_port, wait_until
-from werkplek.contract import gateway_status_topic
+from werkplek.contract import gateway_history_topic
 
 STORED = re.compile(r'^werkplek_gateway_events_total\{event="stored"\} ([0-9.e+]+)$', re.M)
 
@@ -65,7 +65,7 @@ def test_shared_subscription_one_gateway_killed_under_load_no_loss_no_double_wri
         )
         for name in ports
     }
-    status = [gateway_status_topic(f"gw-share-{n}") for n in ports]
+    status = [gateway_history_topic(f"gw-share-{n}") for n in ports]  # history liveness
     watcher = TestClient(broker, subscribe=status)
     procs = {n: spawn_gateway(envs[n], tmp_path / f"{n}.log") for n in ports}
     points_before = points_received(influx_db)
