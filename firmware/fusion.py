@@ -19,11 +19,6 @@ def radar_evidence(move_energy, still_energy):
     return move if move > still else still
 
 
-def combine(a, b):
-    """Return the evidence of two independent inputs that both see presence."""
-    return round(1 - (1 - a) * (1 - b), 2)
-
-
 class Fusion:
     """Presence from a PIR and/or a radar; ``value()`` also sets ``evidence`` and ``source``.
 
@@ -37,7 +32,7 @@ class Fusion:
 
     def __init__(self, pir=None, radar=None):
         if pir is None and radar is None:
-            raise ValueError("fusion needs a PIR, a radar or both")
+            raise ValueError("no input")
         self.pir = pir
         self.radar = radar
         self.evidence = 1.0
@@ -69,9 +64,11 @@ class Fusion:
                 self.errors["radar"] += 1
                 failure = exc
         if pir_seen is None and radar_seen is None:
-            raise OSError("no presence input works: %r" % (failure,))
+            raise OSError("inputs %r" % (failure,))
         if pir_seen and radar_seen:
-            self.evidence, self.source = combine(PIR_EVIDENCE, radar_ev), "fused"
+            # Two independent inputs that both see someone: both wrong is (1-a)(1-b).
+            self.evidence = round(1 - (1 - PIR_EVIDENCE) * (1 - radar_ev), 2)
+            self.source = "fused"
         elif pir_seen:
             self.evidence, self.source = PIR_EVIDENCE, "pir"
         elif radar_seen:

@@ -90,7 +90,12 @@ class Parser:
         buf = self._buf + bytes(data)
         out = []
         while True:
-            i = _find_head(buf)
+            # The next header of either frame kind (written out here: a helper
+            # function would cost heap on the node, see docs/firmware.md "Memory").
+            i = buf.find(REPORT_HEAD)
+            j = buf.find(CMD_HEAD)
+            if i < 0 or 0 <= j < i:
+                i = j
             if i < 0:
                 keep = 3 if len(buf) > 3 else len(buf)  # a header may be split
                 self.garbage += len(buf) - keep
@@ -118,7 +123,13 @@ class Parser:
                 self.errors += 1
                 buf = buf[1:]
                 continue
-            frame = self._decode(report, buf[6:end])
+            payload = buf[6:end]
+            if report:
+                frame = decode_report(payload)
+            elif len(payload) < 4 or not payload[1] & 0x01:
+                frame = None
+            else:  # an ACK: (command word, status, value)
+                frame = (_u16(payload, 0) & 0xFEFF, _u16(payload, 2), bytes(payload[4:]))
             if frame is None:
                 self.errors += 1
                 buf = buf[1:]
@@ -128,24 +139,6 @@ class Parser:
             buf = buf[end + 4 :]
         self._buf = buf
         return out
-
-    @staticmethod
-    def _decode(report, payload):
-        if report:
-            return decode_report(payload)
-        if len(payload) < 4 or not payload[1] & 0x01:
-            return None
-        return _u16(payload, 0) & 0xFEFF, _u16(payload, 2), bytes(payload[4:])
-
-
-def _find_head(buf):
-    a = buf.find(REPORT_HEAD)
-    b = buf.find(CMD_HEAD)
-    if a < 0:
-        return b
-    if b < 0:
-        return a
-    return a if a < b else b
 
 
 class LD2410:

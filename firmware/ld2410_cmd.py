@@ -12,15 +12,14 @@ dropped again afterwards (see docs/firmware.md, "Memory").
 import struct
 
 import ld2410
-from wp_compat import sleep_ms, ticks_diff, ticks_ms
+from wp_compat import const, sleep_ms, ticks_diff, ticks_ms
 
-CMD_ENABLE_CONFIG = 0x00FF
-CMD_END_CONFIG = 0x00FE
-CMD_MAX_GATES = 0x0060
-CMD_READ_PARAMS = 0x0061
-CMD_ENGINEERING_ON = 0x0062
-CMD_ENGINEERING_OFF = 0x0063
-GATE_CM = 75  # default resolution: one distance gate is 0.75 m
+# Command words (``const``: compiled in, so their names are never interned on the
+# node's heap). Not used yet: read parameters 0x0061, engineering mode on/off 0x0062/0x0063.
+_CMD_ENABLE_CONFIG = const(0x00FF)
+_CMD_END_CONFIG = const(0x00FE)
+_CMD_MAX_GATES = const(0x0060)
+_GATE_CM = const(75)  # default resolution: one distance gate is 0.75 m
 
 
 def command_frame(command, value=b""):
@@ -30,12 +29,12 @@ def command_frame(command, value=b""):
 
 def enable_config_frame():
     """Return the "enable configuration" command (value 0x0001)."""
-    return command_frame(CMD_ENABLE_CONFIG, b"\x01\x00")
+    return command_frame(_CMD_ENABLE_CONFIG, b"\x01\x00")
 
 
 def end_config_frame():
     """Return the "end configuration" command."""
-    return command_frame(CMD_END_CONFIG)
+    return command_frame(_CMD_END_CONFIG)
 
 
 def max_gates_frame(move_gate, still_gate, idle_s):
@@ -50,13 +49,13 @@ def max_gates_frame(move_gate, still_gate, idle_s):
     if not isinstance(idle_s, int) or not 0 <= idle_s <= 65535:
         raise ValueError("idle_s must be an int 0..65535")
     return command_frame(
-        CMD_MAX_GATES, struct.pack("<HIHIHI", 0, move_gate, 1, still_gate, 2, idle_s)
+        _CMD_MAX_GATES, struct.pack("<HIHIHI", 0, move_gate, 1, still_gate, 2, idle_s)
     )
 
 
 def gate_for_cm(cm):
     """Return the smallest gate (2..8) that covers ``cm`` centimetres."""
-    gate = (cm + GATE_CM - 1) // GATE_CM
+    gate = (cm + _GATE_CM - 1) // _GATE_CM
     return min(ld2410.MAX_GATE, max(2, gate))
 
 

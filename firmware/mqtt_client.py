@@ -12,7 +12,11 @@ went out); ``on_up`` / ``on_down`` / ``on_message`` are optional callbacks.
 
 import mqtt_packets as mp
 from mqtt_link import MQTTError, MQTTLink
-from wp_compat import asyncio, collect, rand_below, sleep_ms, unload, wait_for_ms
+from wp_compat import asyncio, collect, const, rand_below, sleep_ms, unload, wait_for_ms
+
+_TYPING = const(0)  # mypy only; the compiler drops the block (see node.py)
+if _TYPING:
+    from typing import Any
 
 
 class MQTTClient(MQTTLink):
@@ -22,67 +26,53 @@ class MQTTClient(MQTTLink):
         client_id, host, port, username, password, keepalive_s: connection settings.
         will: ``(topic, payload, retain)`` Last Will, sent with QoS 1.
         birth: ``(topic, payload, retain)`` QoS 1 message sent first after every connect.
-        opener: ``async (host, port) -> (reader, writer)``; default ``asyncio.open_connection``.
+        opener: ``async (host, port) -> (reader, writer)``; default ``wp_stream.open_connection``
+            on MicroPython, ``asyncio.open_connection`` on CPython.
         log: callable taking one str, or None.
     """
 
-    def __init__(
-        self,
-        client_id,
-        host,
-        port=1883,
-        username=None,
-        password=None,
-        keepalive_s=60,
-        will=None,
-        birth=None,
-        connect_timeout_ms=5000,
-        io_timeout_ms=5000,
-        ack_timeout_ms=10000,
-        backoff_min_ms=500,
-        backoff_max_ms=30000,
-        opener=None,
-        log=None,
-    ):
-        self.client_id = client_id
-        self.host = host
-        self.port = port
-        self.username = username
-        self.password = password
-        self.keepalive_s = keepalive_s
-        self.will = will
-        self.birth = birth
-        self.connect_timeout_ms = connect_timeout_ms
-        self.io_timeout_ms = io_timeout_ms
-        self.ack_timeout_ms = ack_timeout_ms
-        self.backoff_min_ms = backoff_min_ms
-        self.backoff_max_ms = backoff_max_ms
-        self._opener = opener or asyncio.open_connection
-        self._log = log
-        self.on_up = None
-        self.on_down = None
-        self.on_message = None
-        self.up = asyncio.Event()
-        self.stats = {
-            "connects": 0,
-            "connect_failures": 0,
-            "disconnects": 0,
-            "resent": 0,
-            "rx_dropped": 0,
-            "rx_errors": 0,
-        }
-        self._reader = None
-        self._writer = None
-        self._ready = False
-        self._gen = 0
-        self._lost = asyncio.Event()
-        self._closed = False
-        self._pid = 0
-        self._pending = {}
-        self._subs = {}
-        self._pingresp = asyncio.Event()
-        self._writing = False  # a write is under way (see MQTTLink._write)
-        self._written = asyncio.Event()
+    # Set by ``mqtt_connect.init`` (annotations only: they cost no heap).
+    client_id: str
+    host: str
+    port: int
+    username: "str | None"
+    password: "str | None"
+    keepalive_s: int
+    will: "tuple | None"
+    birth: "tuple | None"
+    connect_timeout_ms: int
+    io_timeout_ms: int
+    ack_timeout_ms: int
+    backoff_min_ms: int
+    backoff_max_ms: int
+    on_up: "Any"
+    on_down: "Any"
+    on_message: "Any"
+    up: asyncio.Event
+    stats: dict
+    _opener: "Any"
+    _log: "Any"
+    _reader: "Any"
+    _writer: "Any"
+    _ready: bool
+    _gen: int
+    _lost: asyncio.Event
+    _closed: bool
+    _pid: int
+    _pending: dict
+    _subs: dict
+    _writing: bool
+    _written: asyncio.Event
+
+    def __init__(self, client_id, host, *args, **kwargs):
+        # A node builds its client once: the constructor's code is in the cold
+        # ``mqtt_connect`` (same arguments as documented above), not on the heap.
+        import mqtt_connect
+
+        try:
+            mqtt_connect.init(self, client_id, host, *args, **kwargs)
+        finally:
+            unload("mqtt_connect")
 
     # ---- public API -------------------------------------------------------------
 
@@ -110,7 +100,7 @@ class MQTTClient(MQTTLink):
         try:
             while pid in self._pending:
                 if self._closed:
-                    raise MQTTError("client closed")
+                    raise MQTTError("closed")
                 if not self.up.is_set():
                     try:  # wake now and then to notice close() while the link is down
                         await wait_for_ms(self.up.wait(), 1000)
@@ -128,7 +118,7 @@ class MQTTClient(MQTTLink):
                 try:
                     await wait_for_ms(event.wait(), self.ack_timeout_ms)
                 except asyncio.TimeoutError:
-                    self._lose(gen, "no PUBACK for packet %d" % pid)
+                    self._lose(gen, "ack %d" % pid)
         finally:
             self._pending.pop(pid, None)
 
@@ -172,29 +162,25 @@ class MQTTClient(MQTTLink):
         failures = 0
         while not self._closed:
             try:
-                await self._connect()
+                await self._cold("open_link")
             except asyncio.CancelledError:
                 await self._close_socket()
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure means: back off and retry
                 self.stats["connect_failures"] += 1
-                self._say("MQTT connect failed: %r" % (exc,))
+                self._say("MQTT E %r" % (exc,))
                 await self._close_socket()
                 failures += 1
                 await sleep_ms(self._backoff_ms(failures))
                 continue
             failures = 0
-            tasks = (
-                asyncio.create_task(self._read_loop(self._gen)),
-                asyncio.create_task(self._ping_loop(self._gen)),
-            )
+            reading = asyncio.create_task(self._read_loop(self._gen))
             try:
-                await self._online()
+                await self._cold("online")
                 await self._lost.wait()
             finally:
                 self.up.clear()
-                for task in tasks:
-                    task.cancel()
+                reading.cancel()
                 await self._close_socket()
                 for event in self._pending.values():
                     event.set()
@@ -206,19 +192,12 @@ class MQTTClient(MQTTLink):
 
     # ---- connection management --------------------------------------------------
 
-    async def _connect(self):
-        import mqtt_connect  # only while connecting: dropped again (wp_compat.unload)
-
-        try:
-            await mqtt_connect.open_link(self)
-        finally:
-            unload("mqtt_connect")
-
-    async def _online(self):
+    async def _cold(self, name):
+        """Await ``mqtt_connect.<name>(self)``: that code is loaded only for it (then dropped)."""
         import mqtt_connect
 
         try:
-            await mqtt_connect.online(self)
+            await getattr(mqtt_connect, name)(self)
         finally:
             unload("mqtt_connect")
 

@@ -14,19 +14,22 @@ import struct
 
 import mqtt_packets as mp
 from mqtt_link import MQTTError
-from wp_compat import asyncio, const, wait_for_ms
+from wp_compat import IS_MICROPYTHON, asyncio, const, wait_for_ms
 
 _CONNECT = const(1)
 _CONNACK = const(2)
 _SUBSCRIBE = const(8)
 
-CONNACK_REASONS = {
-    1: "unacceptable protocol version",
-    2: "identifier rejected",
-    3: "server unavailable",
-    4: "bad user name or password",
-    5: "not authorized",
-}
+#: CONNACK return codes 1..5 (a ``const`` tuple: no name interned on the heap).
+_REFUSALS = const(
+    (
+        "unacceptable protocol version",
+        "identifier rejected",
+        "server unavailable",
+        "bad user name or password",
+        "not authorized",
+    )
+)
 
 
 def connect_packet(
@@ -123,6 +126,72 @@ def parse_publish(flags, body):
     return topic, bytes(body[end:]), qos, bool(flags & 1), bool(flags & 8), pid
 
 
+def init(
+    client,
+    client_id,
+    host,
+    port=1883,
+    username=None,
+    password=None,
+    keepalive_s=60,
+    will=None,
+    birth=None,
+    connect_timeout_ms=5000,
+    io_timeout_ms=5000,
+    ack_timeout_ms=10000,
+    backoff_min_ms=500,
+    backoff_max_ms=30000,
+    opener=None,
+    log=None,
+):
+    """Set up a new ``MQTTClient`` (its ``__init__`` arguments); see that class."""
+    client.client_id = client_id
+    client.host = host
+    client.port = port
+    client.username = username
+    client.password = password
+    client.keepalive_s = keepalive_s
+    client.will = will
+    client.birth = birth
+    client.connect_timeout_ms = connect_timeout_ms
+    client.io_timeout_ms = io_timeout_ms
+    client.ack_timeout_ms = ack_timeout_ms
+    client.backoff_min_ms = backoff_min_ms
+    client.backoff_max_ms = backoff_max_ms
+    if opener is None:
+        if IS_MICROPYTHON:  # our small stream instead of asyncio.stream (see wp_stream)
+            import wp_stream
+
+            opener = wp_stream.open_connection
+        else:
+            opener = asyncio.open_connection
+    client._opener = opener
+    client._log = log
+    client.on_up = None
+    client.on_down = None
+    client.on_message = None
+    client.up = asyncio.Event()
+    client.stats = {
+        "connects": 0,
+        "connect_failures": 0,
+        "disconnects": 0,
+        "resent": 0,
+        "rx_dropped": 0,
+        "rx_errors": 0,
+    }
+    client._reader = None
+    client._writer = None
+    client._ready = False
+    client._gen = 0
+    client._lost = asyncio.Event()
+    client._closed = False
+    client._pid = 0
+    client._pending = {}
+    client._subs = {}
+    client._writing = False  # a write is under way (see MQTTLink._write)
+    client._written = asyncio.Event()
+
+
 async def receive(client, first, body):
     """Handle one incoming PUBLISH on ``client``: PUBACK it (QoS 1), then call ``on_message``.
 
@@ -167,7 +236,7 @@ async def open_link(client):
         raise MQTTError("expected CONNACK, got %r" % (bytes(head),))
     rc = parse_connack(head[2:])[1]
     if rc:
-        raise MQTTError("broker refused: %s" % CONNACK_REASONS.get(rc, rc))
+        raise MQTTError("broker refused: %s" % (_REFUSALS[rc - 1] if rc <= 5 else rc))
     client.stats["connects"] += 1
     client._ready = True
 

@@ -9,7 +9,7 @@ raise out of here: malformed or unexpected packets end the link or are counted.
 # mypy: disable-error-code="attr-defined, has-type"
 # (a mixin: its attributes are set by MQTTClient.__init__, which mypy checks there)
 import mqtt_packets as mp
-from wp_compat import asyncio, const, sleep_ms, unload, wait_for_ms
+from wp_compat import asyncio, const, unload, wait_for_ms
 
 #: Largest incoming packet we keep; bigger ones are read, discarded and counted.
 _MAX_INCOMING = const(4096)
@@ -28,14 +28,14 @@ class MQTTLink:
 
     def _lose(self, gen, reason):
         if gen == self._gen and not self._lost.is_set():
-            self._say("MQTT down: %s" % reason)
+            self._say("MQTT down " + reason)
             self.up.clear()
             self._lost.set()
 
     async def _write(self, data):
         gen = self._gen
         if not self.connected:
-            raise MQTTError("not connected")
+            raise MQTTError("down")
         # One write and drain at a time (MicroPython lets one task wait on a socket):
         # a flag and an Event, which spare the heap of asyncio's lock module.
         while self._writing:
@@ -45,24 +45,37 @@ class MQTTLink:
         try:
             writer = self._writer
             if writer is None or gen != self._gen:
-                raise MQTTError("not connected")
+                raise MQTTError("down")
             try:
                 writer.write(data)
                 await wait_for_ms(writer.drain(), self.io_timeout_ms)
             except Exception as exc:
-                self._lose(gen, "write failed: %r" % (exc,))
-                raise MQTTError("write failed") from exc
+                self._lose(gen, "wr %r" % (exc,))
+                raise MQTTError("wr") from exc
         finally:
             self._writing = False
             self._written.set()
 
     async def _read_loop(self, gen):
+        # Also the keepalive (a task of its own would cost heap): after half the
+        # keepalive without a packet from the broker it sends PINGREQ; when another
+        # half passes without any packet (PINGRESP or other), the link is dead.
         reader = self._reader
         io_ms = self.io_timeout_ms
-        idle_ms = max(self.keepalive_s * 1500, io_ms)
+        period = max(self.keepalive_s * 500, 100)
+        pinged = False
         try:
             while True:
-                head = await wait_for_ms(reader.readexactly(1), idle_ms)
+                try:
+                    head = await wait_for_ms(reader.readexactly(1), period)
+                except asyncio.TimeoutError:
+                    if pinged:
+                        self._lose(gen, "ping")
+                        return
+                    pinged = True
+                    await self._write(mp.PINGREQ_PACKET)
+                    continue
+                pinged = False
                 # Remaining length: a variable byte integer of at most 4 bytes.
                 length = shift = 0
                 while True:
@@ -72,10 +85,10 @@ class MQTTLink:
                         break
                     shift += 7
                     if shift > 21:
-                        raise MQTTError("remaining length longer than 4 bytes")
+                        raise MQTTError("len>4")
                 if length > _MAX_INCOMING:  # read it in bounded chunks and drop it
                     self.stats["rx_dropped"] += 1
-                    self._say("MQTT dropped an incoming packet of %d bytes" % length)
+                    self._say("MQTT big %d" % length)
                     while length:
                         chunk = await wait_for_ms(reader.readexactly(min(length, 512)), io_ms)
                         length -= len(chunk)
@@ -87,7 +100,7 @@ class MQTTLink:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - EOF, timeout, reset, garbage: all end the link
-            self._lose(gen, "read failed: %r" % (exc,))
+            self._lose(gen, "rd %r" % (exc,))
 
     async def _dispatch(self, first, body):
         kind = first >> 4
@@ -96,7 +109,7 @@ class MQTTLink:
             if event is not None:
                 event.set()
         elif kind == _PINGRESP:
-            self._pingresp.set()
+            pass  # any packet shows the link is alive (see _read_loop)
         elif kind == _PUBLISH:
             import mqtt_connect  # a config message: rare, so not kept on the heap
 
@@ -106,24 +119,10 @@ class MQTTLink:
                 unload("mqtt_connect")
         elif kind == _SUBACK:
             if body[2:3] == b"\x80":
-                self._say("MQTT subscription refused")
+                self._say("MQTT suback")
         else:
             self.stats["rx_errors"] += 1
-            self._say("MQTT ignored unexpected packet type %d" % kind)
-
-    async def _ping_loop(self, gen):
-        period = max(self.keepalive_s * 500, 100)
-        while True:
-            await sleep_ms(period)
-            self._pingresp.clear()
-            try:
-                await self._write(mp.PINGREQ_PACKET)
-                await wait_for_ms(self._pingresp.wait(), self.io_timeout_ms)
-            except asyncio.TimeoutError:
-                self._lose(gen, "no PINGRESP")
-                return
-            except MQTTError:
-                return
+            self._say("MQTT type%d" % kind)
 
     def _next_pid(self):
         self._pid = self._pid % 0xFFFF + 1
@@ -135,7 +134,7 @@ class MQTTLink:
         try:
             callback(*args)
         except Exception as exc:  # noqa: BLE001 - a faulty callback must not kill the link
-            self._say("MQTT callback failed: %r" % (exc,))
+            self._say("MQTT cb %r" % (exc,))
 
     def _say(self, text):
         if self._log is not None:

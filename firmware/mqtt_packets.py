@@ -27,7 +27,7 @@ class ProtocolError(ValueError):
 def encode_varint(n):
     """Encode the MQTT 'remaining length' variable byte integer."""
     if n < 0 or n > _MAX_REMAINING:
-        raise ProtocolError("remaining length out of range")
+        raise ProtocolError("length")
     out = bytearray()
     while True:
         byte = n & 0x7F
@@ -43,7 +43,7 @@ def encode_str(value):
     """Encode a UTF-8 string (or bytes) with its 2-byte big-endian length."""
     raw = value.encode() if isinstance(value, str) else bytes(value)
     if len(raw) > 0xFFFF:
-        raise ProtocolError("string longer than 65535 bytes")
+        raise ProtocolError("str length")
     return struct.pack("!H", len(raw)) + raw
 
 
@@ -55,14 +55,14 @@ def packet(first_byte, body):
 def publish_packet(topic, payload, qos=0, retain=False, dup=False, pid=0):
     """Build a PUBLISH packet; ``pid`` is required (1..65535) for QoS 1."""
     if qos not in (0, 1):
-        raise ProtocolError("only QoS 0 and 1 are supported")
+        raise ProtocolError("qos")
     if isinstance(payload, str):
         payload = payload.encode()
     first = _PUBLISH << 4 | qos << 1 | (1 if retain else 0) | (8 if dup and qos else 0)
     body = encode_str(topic)
     if qos:
         if not 0 < pid <= 0xFFFF:
-            raise ProtocolError("packet id out of range")
+            raise ProtocolError("pid")
         body += struct.pack("!H", pid)
     return packet(first, body + bytes(payload))
 
@@ -70,5 +70,5 @@ def publish_packet(topic, payload, qos=0, retain=False, dup=False, pid=0):
 def parse_pid(body):
     """Return the packet id at the start of a PUBACK/SUBACK body."""
     if len(body) < 2:
-        raise ProtocolError("packet id missing")
+        raise ProtocolError("pid")
     return struct.unpack("!H", body[:2])[0]

@@ -16,10 +16,12 @@ CPython usage (the demo fleet)::
 import topics
 from mqtt_client import MQTTClient
 from presence import PresenceMachine
-from wp_compat import asyncio, sleep_ms, ticks_diff, ticks_ms, unload
+from wp_compat import asyncio, const, sleep_ms, ticks_diff, ticks_ms, unload
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # mypy only: MicroPython has no typing module
+# mypy only: MicroPython has no typing module. A ``const`` 0 makes MicroPython's
+# compiler drop the block, so its names are not interned on the node's heap.
+_TYPING = const(0)
+if _TYPING:
     from typing import Any
 
 
@@ -41,7 +43,7 @@ class Node:
 
     # Set by ``wp_config.setup_node`` (annotations only: they cost no heap).
     cfg: dict
-    local_cfg: dict
+    local_cfg: dict  # the local config, or after a remote one its values of REMOTE_KEYS
     topic_presence: str
     topic_status: str
     topic_config: str
@@ -93,39 +95,41 @@ class Node:
     async def run(self):
         """Run until ``stop()`` (graceful) or cancellation (socket dropped, the LWT fires)."""
         await self.client.subscribe(self.topic_config, 1)
-        if getattr(self.sensor, "radar", None) is not None:
-            import remote_config  # sends the radar its limits from a task
-
-            asyncio.create_task(remote_config.reconfigure(self, self.cfg))
-            # This coroutine lives as long as the node: it must not keep the module.
-            del remote_config
-            unload("remote_config", "wp_config")  # the task keeps what it needs until it ends
-        client_task = asyncio.create_task(self.client.run())
-        loops = (
-            asyncio.create_task(self._sample_loop()),
-            asyncio.create_task(self._send_loop()),
-        )
-        self._tasks = list(loops) + [client_task]
+        self._start()
         graceful = False
         try:
             await self._stopping.wait()
             graceful = True
         finally:
-            for task in loops:
-                task.cancel()
+            sample_task, send_task, client_task = self._tasks
+            sample_task.cancel()
+            send_task.cancel()
             if graceful:
-                await self._shutdown()
+                import node_reports  # once in a node's life: publish "offline", disconnect
+
+                try:
+                    await node_reports.shutdown(self)
+                finally:
+                    unload("node_reports")
             client_task.cancel()
             if not graceful:
                 self.client.abort()
 
-    async def _shutdown(self):
-        import node_reports  # once in a node's life
+    def _start(self):
+        # A plain function rather than part of ``run``: that coroutine's frame lives as
+        # long as the node, and on MicroPython it can keep values it no longer uses (the
+        # start-up config, the cold ``remote_config`` module) alive on the heap.
+        if getattr(self.sensor, "radar", None) is not None:
+            import remote_config  # sends the radar its limits from a task
 
-        try:
-            await node_reports.shutdown(self)
-        finally:
-            unload("node_reports")
+            asyncio.create_task(remote_config.reconfigure(self, self.cfg))
+            unload("remote_config", "wp_config")  # the task keeps what it needs until it ends
+        client_task = asyncio.create_task(self.client.run())
+        self._tasks = [
+            asyncio.create_task(self._sample_loop()),
+            asyncio.create_task(self._send_loop()),
+            client_task,
+        ]
 
     # ---- sampling -----------------------------------------------------------------
 
@@ -148,9 +152,10 @@ class Node:
         try:
             present = bool(self._read())
         except Exception as exc:  # noqa: BLE001 - a flaky sensor must not stop the node
-            self.stats["sensor_errors"] += 1
-            if self.stats["sensor_errors"] == 1 or self.stats["sensor_errors"] % 100 == 0:
-                self._say("sensor read failed (%d): %r" % (self.stats["sensor_errors"], exc))
+            errors = self.stats["sensor_errors"] + 1
+            self.stats["sensor_errors"] = errors
+            if errors == 1 or errors % 100 == 0:  # log code SENSOR: docs/firmware.md, section 5
+                self._say("SENSOR %d %r" % (errors, exc))
             return
         if present != self._last_raw:
             self._say("INPUT %d" % present)
@@ -198,7 +203,7 @@ class Node:
         if len(self.queue) > self.cfg["buffer_size"]:
             dropped_seq = self.queue.pop(0)[0]
             self.stats["dropped"] += 1
-            self._say("buffer full, dropped seq %d" % dropped_seq)
+            self._say("DROP %d" % dropped_seq)
         self._wake.set()
 
     async def _send_loop(self):
@@ -235,7 +240,7 @@ class Node:
 
     def _on_message(self, topic, payload, retain):
         if topic != self.topic_config:
-            self._say("MSG %s (ignored)" % topic)
+            self._say("MSG? %s" % topic)
             return
         import remote_config  # about once a week: not kept on the heap
 

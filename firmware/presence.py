@@ -20,7 +20,7 @@ class PresenceMachine:
 
     def __init__(self, confirm_ms, hold_ms, now_ms):
         if confirm_ms < 0 or hold_ms < 0:
-            raise ValueError("confirm_ms and hold_ms must be >= 0")
+            raise ValueError("ms < 0")
         self.confirm_ms = confirm_ms
         self.hold_ms = hold_ms
         self.occupied = False

@@ -36,20 +36,20 @@ def presence_payload(seq, boot, ts, occupied, source, confidence=None, reason=No
         ValueError: a field is out of the contract's range.
     """
     if not isinstance(seq, int) or seq < 0:
-        raise ValueError("seq must be an int >= 0")
+        raise ValueError("seq")
     if source not in SOURCES:
-        raise ValueError("unknown source %r" % (source,))
+        raise ValueError("source %r" % (source,))
     msg = {"v": VERSION, "seq": seq, "ts": ts, "occupied": bool(occupied), "source": source}
     if boot is not None:
         if not 0 <= boot <= 0xFFFFFFFF:
-            raise ValueError("boot out of range")
+            raise ValueError("boot")
         msg["boot"] = boot
     if confidence is not None:
         if not 0 <= confidence <= 1:
-            raise ValueError("confidence out of range")
+            raise ValueError("confidence")
         msg["confidence"] = confidence
     if reason is not None:
         if reason not in REASONS:
-            raise ValueError("unknown reason %r" % (reason,))
+            raise ValueError("reason %r" % (reason,))
         msg["reason"] = reason
     return json.dumps(msg, separators=(",", ":"))

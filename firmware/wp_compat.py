@@ -17,58 +17,29 @@ except ImportError:  # pragma: no cover - very old MicroPython builds
 
 IS_MICROPYTHON = sys.implementation.name == "micropython"
 
-try:
+if IS_MICROPYTHON:
     # ``_NAME = const(1)`` in a module: MicroPython's compiler puts the number into the
     # bytecode and keeps neither the name nor a global for it (less heap).
     from micropython import const
-except ImportError:
 
-    def const(expr):  # type: ignore[misc]  # the stub is generic and positional-only
-        """Return ``expr`` (CPython has no compile-time constants)."""
-        return expr
-
-
-if hasattr(time, "ticks_ms"):
     ticks_ms = time.ticks_ms
     ticks_diff = time.ticks_diff
     ticks_add = time.ticks_add
-else:
-
-    def ticks_ms():
-        """Return a monotonic millisecond counter (CPython: never wraps)."""
-        return time.monotonic_ns() // 1_000_000  # type: ignore[attr-defined]  # CPython only
-
-    def ticks_diff(a, b):
-        """Return ``a - b`` in ms; on MicroPython this also handles wrap-around."""
-        return a - b
-
-    def ticks_add(a, delta):
-        """Return the tick ``delta`` ms after ``a``."""
-        return a + delta
-
-
-if IS_MICROPYTHON:
     # The runtime's own functions, bound directly: no wrapper frame on every await.
     sleep_ms = asyncio.sleep_ms
     wait_for_ms = asyncio.wait_for_ms  # raises asyncio.TimeoutError
     # Free memory after a lost connection: vital on an ESP32's small heap.
     collect = gc.collect
-else:
-
-    def sleep_ms(ms):
-        """Return an awaitable that sleeps ``ms`` milliseconds (CPython)."""
-        return asyncio.sleep(ms / 1000)
-
-    def wait_for_ms(awaitable, ms):
-        """Await ``awaitable`` at most ``ms`` milliseconds; raises ``asyncio.TimeoutError``."""
-        return asyncio.wait_for(awaitable, ms / 1000)
-
-    def collect():
-        """Do nothing: CPython's own collector is enough.
-
-        A full collection costs tens of milliseconds there, which a fleet of
-        simulated nodes stopping together would pay in series.
-        """
+else:  # CPython (demo fleet, unit tests): stand-ins a node never loads
+    from wp_cpython import (  # noqa: F401 - re-exported for the other modules
+        collect,
+        const,
+        sleep_ms,
+        ticks_add,
+        ticks_diff,
+        ticks_ms,
+        wait_for_ms,
+    )
 
 
 def unload(*names):

@@ -13,7 +13,7 @@ import topics
 from mqtt_client import MQTTClient
 from presence import PresenceMachine
 from topics import PREFIX, SOURCES
-from wp_compat import asyncio, no_clock, rand32, ticks_ms, unix_ms
+from wp_compat import asyncio, const, no_clock, rand32, ticks_ms, unix_ms
 
 #: (confirm_ms, hold_ms) per space type. A desk is held longer because people
 #: sit still behind a screen (vendors use ~12 min for desks, ~5 min for rooms);
@@ -26,7 +26,7 @@ SPACE_DEFAULTS = {
 #: Registry kinds accepted as aliases of the two space types.
 SPACE_ALIASES = {"focus_room": "room", "meeting_room": "room"}
 
-_ID_FIRST = "abcdefghijklmnopqrstuvwxyz0123456789"
+_ID_FIRST = const("abcdefghijklmnopqrstuvwxyz0123456789")
 
 #: Every key a node understands; ``None`` means "derived" (see ``build_config``).
 DEFAULTS = {  # type: dict

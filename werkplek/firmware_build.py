@@ -21,8 +21,8 @@ from typing import Any
 FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
 #: Kept as source: the boot loader runs only ``boot.py`` / ``main.py``.
 SOURCE_ONLY = frozenset({"main.py", "boot.py"})
-#: Needed on the unix port and in tests only, never on a board.
-HOST_ONLY = frozenset({"main_unix.py", "board_sim.py"})
+#: Needed on the unix port and in tests only, never on a board (``wp_cpython``: CPython only).
+HOST_ONLY = frozenset({"main_unix.py", "board_sim.py", "wp_cpython.py"})
 #: ``mpy-cross`` optimisation: level 3 leaves out line numbers (and asserts), which
 #: saves about 1 KB of heap on a node that loads its modules as ``.mpy``.
 MPY_OPT = "-O3"

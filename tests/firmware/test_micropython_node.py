@@ -101,12 +101,13 @@ def test_presence_detected_within_confirm_time_then_vacant_after_hold(
 
 def test_short_blip_does_not_make_the_desk_occupied(node, watcher):
     wait_for(watcher.presence, 10, "boot report")
-    node.set_presence(True)
+    on = node.set_presence(True)
     time.sleep(CONFIRM_MS / 1000 / 3)
-    node.set_presence(False)
+    off = node.set_presence(False)
     node.wait_line("INPUT 0", 5, count=2)
     time.sleep(CONFIRM_MS / 1000 + 0.3)
-    assert all(p["occupied"] is False for p in watcher.presence())
+    # The blip as the host made it: on a starved machine it can outlast the confirm time.
+    assert all(p["occupied"] is False for p in watcher.presence()), f"blip {off - on:.3f} s"
 
 
 def test_sigkill_makes_the_broker_publish_the_offline_will(node, watcher, mosquitto, device_id):
