@@ -35,7 +35,7 @@ from backend.facility.opening import (
     zones_in_use,
 )
 from backend.facility.settings import facility_settings, open_source
-from backend.facility.sources import HistorySource
+from backend.facility.sources import DayRow, HistorySource
 from backend.spaces.models import Site, Space
 from gateway.errors import HistoryUnavailable
 
@@ -72,6 +72,17 @@ def _span(start: date, end: date, tzs: Sequence[ZoneInfo] = (service.TZ,)) -> tu
     if (end - start).days > MAX_DAYS:
         raise InvalidInput(f"a period spans at most {MAX_DAYS} days", reason="bad_period")
     return span_ms(start, end, tzs)
+
+
+def _day_rows(
+    source: HistorySource, openings: dict[str, Opening], start: date, end: date
+) -> list[DayRow]:
+    """The rollup rows of the period (local days of every zone in use); 503 when unreachable."""
+    lo, hi = _span(start, end, zones_in_use(openings))
+    try:
+        return source.day_rows(lo, hi)
+    except HistoryUnavailable as exc:
+        raise _unavailable(exc) from exc
 
 
 def _unavailable(exc: HistoryUnavailable) -> Unavailable:
@@ -159,12 +170,8 @@ def get_heatmap(
     format: Format = "json",
 ) -> dict[str, Any] | Response:
     """Mean occupancy per weekday and hour of opening time, per group."""
-    lo, hi = _span(start, end, zones_in_use(openings))
+    days = _day_rows(source, openings, start, end)
     k = _min_group(None)
-    try:
-        days = source.day_rows(lo, hi)
-    except HistoryUnavailable as exc:
-        raise _unavailable(exc) from exc
     cells = service.heatmap(days, level, openings=openings, min_group=k)
     flat = [_flat(asdict(c), level) for c in cells]
     return _answer({"level": level, "min_group": k}, flat, format, "heatmap")
@@ -181,12 +188,8 @@ def get_trend(
     format: Format = "json",
 ) -> dict[str, Any] | Response:
     """Utilisation per group and ISO week (floor utilisation over time)."""
-    lo, hi = _span(start, end, zones_in_use(openings))
+    days = _day_rows(source, openings, start, end)
     k = _min_group(None)
-    try:
-        days = source.day_rows(lo, hi)
-    except HistoryUnavailable as exc:
-        raise _unavailable(exc) from exc
     weeks = service.weekly_trend(days, level, openings=openings, min_group=k)
     flat = [_flat(asdict(w), level) for w in weeks]
     return _answer({"level": level, "min_group": k}, flat, format, "trend")
@@ -204,11 +207,7 @@ def get_consolidation(
     format: Format = "json",
 ) -> dict[str, Any] | Response:
     """Floors or zones whose peak occupancy on a weekday stays under ``threshold``."""
-    lo, hi = _span(start, end, zones_in_use(openings))
-    try:
-        days = source.day_rows(lo, hi)
-    except HistoryUnavailable as exc:
-        raise _unavailable(exc) from exc
+    days = _day_rows(source, openings, start, end)
     advice = service.consolidation(
         days, level, openings=openings, min_group=_min_group(None), threshold=threshold
     )
