@@ -121,6 +121,7 @@ class Gateway:
             on_connect=partial(self._inbox.put, _CONNECTED) if self._failover else None,
             clear_on_connect=clear,
         )
+        self._link.on_state_window(partial(self._inbox.put, _PUMP))  # states go from the worker
         self._worker = threading.Thread(target=self._work, name="gateway-worker", daemon=True)
         self._metrics_server: Any = None
         self._started = False
@@ -212,6 +213,9 @@ class Gateway:
                 self._lease_do(self._lease.step(int(time.time() * 1000)))
             if item is _CONNECTED:
                 self._lease_do(self._lease.connected(int(time.time() * 1000)))
+                continue
+            if item is _PUMP:
+                self._link.pump_states()
                 continue
             if item is _TICK:
                 continue
@@ -396,9 +400,11 @@ class Gateway:
     def _publish(self, changes: list[SpaceState]) -> None:
         if not self._active:
             return
+        replaced = 0
         for state in changes:
-            self._link.publish(state.topic, state.payload(), qos=1, retain=True)
+            replaced += self._link.publish_state(state.topic, state.payload())
         self._metrics.event("published", len(changes))
+        self._metrics.event("state_superseded", replaced)
 
     def _reject(self, inbound: Inbound, exc: InvalidMessage) -> None:
         if self._reject_log.allow():
@@ -415,6 +421,7 @@ class Gateway:
 
 
 _TICK: Any = object()
+_PUMP: Any = object()  # the broker acked space states: hand waiting ones to paho
 _CONNECTED: Any = object()  # the MQTT link (re)connected
 #: How often the live-state lease is looked at (takeover takes about settle + this).
 _LEASE_STEP_S = 0.1

@@ -10,6 +10,9 @@ previous connection is never acked on a new one, where it may mean another messa
 Acks are collected and sent together (:meth:`MqttLink.flush_acks`): one write
 and one wake-up of paho's loop for a whole stored batch instead of one per
 message, which was a tenth of the gateway's CPU at full speed.
+
+Space states go out through a window of ``STATE_WINDOW`` unacked publishes;
+beyond it only the newest state per space waits (:meth:`MqttLink.publish_state`).
 """
 
 from __future__ import annotations
@@ -41,6 +44,18 @@ KEEPALIVE_S = 30
 #: (MQTT 5 reads a missing reason code as 0, success).
 _PUBACK = struct.Struct("!BBH")
 _PUBACK_TYPE = 0x40
+#: Space states handed to paho and not yet acked by the broker, at most. Beyond it a
+#: state waits in the link, where a newer state of the same space replaces it.
+STATE_WINDOW = 100
+
+
+def _nothing() -> None:
+    return None
+
+
+def _is_state_topic(topic: str) -> bool:
+    """``werkplek/v1/<site>/_space/<space>/state``: the topics publish_state coalesces."""
+    return topic.endswith("/state") and "/_space/" in topic
 
 
 class _NoFilters(MQTTMatcher):
@@ -134,6 +149,15 @@ class MqttLink:
             self._client._on_message_filtered = _NoFilters()
         self._acks: list[tuple[int, int]] = []
         self._ack_lock = threading.Lock()
+        # Coalescing of retained space states (see publish_state).
+        self._out_messages: Any = getattr(self._client, "_out_messages", None)
+        self._state_lock = threading.Lock()
+        self._waiting: dict[str, bytes] = {}  # topic -> newest state not yet handed to paho
+        self._status_after: bytes | None = None  # a status that must follow the waiting states
+        self._outstanding = 0  # states handed to paho, not yet acked by the broker
+        self._wake: Callable[[], None] = _nothing
+        self._wake_pending = False
+        self._client.on_publish = self._on_publish
 
     def start(self) -> None:
         """Connect in the background; paho's loop thread reconnects on its own."""
@@ -154,10 +178,71 @@ class MqttLink:
         self._client.loop_start()
 
     def set_status(self, online: bool) -> None:
-        """Publish this gateway's retained status (a live standby says ``offline``)."""
-        self._client.publish(
-            self._status_topic, STATUS_ONLINE if online else STATUS_OFFLINE, qos=1, retain=True
-        )
+        """Publish this gateway's retained status (a live standby says ``offline``).
+
+        It goes out after the space states still waiting in the link: a takeover
+        says ``online`` only once its states are on their way.
+        """
+        payload = (STATUS_ONLINE if online else STATUS_OFFLINE).encode()
+        with self._state_lock:
+            if self._waiting:
+                self._status_after = payload
+                return
+        self._client.publish(self._status_topic, payload, qos=1, retain=True)
+
+    def on_state_window(self, wake: Callable[[], None]) -> None:
+        """``wake`` runs (network thread) when waiting states may go: call :meth:`pump_states`."""
+        self._wake = wake
+
+    def publish_state(self, topic: str, payload: bytes) -> bool:
+        """Publish a retained space state; returns True when it replaced a waiting one.
+
+        Only one thread may publish states (the gateway's worker). At most
+        ``STATE_WINDOW`` go to paho unacked; the rest wait here, one per topic,
+        so a burst of changes (every message of a flat-out stream changing a
+        space) leaves at most one state per space to send, the newest, instead
+        of every intermediate one in order: those queued up to ~50,000 deep
+        and held live state back by seconds after the burst.
+        """
+        if self._out_messages is None:  # paho without the private map: no coalescing
+            self._client.publish(topic, payload, qos=1, retain=True)
+            return False
+        with self._state_lock:
+            replaced = topic in self._waiting
+            self._waiting[topic] = payload  # a replaced state keeps its place in line
+        self.pump_states()
+        return replaced
+
+    def pump_states(self, *, all_of_them: bool = False) -> None:
+        """Hand waiting states to paho while the window allows (the state publisher only)."""
+        while True:
+            with self._state_lock:
+                self._wake_pending = False
+                if not self._waiting:
+                    status, self._status_after = self._status_after, None
+                    break
+                if self._outstanding >= STATE_WINDOW and not all_of_them:
+                    return
+                topic = next(iter(self._waiting))
+                payload = self._waiting.pop(topic)
+                self._outstanding += 1
+            self._client.publish(topic, payload, qos=1, retain=True)
+        if status is not None:
+            self._client.publish(self._status_topic, status, qos=1, retain=True)
+
+    def _on_publish(
+        self, client: paho.Client, userdata: Any, mid: int, reason_code: Any, properties: Any
+    ) -> None:
+        # paho calls this before it forgets the message, so its topic is still known.
+        message = self._out_messages.get(mid) if self._out_messages is not None else None
+        if message is None or not _is_state_topic(message.topic):
+            return
+        with self._state_lock:
+            self._outstanding = max(0, self._outstanding - 1)
+            wake = bool(self._waiting) and not self._wake_pending
+            self._wake_pending = self._wake_pending or wake
+        if wake:
+            self._wake()
 
     def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = True) -> None:
         """Queue a publish; paho sends it now or after the next reconnect (QoS 1)."""
@@ -196,6 +281,7 @@ class MqttLink:
 
     def stop(self, timeout_s: float = 2.0) -> None:
         """Publish ``offline`` (a clean disconnect sends no Will), disconnect, stop the loop."""
+        self.pump_states(all_of_them=True)
         if self.connected.is_set():
             info = self._client.publish(self._status_topic, STATUS_OFFLINE, qos=1, retain=True)
             try:
@@ -220,6 +306,7 @@ class MqttLink:
         with self._gen_lock:
             self._generation += 1
         log.info("MQTT connected (session present: %s)", flags.session_present)
+        self._recount_states()
         if self._connect_hook is not None:
             self._connect_hook()  # before the subscriptions deliver anything
         for topic in self._subscriptions:
@@ -228,6 +315,27 @@ class MqttLink:
             client.publish(topic, b"", qos=1, retain=True)
         client.publish(self._status_topic, self._status_on_connect, qos=1, retain=True)
         self.connected.set()
+
+    def _recount_states(self) -> None:
+        """Count the unacked states again from paho's own records on each connect.
+
+        The window counter only goes down on a PUBACK; should paho ever drop a
+        state without one, the count would leak and states would stop. A new
+        connection is where paho resends what it still holds, so its records
+        are the truth from there on.
+        """
+        if self._out_messages is None:
+            return
+        try:
+            held = sum(1 for m in list(self._out_messages.values()) if _is_state_topic(m.topic))
+        except RuntimeError:  # changed while we looked; the next connect counts again
+            return
+        with self._state_lock:
+            self._outstanding = held
+            wake = bool(self._waiting) and held < STATE_WINDOW and not self._wake_pending
+            self._wake_pending = self._wake_pending or wake
+        if wake:
+            self._wake()
 
     def _on_disconnect(
         self,
