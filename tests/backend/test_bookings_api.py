@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+import traceback
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,6 +38,22 @@ def next_dst_days(today: date) -> tuple[date, date]:
     autumn = last_sunday(today.year, 10)
     autumn = autumn if autumn > today else last_sunday(today.year + 1, 10)
     return spring, autumn
+
+
+PLACES = ("/backend/", "sqlalchemy", "psycopg", "anyio")
+
+
+def _waits() -> dict[str, int]:
+    """Where the server's threads are, by innermost project or driver frame (for a hang)."""
+    places: Counter[str] = Counter()
+    for frame in sys._current_frames().values():
+        stack = traceback.extract_stack(frame)
+        ours = [
+            f for f in stack if "/tests/" not in f.filename and any(k in f.filename for k in PLACES)
+        ]
+        if ours:
+            places[f"{ours[-1].filename.rsplit('/', 2)[-1]}:{ours[-1].lineno} {ours[-1].name}"] += 1
+    return dict(places)
 
 
 def test_double_booking_race_has_exactly_one_winner(seeded, serve, people, record_property):
@@ -80,7 +99,7 @@ def test_double_booking_race_has_exactly_one_winner(seeded, serve, people, recor
         )
         raise AssertionError(
             f"{len(results)} answers, {len(errors)} client errors {errors[:3]}, "
-            f"database sessions: {activity}"
+            f"database sessions: {activity}, server threads waiting in: {_waits()}"
         )
     assert codes.count(201) == 1, codes
     assert codes.count(409) == 49, codes
