@@ -75,7 +75,10 @@ node = Node(cfg, Fusion(PIR(FilePresence(pir_file), retrigger_ms=0), LD2410(SimU
 samples = []
 async def main():
     task = asyncio.create_task(node.run())
-    await asyncio.wait_for(node.client.up.wait(), 10)
+    for _ in range(200):  # connected within 10 s (not asyncio.wait_for: its module costs heap)
+        if node.client.up.is_set():
+            break
+        await asyncio.sleep_ms(50)
     # The retained config (arrives after every connect) has been handled before sampling.
     for _ in range(100):
         if node.config_rev == 1:

@@ -27,7 +27,6 @@ if IS_MICROPYTHON:
     ticks_add = time.ticks_add
     # The runtime's own functions, bound directly: no wrapper frame on every await.
     sleep_ms = asyncio.sleep_ms
-    wait_for_ms = asyncio.wait_for_ms  # raises asyncio.TimeoutError
     # Free memory after a lost connection: vital on an ESP32's small heap.
     collect = gc.collect
 else:  # CPython (demo fleet, unit tests): stand-ins a node never loads
@@ -40,6 +39,38 @@ else:  # CPython (demo fleet, unit tests): stand-ins a node never loads
         ticks_ms,
         wait_for_ms,
     )
+
+
+if IS_MICROPYTHON:
+
+    async def _alarm(task, ms):
+        """Cancel ``task`` after ``ms`` ms (unless ``wait_for_ms`` cancels this alarm first)."""
+        await sleep_ms(ms)
+        task.cancel()
+
+    async def wait_for_ms(awaitable, ms):
+        """Await ``awaitable`` in the calling task; raise ``asyncio.TimeoutError`` after ``ms``.
+
+        Why our own: ``asyncio.wait_for_ms`` lives in ``asyncio.funcs`` (with
+        ``gather`` and more), about 1.3 KB of heap on the unix port for this one
+        function. Here a small alarm task cancels the waiting task when time is
+        up; a ``CancelledError`` is a timeout exactly when the alarm has finished.
+        The awaited coroutine runs in the caller's task (no runner task) and is
+        cancelled with it, as with asyncio's own.
+        """
+        alarm = asyncio.create_task(_alarm(asyncio.current_task(), ms))
+        try:
+            result = await awaitable
+            late = alarm.done()  # the awaited code swallowed the alarm's cancel
+        except asyncio.CancelledError:
+            if alarm.done():
+                raise asyncio.TimeoutError from None
+            raise  # cancelled from outside: not ours to swallow
+        finally:
+            alarm.cancel()
+        if late:
+            raise asyncio.TimeoutError
+        return result
 
 
 def unload(*names):

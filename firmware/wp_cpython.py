@@ -35,9 +35,12 @@ def sleep_ms(ms):
     return asyncio.sleep(ms / 1000)
 
 
-def wait_for_ms(awaitable, ms):
-    """Await ``awaitable`` at most ``ms`` milliseconds; raises ``asyncio.TimeoutError``."""
-    return asyncio.wait_for(awaitable, ms / 1000)
+async def wait_for_ms(awaitable, ms):
+    """Await ``awaitable`` at most ``ms`` milliseconds; raises ``asyncio.TimeoutError``.
+
+    A coroutine function like the node's own (``wp_compat``), so both have one type.
+    """
+    return await asyncio.wait_for(awaitable, ms / 1000)
 
 
 def collect():

@@ -8,11 +8,11 @@ from bench.firmware_memory import LIMIT_BYTES, run_node
 
 pytestmark = pytest.mark.integration
 
-#: The whole heap measured in steady state is 51.1-53.3 KB (see docs/firmware.md, "Memory":
-#: two levels, likely whether a sample catches a telemetry message in flight): still above
+#: The whole heap measured in steady state is 50.3 KB, and runs have been seen on a level
+#: about 2.1 KB higher (see docs/firmware.md, "Memory"; so 50.3-52.4 KB): still above
 #: the issue's 40 KB target (``LIMIT_BYTES``). This bound (the higher level and a margin)
 #: stops it from growing again; lower it as the figure comes down, to ``LIMIT_BYTES``.
-WHOLE_HEAP_BOUND = 55 * 1024
+WHOLE_HEAP_BOUND = 54 * 1024
 
 
 def test_node_heap_in_steady_state(micropython_bin, mosquitto, record_property):
