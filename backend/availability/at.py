@@ -20,6 +20,7 @@ from typing import Literal
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from backend.availability.service import SpaceInfo, space_info
 from backend.bookings import policy as policies
 from backend.bookings import times
 from backend.bookings.models import ACTIVE, Booking
@@ -43,16 +44,7 @@ class Window:
 class SpaceAt:
     """One space and whether it is free in the window."""
 
-    space_id: str
-    floor: str
-    kind: str
-    name: str
-    zone: str | None
-    quiet: bool
-    capacity: int
-    standing: bool
-    screen: bool
-    accessible: bool
+    info: SpaceInfo
     availability: AtState
 
 
@@ -145,22 +137,7 @@ def spaces_at(
         # Someone else's booking outweighs one's own, and both outweigh free.
         if previous is None or _rank(state) > _rank(previous[1]):
             found[space.id] = (space, state)
-    return [
-        SpaceAt(
-            space_id=s.id,
-            floor=s.floor_id,
-            kind=s.kind,
-            name=s.name,
-            zone=s.zone,
-            quiet=s.quiet,
-            capacity=s.capacity,
-            standing=s.standing,
-            screen=s.screen,
-            accessible=s.accessible,
-            availability=state,
-        )
-        for s, state in found.values()
-    ]
+    return [SpaceAt(space_info(s), state) for s, state in found.values()]
 
 
 def _rank(state: AtState) -> int:

@@ -81,7 +81,7 @@ def read_availability_at(
             "part": window.part,
             "start": window.start,
             "end": window.end,
-            "spaces": [asdict(s) for s in spaces],
+            "spaces": [{**asdict(s.info), "availability": s.availability} for s in spaces],
         }
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from backend.availability.live import SpaceState
 from backend.spaces import service as spaces_service
+from backend.spaces.models import Space
 
 Availability = Literal["free", "occupied", "unknown", "booked"]
 
@@ -193,24 +194,26 @@ def summarize_floor(floor: FloorInfo, items: Iterable[SpaceAvailability]) -> Flo
     )
 
 
+def space_info(s: Space) -> SpaceInfo:
+    """The availability facts of one registry space (live view and later windows alike)."""
+    return SpaceInfo(
+        space_id=s.id,
+        site=s.site_id,
+        floor=s.floor_id,
+        kind=s.kind,
+        name=s.name,
+        zone=s.zone,
+        quiet=s.quiet,
+        capacity=s.capacity,
+        standing=s.standing,
+        screen=s.screen,
+        accessible=s.accessible,
+    )
+
+
 def load_registry(session: Session) -> tuple[list[SpaceInfo], list[FloorInfo]]:
     """Read the spaces and floors availability is computed for."""
-    spaces = [
-        SpaceInfo(
-            space_id=s.id,
-            site=s.site_id,
-            floor=s.floor_id,
-            kind=s.kind,
-            name=s.name,
-            zone=s.zone,
-            quiet=s.quiet,
-            capacity=s.capacity,
-            standing=s.standing,
-            screen=s.screen,
-            accessible=s.accessible,
-        )
-        for s in spaces_service.list_spaces(session)
-    ]
+    spaces = [space_info(s) for s in spaces_service.list_spaces(session)]
     floors = [
         FloorInfo(floor=f.id, site=f.site_id, name=f.name, level=f.level)
         for f in spaces_service.list_floors(session)

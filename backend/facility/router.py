@@ -137,6 +137,14 @@ def _answer(
     return csv_response(rows, name)
 
 
+def _grouped(
+    items: Sequence[Any], level: str, k: int, fmt: Format, name: str
+) -> dict[str, Any] | Response:
+    """Answer per-group report rows (dataclasses) flattened for ``level``."""
+    flat = [_flat(asdict(item), level) for item in items]
+    return _answer({"level": level, "min_group": k}, flat, fmt, name)
+
+
 @router.get("/utilisation", response_model=None)
 def get_utilisation(
     _: ManagerDep,
@@ -155,8 +163,7 @@ def get_utilisation(
         rows = reports.utilisation(source, lo, hi, level, k)
     except HistoryUnavailable as exc:
         raise _unavailable(exc) from exc
-    flat = [_flat(asdict(r), level) for r in rows]
-    return _answer({"level": level, "min_group": k}, flat, format, "utilisation")
+    return _grouped(rows, level, k, format, "utilisation")
 
 
 @router.get("/heatmap", response_model=None)
@@ -173,8 +180,7 @@ def get_heatmap(
     days = _day_rows(source, openings, start, end)
     k = _min_group(None)
     cells = service.heatmap(days, level, openings=openings, min_group=k)
-    flat = [_flat(asdict(c), level) for c in cells]
-    return _answer({"level": level, "min_group": k}, flat, format, "heatmap")
+    return _grouped(cells, level, k, format, "heatmap")
 
 
 @router.get("/trend", response_model=None)
@@ -191,8 +197,7 @@ def get_trend(
     days = _day_rows(source, openings, start, end)
     k = _min_group(None)
     weeks = service.weekly_trend(days, level, openings=openings, min_group=k)
-    flat = [_flat(asdict(w), level) for w in weeks]
-    return _answer({"level": level, "min_group": k}, flat, format, "trend")
+    return _grouped(weeks, level, k, format, "trend")
 
 
 @router.get("/consolidation", response_model=None)
