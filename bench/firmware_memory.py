@@ -31,7 +31,9 @@ Run with ``python -m bench firmware_memory``.
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -49,69 +51,73 @@ from werkplek import firmware_build  # noqa: E402
 LIMIT_BYTES = 40 * 1024
 
 SCRIPT = r"""
-import sys, gc
-sys.path.insert(0, %(image)r)
+# The bench driver: compiled with mpy-cross like the firmware and run from the image
+# folder (as a board's main would). The host toggles the simulated inputs (the files);
+# this only samples the heap and measures the rate. Everything is local to run(), so
+# the driver adds few names of its own (a local variable's name is not interned).
+import gc
 import asyncio
-gc.collect()
-baseline = gc.mem_alloc()
-from board_sim import FilePresence, SimUART
-from fusion import Fusion
-from ld2410 import LD2410
-from node import Node
-from pir import PIR
-gc.collect()
-code = gc.mem_alloc()
-pir_file = %(dir)r + "/pir"
-radar_file = %(dir)r + "/radar"
-def put(path, text):
-    with open(path, "w") as fh:
-        fh.write(text)
-put(pir_file, "0")
-put(radar_file, "0 0 0 0 0")
-cfg = {"device_id": %(device)r, "site": "bench", "broker_host": %(host)r, "broker_port": %(port)d,
-       "source": "fused", "confirm_ms": 100, "hold_ms": 300, "heartbeat_s": 1,
-       "telemetry_s": 2, "keepalive_s": 10}
-node = Node(cfg, Fusion(PIR(FilePresence(pir_file), retrigger_ms=0), LD2410(SimUART(radar_file))))
-samples = []
-async def main():
-    task = asyncio.create_task(node.run())
-    for _ in range(200):  # connected within 10 s (not asyncio.wait_for: its module costs heap)
-        if node.client.up.is_set():
-            break
-        await asyncio.sleep_ms(50)
-    # The retained config (arrives after every connect) has been handled before sampling.
-    for _ in range(100):
-        if node.config_rev == 1:
-            break
-        await asyncio.sleep_ms(50)
-    for second in range(%(seconds)d):
-        on = second %% 2 == 0
-        put(pir_file, "1" if on else "0")
-        put(radar_file, "3 80 60 80 50" if on else "0 0 0 0 0")
-        await asyncio.sleep_ms(1000)
-        gc.collect()
-        if second >= 3:
-            samples.append(gc.mem_alloc())
-    resident = list(sys.modules)
-    sent = node.stats["sent"]
-    # Message rate: keep the queue topped up and count PUBACKed messages.
-    n = %(rate_messages)d
-    start = time.ticks_ms()
-    target = sent + n
-    while node.stats["sent"] < target:
-        while len(node.queue) < 16:
-            node._enqueue("heartbeat", time.ticks_ms())
-        await asyncio.sleep_ms(0)
-    took = time.ticks_diff(time.ticks_ms(), start)
-    node.stop()
-    await task
-    print("RESULT " + json.dumps({"baseline": baseline, "code": code, "samples": samples,
-        "sent": sent, "changes": node.stats["changes"], "rate_ms": took, "rate_n": n,
-        "resident": resident, "config_rev": node.config_rev,
-        "still_gate": node.cfg["radar_max_still_gate"],
-        "radar_commands": node.sensor.radar.uart.commands}))
-import time, json
-asyncio.run(main())
+import sys
+import time
+
+
+def run():
+    gc.collect()
+    baseline = gc.mem_alloc()
+    from board_sim import FilePresence, SimUART
+    from fusion import Fusion
+    from ld2410 import LD2410
+    from node import Node
+    from pir import PIR
+
+    gc.collect()
+    code = gc.mem_alloc()
+    cfg = {"device_id": %(device)r, "site": "bench", "broker_host": %(host)r,
+           "broker_port": %(port)d, "source": "fused", "confirm_ms": 100, "hold_ms": 300,
+           "heartbeat_s": 1, "telemetry_s": 2, "keepalive_s": 10}
+    sensor = Fusion(PIR(FilePresence(%(pir)r), retrigger_ms=0), LD2410(SimUART(%(radar)r)))
+    node = Node(cfg, sensor)
+    samples = []
+
+    async def drive():
+        task = asyncio.create_task(node.run())
+        for _ in range(200):  # connected within 10 s (not asyncio.wait_for: its module costs heap)
+            if node.client.up.is_set():
+                break
+            await asyncio.sleep_ms(50)
+        # The retained config (arrives after every connect) has been handled before sampling.
+        for _ in range(100):
+            if node.config_rev == 1:
+                break
+            await asyncio.sleep_ms(50)
+        print("SAMPLING")  # the host starts toggling the inputs once a second
+        for second in range(%(seconds)d):
+            await asyncio.sleep_ms(1000)
+            gc.collect()
+            if second >= 3:
+                samples.append(gc.mem_alloc())
+        resident = list(sys.modules)
+        sent = node.stats["sent"]
+        # Message rate: keep the queue topped up and count PUBACKed messages.
+        start = time.ticks_ms()
+        target = sent + %(rate_messages)d
+        while node.stats["sent"] < target:
+            while len(node.queue) < 16:
+                node._enqueue("heartbeat", time.ticks_ms())
+            await asyncio.sleep_ms(0)
+        took = time.ticks_diff(time.ticks_ms(), start)
+        node.stop()
+        await task
+        # One line, one format string: no names of its own to intern.
+        print("RESULT %%d|%%d|%%s|%%d|%%d|%%d|%%d|%%r|%%d|%%d|%%r" %% (
+            baseline, code, samples, sent, node.stats["changes"], took, %(rate_messages)d,
+            resident, node.config_rev, node.cfg["radar_max_still_gate"],
+            sensor.radar.uart.commands))
+
+    asyncio.run(drive())
+
+
+run()
 """
 
 
@@ -149,12 +155,15 @@ def _run(
     with tempfile.TemporaryDirectory(prefix="wp-mem-") as tmp:
         image = Path(tmp) / "image"
         firmware_build.build(image, board=False)
-        script = Path(tmp) / "bench.py"
-        script.write_text(
+        pir, radar = Path(tmp) / "pir", Path(tmp) / "radar"
+        _put(pir, "0")
+        _put(radar, "0 0 0 0 0")
+        source = Path(tmp) / "wpbench.py"
+        source.write_text(
             SCRIPT
             % {
-                "image": str(image),
-                "dir": tmp,
+                "pir": str(pir),
+                "radar": str(radar),
                 "host": host,
                 "port": port,
                 "seconds": seconds,
@@ -162,13 +171,54 @@ def _run(
                 "device": device,
             }
         )
-        result = subprocess.run(
-            [micropython, str(script)], capture_output=True, text=True, timeout=seconds + 120
+        subprocess.run(
+            [
+                firmware_build.mpy_cross(),
+                firmware_build.MPY_OPT,
+                "-o",
+                str(image / "wpbench.mpy"),
+                "-s",
+                "wpbench.py",
+                str(source),
+            ],
+            check=True,
+            capture_output=True,
         )
+        # Run from the image folder, as a board runs its modules from its root: a module's
+        # ``__file__`` (an interned name) is then "node.mpy", not a long host path.
+        proc = subprocess.Popen(
+            [micropython, "-c", "import wpbench"],
+            cwd=image,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            stdout, stderr = _toggle_inputs(proc, pir, radar, timeout=seconds + 120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    result = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     lines = [ln for ln in result.stdout.splitlines() if ln.startswith("RESULT ")]
     if result.returncode != 0 or not lines:
         raise RuntimeError(f"node bench failed: {result.stdout[-2000:]}{result.stderr[-2000:]}")
-    figures: dict[str, object] = json.loads(lines[-1][7:])
+    fields = lines[-1].split(" ", 1)[1]
+    keys = (
+        "baseline",
+        "code",
+        "samples",
+        "sent",
+        "changes",
+        "rate_ms",
+        "rate_n",
+        "resident",
+        "config_rev",
+        "still_gate",
+        "radar_commands",
+    )
+    values = [ast.literal_eval(part) for part in fields.split("|")]
+    figures: dict[str, object] = dict(zip(keys, values, strict=True))
     # The interpreter with asyncio and nothing else: the driver's own share is the rest
     # of the baseline (a board's main.py would take its place).
     bare = subprocess.run(
@@ -185,6 +235,43 @@ def _run(
     figures["resident"] = sorted(m for m in figures["resident"] if m in ours)  # type: ignore[attr-defined]
     figures["rate_per_s"] = figures["rate_n"] / (figures["rate_ms"] / 1000)  # type: ignore[operator]
     return figures
+
+
+def _put(path: Path, text: str) -> None:
+    """Replace ``path``'s content at once (the node never reads a half-written file)."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _toggle_inputs(
+    proc: subprocess.Popen[str], pir: Path, radar: Path, timeout: float
+) -> tuple[str, str]:
+    """Once the driver says SAMPLING, flip presence on/off every second until it exits.
+
+    Returns the process's stdout and stderr. The inputs are toggled from here (the
+    host), so the driver on the node's heap needs no file code of its own.
+    """
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None and proc.stderr is not None
+    out: list[str] = []
+    line = proc.stdout.readline()
+    while line and "SAMPLING" not in line:
+        out.append(line)
+        line = proc.stdout.readline()
+    on = True
+    while proc.poll() is None and time.monotonic() < deadline:
+        _put(pir, "1" if on else "0")
+        _put(radar, "3 80 60 80 50" if on else "0 0 0 0 0")
+        on = not on
+        try:
+            proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            continue
+    if proc.poll() is None:
+        proc.kill()
+    rest_out, err = proc.communicate(timeout=30)
+    return "".join(out) + rest_out, err
 
 
 def paho_rate(host: str, port: int, messages: int = 1000) -> float:

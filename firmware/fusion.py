@@ -8,15 +8,9 @@ inputs agreeing is near-certain, a lone weak radar echo is not. The presence
 machine turns that into the confidence of each message.
 """
 
-#: Evidence of a PIR pulse on its own (PIRs also fire on warm air and sunlight).
-PIR_EVIDENCE = 0.8
-
-
-def radar_evidence(move_energy, still_energy):
-    """Return the evidence of a radar reading: moving 0.6..0.9, still 0.5..0.9 by energy."""
-    move = 0.6 + 0.3 * move_energy / 100 if move_energy else 0.0
-    still = 0.5 + 0.4 * still_energy / 100 if still_energy else 0.0
-    return move if move > still else still
+# The evidence of a PIR pulse on its own is 0.8 (PIRs also fire on warm air and
+# sunlight). Written as a number where it is used: a ``const`` would cost this module
+# an import and a global on the node's heap (docs/firmware.md, "Memory").
 
 
 class Fusion:
@@ -32,50 +26,52 @@ class Fusion:
 
     def __init__(self, pir=None, radar=None):
         if pir is None and radar is None:
-            raise ValueError("no input")
+            raise ValueError("no input")  # a short code: see docs/firmware.md, section 5
         self.pir = pir
         self.radar = radar
+        # The inputs configured, the source of an absence: "fused", "pir" or "radar".
+        self.mode = "radar" if pir is None else "pir" if radar is None else "fused"
         self.evidence = 1.0
-        self.source = "fused" if pir is not None and radar is not None else None
-        self.kind = self.source or ("pir" if pir is not None else "radar")
+        self.source = None  # until the first sample
         self.errors = {"pir": 0, "radar": 0}
 
     def value(self):
         """Sample both inputs; return True when either sees presence.
 
         Raises:
-            OSError: every configured input failed this sample.
+            Exception: the error of the last input when every configured input failed.
         """
-        pir_seen = radar_seen = None
-        failure = None
+        # The evidence of each input's sample: 0.0 sees nobody, None failed or absent.
+        pir = radar = failure = None
         if self.pir is not None:
             try:
-                pir_seen = bool(self.pir.value())
+                pir = 0.8 if self.pir.value() else 0.0
             except Exception as exc:  # noqa: BLE001 - one broken input must not blind the other
                 self.errors["pir"] += 1
                 failure = exc
-        radar_ev = 0.0
         if self.radar is not None:
             try:
-                move, still = self.radar.targets()
-                radar_ev = radar_evidence(move, still)
-                radar_seen = radar_ev > 0
+                move, still = self.radar.read()
+                # The evidence of a radar reading: moving 0.6..0.9, still 0.5..0.9 by energy.
+                move = 0.6 + 0.3 * move / 100 if move else 0.0
+                still = 0.5 + 0.4 * still / 100 if still else 0.0
+                radar = move if move > still else still
             except Exception as exc:  # noqa: BLE001
                 self.errors["radar"] += 1
                 failure = exc
-        if pir_seen is None and radar_seen is None:
-            raise OSError("inputs %r" % (failure,))
-        if pir_seen and radar_seen:
+        if pir is None and radar is None:
+            assert failure is not None  # for the type checker (-O3 drops it)
+            raise failure
+        if pir and radar:
             # Two independent inputs that both see someone: both wrong is (1-a)(1-b).
-            self.evidence = round(1 - (1 - PIR_EVIDENCE) * (1 - radar_ev), 2)
+            self.evidence = round(1 - (1 - pir) * (1 - radar), 2)
             self.source = "fused"
-        elif pir_seen:
-            self.evidence, self.source = PIR_EVIDENCE, "pir"
-        elif radar_seen:
-            self.evidence, self.source = round(radar_ev, 2), "radar"
+        elif pir:
+            self.evidence, self.source = pir, "pir"
+        elif radar:
+            self.evidence, self.source = round(radar, 2), "radar"
         else:
             # Nobody seen: the absence is as sure as the inputs that still work.
-            both = pir_seen is not None and radar_seen is not None
-            self.evidence = 1.0 if both or self.kind != "fused" else 0.8
-            self.source = self.kind
-        return bool(pir_seen or radar_seen)
+            self.evidence = 1.0 if failure is None else 0.8
+            self.source = self.mode
+        return bool(pir or radar)

@@ -2,88 +2,84 @@
 
 Frames: ``FD FC FB FA | len u16 LE | word u16 [| value] | 04 03 02 01``; the
 radar answers each with an ACK whose word is the command's | 0x0100, followed
-by a u16 status (0 = success), which ``ld2410.Parser`` returns as a tuple.
+by a u16 status (0 = success), which ``LD2410.parse`` keeps in ``message``.
 
 A node sends these at start-up and when a remote config changes the radar's
 limits, so this module is imported by ``LD2410.configure`` only for that and
-dropped again afterwards (see docs/firmware.md, "Memory").
+dropped again by ``configure`` when done (see docs/firmware.md, "Memory"). Its code leaves the
+heap then, but every name it interns stays: hence few functions, and argument
+names the runtime already has (``radar``, ``code``, ``value``, ``timeout``, ``n``).
 """
 
-import struct
+from wp_compat import const, sleep_ms, ticks_diff, ticks_ms, unload
 
-import ld2410
-from wp_compat import const, sleep_ms, ticks_diff, ticks_ms
-
-# Command words (``const``: compiled in, so their names are never interned on the
-# node's heap). Not used yet: read parameters 0x0061, engineering mode on/off 0x0062/0x0063.
+# ``const``: compiled in, so their names are never interned on the node's heap.
+_CMD_HEAD = const(b"\xfd\xfc\xfb\xfa")
+_CMD_TAIL = const(b"\x04\x03\x02\x01")
+# Command words. Not used yet: read parameters 0x0061, engineering mode on/off 0x0062/0x0063.
 _CMD_ENABLE_CONFIG = const(0x00FF)
 _CMD_END_CONFIG = const(0x00FE)
 _CMD_MAX_GATES = const(0x0060)
+_MAX_GATE = const(8)
 _GATE_CM = const(75)  # default resolution: one distance gate is 0.75 m
 
 
-def command_frame(command, value=b""):
-    """Return the bytes of one command frame."""
-    return ld2410.CMD_HEAD + struct.pack("<HH", 2 + len(value), command) + value + ld2410.CMD_TAIL
+def gate_for_cm(n):
+    """Return the smallest gate (2..8) that covers ``n`` centimetres."""
+    gate = (n + _GATE_CM - 1) // _GATE_CM
+    return min(_MAX_GATE, max(2, gate))
 
 
-def enable_config_frame():
-    """Return the "enable configuration" command (value 0x0001)."""
-    return command_frame(_CMD_ENABLE_CONFIG, b"\x01\x00")
+async def send(radar, code, value=b"", timeout=1000):
+    """Send command ``code`` (with ``value``) to ``radar`` (an ``LD2410``); return its ACK.
 
-
-def end_config_frame():
-    """Return the "end configuration" command."""
-    return command_frame(_CMD_END_CONFIG)
-
-
-def max_gates_frame(move_gate, still_gate, idle_s):
-    """Return the "max distance gates and no-one duration" command.
+    ``timeout`` is in milliseconds.
 
     Raises:
-        ValueError: a gate outside 2..8 (the radar's range) or a negative duration.
+        OSError: no ACK within ``timeout`` or a failure status.
     """
-    for gate in (move_gate, still_gate):
-        if not isinstance(gate, int) or not 2 <= gate <= ld2410.MAX_GATE:
-            raise ValueError("gate must be an int 2..8")
-    if not isinstance(idle_s, int) or not 0 <= idle_s <= 65535:
-        raise ValueError("idle_s must be an int 0..65535")
-    return command_frame(
-        _CMD_MAX_GATES, struct.pack("<HIHIHI", 0, move_gate, 1, still_gate, 2, idle_s)
-    )
-
-
-def gate_for_cm(cm):
-    """Return the smallest gate (2..8) that covers ``cm`` centimetres."""
-    gate = (cm + _GATE_CM - 1) // _GATE_CM
-    return min(ld2410.MAX_GATE, max(2, gate))
-
-
-async def command(radar, frame, timeout_ms=1000):
-    """Send one command frame to ``radar`` (an ``LD2410``) and return its ACK tuple.
-
-    Raises:
-        OSError: no ACK within ``timeout_ms`` or a failure status.
-    """
-    word = frame[6] | frame[7] << 8
-    radar._acks = []
-    radar.uart.write(frame)
+    uart = radar.uart
+    radar.message = None
+    uart.write(_CMD_HEAD + bytes((2 + len(value), 0, code & 0xFF, code >> 8)) + value + _CMD_TAIL)
     start = ticks_ms()
-    while ticks_diff(ticks_ms(), start) < timeout_ms:
-        radar.poll()
-        for ack in radar._acks:
-            if ack[0] == word:
-                if ack[1]:
-                    raise OSError("radar refused command 0x%04x" % word)
-                return ack
+    while ticks_diff(ticks_ms(), start) < timeout:
+        # The node's sampling may parse the ACK first: it lands in ``message`` either way.
+        n = uart.any()
+        if n:
+            radar.parse(uart.read(n) or b"")
+        ack = radar.message
+        if ack is not None and ack[0] == code:
+            radar.message = None  # not kept on the heap once answered
+            if ack[1]:
+                raise OSError("radar refused command 0x%04x" % code)
+            return ack
         await sleep_ms(10)
-    raise OSError("radar did not acknowledge command 0x%04x" % word)
+    raise OSError("radar did not acknowledge command 0x%04x" % code)
 
 
-async def configure(radar, move_gate, still_gate, idle_s=0):
-    """Set the farthest moving/still gates and the radar's no-one time; end config mode."""
-    await command(radar, enable_config_frame())
+async def configure(radar, *args):
+    """Set the farthest moving/still gates and the radar's no-one time; end config mode.
+
+    ``configure(radar, move_gate, still_gate, idle_s)`` (positional only: parameter
+    names would be interned on the node's heap).
+
+    Raises:
+        ValueError: a gate outside 2..8 (the radar's range) or a duration outside 0..65535 s.
+        OSError: the radar did not acknowledge a command or refused it.
+    """
     try:
-        await command(radar, max_gates_frame(move_gate, still_gate, idle_s))
+        move_gate, still_gate, idle_s = args
+        for gate in (move_gate, still_gate):
+            if not isinstance(gate, int) or not 2 <= gate <= _MAX_GATE:
+                raise ValueError("gate must be an int 2..8")
+        if not isinstance(idle_s, int) or not 0 <= idle_s <= 65535:
+            raise ValueError("idle_s must be an int 0..65535")
+        await send(radar, _CMD_ENABLE_CONFIG, b"\x01\x00")
+        try:
+            # Max distance gates and no-one duration: three (u16 parameter word, u32 value) pairs.
+            limits = (0, 0, move_gate, 0, 0, 0, 1, 0, still_gate, 0, 0, 0, 2, 0)
+            await send(radar, _CMD_MAX_GATES, bytes(limits + (idle_s & 0xFF, idle_s >> 8, 0, 0)))
+        finally:
+            await send(radar, _CMD_END_CONFIG)
     finally:
-        await command(radar, end_config_frame())
+        unload("ld2410_cmd")  # imported by ``LD2410.configure`` for this call only

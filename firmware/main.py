@@ -88,9 +88,9 @@ async def battery_wake(dev, cfg):
 
 async def _report(dev, cfg, state, reason):
     import node_reports
-    import topics
     import wp_config
-    from mqtt_client import MQTTClient
+    from mqtt import MQTTClient
+    from node import presence_payload
 
     c = wp_config.build_config(cfg)
     if not board.connect_wifi(dev["wifi_ssid"], dev["wifi_password"], 10000):
@@ -103,7 +103,7 @@ async def _report(dev, cfg, state, reason):
     try:
         await wait_for_ms(client.up.wait(), 10000)
         topic = wp_config.device_topic(c["site"], c["device_id"], "presence")
-        payload = topics.presence_payload(
+        payload = presence_payload(
             state.seq, state.boot, board.clock_ms(), state.occupied, "pir", 0.8, reason
         )
         await client.publish(topic, payload, 1)

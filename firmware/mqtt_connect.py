@@ -1,24 +1,44 @@
-"""The rare half of the MQTT 3.1.1 client: opening a link and receiving a message.
+"""The rare half of the MQTT 3.1.1 client: setting up, connecting, receiving.
 
-Opening: CONNECT, CONNACK, the subscriptions and the birth message. Receiving:
-an incoming PUBLISH (for a node: its retained config, after a connect and when
-it changes) is parsed, acknowledged and handed to ``on_message``.
+Setting up a new ``MQTTClient``; each connection attempt of ``run()``: backoff,
+CONNECT/CONNACK, the subscriptions and the birth message; ``subscribe``; and
+the packets the read loop passes on: an incoming PUBLISH (for a node: its
+retained config, after a connect and when it changes) is parsed, acknowledged
+and handed to ``on_message``; a SUBACK is checked; anything else is counted.
 
 Why a module of its own: a node connects once and then publishes for days, so
 this code is needed only now and then. ``MQTTClient`` imports it when needed
-and drops it again (``wp_compat.unload``); the steady state keeps only
-``mqtt_packets``, ``mqtt_link`` and ``mqtt_client``.
+and drops it again (``wp_compat.unload``); the steady state keeps only ``mqtt``.
+Nothing here may be kept by the client (no function of this module stored on
+it): that would keep the whole module on the heap.
 """
 
-import struct
-
-import mqtt_packets as mp
-from mqtt_link import MQTTError
-from wp_compat import IS_MICROPYTHON, asyncio, const, wait_for_ms
+from mqtt import MQTTError, head, publish_packet
+from wp_compat import (
+    IS_MICROPYTHON,
+    Flag,
+    asyncio,
+    collect,
+    const,
+    rand_below,
+    sleep_ms,
+    wait_for_ms,
+)
 
 _CONNECT = const(1)
-_CONNACK = const(2)
+_PUBLISH = const(3)
 _SUBSCRIBE = const(8)
+_SUBACK = const(9)
+
+#: Largest incoming packet we keep; bigger ones are read, discarded and counted.
+_MAX_INCOMING = const(4096)
+
+# Positions in ``MQTTClient.args`` (see ``setup``; ``mqtt`` uses 5, 9, 10 and 15).
+_IO_MS = const(9)
+_BACKOFF_MIN = const(11)
+_BACKOFF_MAX = const(12)
+_SUBS = const(14)
+_LOG = const(15)
 
 #: CONNACK return codes 1..5 (a ``const`` tuple: no name interned on the heap).
 _REFUSALS = const(
@@ -32,101 +52,64 @@ _REFUSALS = const(
 )
 
 
-def connect_packet(
-    client_id,
-    keepalive_s,
-    clean_session=True,
-    username=None,
-    password=None,
-    will_topic=None,
-    will_payload=b"",
-    will_qos=0,
-    will_retain=False,
-):
-    """Build a CONNECT packet (protocol level 4 = MQTT 3.1.1)."""
+def connect_packet(client_id, keepalive_s, username=None, password=None, will=None):
+    """Build a CONNECT packet (MQTT 3.1.1, clean session).
+
+    ``will``: ``(topic, payload, retain)``, the Last Will, sent with QoS 1.
+    """
     if not 0 <= keepalive_s <= 0xFFFF:
-        raise mp.ProtocolError("keepalive out of range")
+        raise MQTTError("keepalive out of range")
     if password is not None and username is None:
-        raise mp.ProtocolError("a password needs a user name in MQTT 3.1.1")
-    flags = 0x02 if clean_session else 0
-    payload = mp.encode_str(client_id)
-    if will_topic is not None:
-        flags |= 0x04 | (will_qos & 3) << 3 | (0x20 if will_retain else 0)
-        payload += mp.encode_str(will_topic) + mp.encode_str(will_payload)
+        raise MQTTError("a password needs a user name in MQTT 3.1.1")
+
+    def encode(value):  # a UTF-8 string (or bytes) after its 2-byte big-endian length
+        raw = value.encode() if isinstance(value, str) else bytes(value)
+        if len(raw) > 0xFFFF:
+            raise MQTTError("string over 65535 bytes")
+        return len(raw).to_bytes(2, "big") + raw
+
+    flags = 0x02  # clean session
+    payload = encode(client_id)
+    if will:
+        flags |= 0x04 | 1 << 3 | (0x20 if will[2] else 0)  # will, QoS 1, retain
+        payload += encode(will[0]) + encode(will[1])
     if username is not None:
         flags |= 0x80
-        payload += mp.encode_str(username)
+        payload += encode(username)
     if password is not None:
         flags |= 0x40
-        payload += mp.encode_str(password)
-    header = mp.encode_str("MQTT") + bytes((4, flags)) + struct.pack("!H", keepalive_s)
-    return mp.packet(_CONNECT << 4, header + payload)
+        payload += encode(password)
+    # Protocol name "MQTT", level 4 (3.1.1), the flags, the keepalive; then the payload.
+    body = b"\x00\x04MQTT\x04" + bytes((flags,)) + keepalive_s.to_bytes(2, "big") + payload
+    return head(_CONNECT << 4, len(body)) + body
 
 
-def subscribe_packet(pid, topics):
-    """Build a SUBSCRIBE for a list of ``(topic_filter, qos)`` pairs."""
-    body = struct.pack("!H", pid)
-    for topic, qos in topics:
-        body += mp.encode_str(topic) + bytes((qos,))
-    return mp.packet(_SUBSCRIBE << 4 | 0x02, body)
-
-
-def parse_connack(body):
-    """Return ``(session_present, return_code)`` of a CONNACK body."""
-    if len(body) != 2:
-        raise mp.ProtocolError("CONNACK body must be 2 bytes")
-    return bool(body[0] & 1), body[1]
-
-
-def decode_varint(data):
-    """Decode a variable byte integer; return ``(value, bytes_used)``.
-
-    Raises:
-        ProtocolError: more than 4 bytes, or the data ends inside the number.
-    """
-    value = 0
-    for i in range(4):
-        if i >= len(data):
-            raise mp.ProtocolError("truncated remaining length")
-        byte = data[i]
-        value |= (byte & 0x7F) << (7 * i)
-        if not byte & 0x80:
-            return value, i + 1
-    raise mp.ProtocolError("remaining length longer than 4 bytes")
-
-
-def puback_packet(pid):
-    """Build a PUBACK for an incoming QoS 1 PUBLISH."""
-    return b"\x40\x02" + struct.pack("!H", pid)
-
-
-def parse_publish(flags, body):
+def parse_publish(flags, data):
     """Decode an incoming PUBLISH; return ``(topic, payload, qos, retain, dup, pid)``.
 
     Raises:
-        ProtocolError: truncated packet, bad QoS or a topic that is not UTF-8.
+        MQTTError: truncated packet, bad QoS or a topic that is not UTF-8.
     """
     qos = (flags >> 1) & 3
     if qos > 2:
-        raise mp.ProtocolError("invalid QoS 3")
-    if len(body) < 2:
-        raise mp.ProtocolError("PUBLISH without topic length")
-    tlen = struct.unpack("!H", body[:2])[0]
-    end = 2 + tlen
-    if len(body) < end + (2 if qos else 0):
-        raise mp.ProtocolError("truncated PUBLISH")
+        raise MQTTError("invalid QoS 3")
+    if len(data) < 2:
+        raise MQTTError("PUBLISH without topic length")
+    end = 2 + int.from_bytes(data[:2], "big")
+    if len(data) < end + (2 if qos else 0):
+        raise MQTTError("truncated PUBLISH")
     try:
-        topic = bytes(body[2:end]).decode()
+        topic = bytes(data[2:end]).decode()
     except UnicodeError as exc:
-        raise mp.ProtocolError("topic is not UTF-8") from exc
+        raise MQTTError("topic is not UTF-8") from exc
     pid = 0
     if qos:
-        pid = struct.unpack("!H", body[end : end + 2])[0]
+        pid = int.from_bytes(data[end : end + 2], "big")
         end += 2
-    return topic, bytes(body[end:]), qos, bool(flags & 1), bool(flags & 8), pid
+    return topic, bytes(data[end:]), qos, bool(flags & 1), bool(flags & 8), pid
 
 
-def init(
+def setup(
     client,
     client_id,
     host,
@@ -145,110 +128,177 @@ def init(
     log=None,
 ):
     """Set up a new ``MQTTClient`` (its ``__init__`` arguments); see that class."""
-    client.client_id = client_id
-    client.host = host
-    client.port = port
-    client.username = username
-    client.password = password
-    client.keepalive_s = keepalive_s
-    client.will = will
-    client.birth = birth
-    client.connect_timeout_ms = connect_timeout_ms
-    client.io_timeout_ms = io_timeout_ms
-    client.ack_timeout_ms = ack_timeout_ms
-    client.backoff_min_ms = backoff_min_ms
-    client.backoff_max_ms = backoff_max_ms
-    if opener is None:
-        if IS_MICROPYTHON:  # our small stream instead of asyncio.stream (see wp_stream)
-            import wp_stream
-
-            opener = wp_stream.open_connection
-        else:
-            opener = asyncio.open_connection
-    client._opener = opener
-    client._log = log
+    # The settings in one tuple (less heap than an attribute each), in this order: the
+    # positions ``_IO_MS``, ``_SUBS``, ... here and in ``mqtt`` index it.
+    client.args = (
+        client_id,
+        host,
+        port,
+        username,
+        password,
+        keepalive_s,
+        will,
+        birth,
+        connect_timeout_ms,
+        io_timeout_ms,
+        ack_timeout_ms,
+        backoff_min_ms,
+        backoff_max_ms,
+        opener,
+        {},  # topic filter -> QoS, subscribed again after every connect
+        # The log. Without one: ``id``, a built-in that takes the text and ignores it (a
+        # function of our own here would keep this module on the heap).
+        log or id,
+    )
     client.on_up = None
-    client.on_down = None
     client.on_message = None
-    client.up = asyncio.Event()
+    client.up = Flag()
     client.stats = {
         "connects": 0,
         "connect_failures": 0,
-        "disconnects": 0,
         "resent": 0,
         "rx_dropped": 0,
         "rx_errors": 0,
     }
-    client._reader = None
-    client._writer = None
-    client._ready = False
-    client._gen = 0
-    client._lost = asyncio.Event()
-    client._closed = False
+    client.stream = None
+    client.connected = False
+    client.closed = False
     client._pid = 0
-    client._pending = {}
-    client._subs = {}
-    client._writing = False  # a write is under way (see MQTTLink._write)
-    client._written = asyncio.Event()
+    client._lost = Flag()
+    client.waiting = {}
 
 
-async def receive(client, first, body):
-    """Handle one incoming PUBLISH on ``client``: PUBACK it (QoS 1), then call ``on_message``.
+def backoff_ms(client, n):
+    """Return the wait in ms before the next attempt after ``n`` failed ones (jittered)."""
+    args = client.args
+    cap = min(args[_BACKOFF_MAX], args[_BACKOFF_MIN] << min(n - 1, 16))
+    return cap // 2 + rand_below(cap // 2 + 1)
+
+
+async def connect(client, n):
+    """One connection attempt of ``run()``: back off, open, CONNECT/CONNACK, subscribe, birth.
+
+    ``n``: the failed attempts before this one (after a lost link: 1; at the start: 0,
+    no backoff). Returns the reader for the read loop, or None when the attempt failed
+    (counted and logged; ``run()`` closes the socket and tries again, backing off longer).
+    """
+    args = client.args
+    client_id, host, port, username, password, keepalive_s, will, birth, connect_ms = args[:9]
+    opener = args[13]
+    collect()  # free the lost link's buffers first: vital on an ESP32's small heap
+    if n:
+        await sleep_ms(backoff_ms(client, n))
+        if client.closed:
+            return None
+    client._lost.clear()
+    _say = args[_LOG]
+    try:
+        if opener is None:  # our small stream instead of asyncio.stream (see mqtt.Stream)
+            opener = open_connection if IS_MICROPYTHON else asyncio.open_connection
+        reader, writer = await wait_for_ms(opener(host, port), connect_ms)
+        client.stream = writer
+        writer.write(connect_packet(client_id, keepalive_s, username, password, will))
+        await wait_for_ms(writer.drain(), args[_IO_MS])
+        ack = await wait_for_ms(reader.readexactly(4), connect_ms)
+        if ack[0] != 0x20 or ack[1] != 2:  # CONNACK, 2 bytes
+            raise MQTTError("expected CONNACK, got %r" % (bytes(ack),))
+        rc = ack[3]
+        if rc:
+            raise MQTTError("broker refused: %s" % (_REFUSALS[rc - 1] if rc <= 5 else rc))
+        client.stats["connects"] += 1
+        client.connected = True
+        subs = args[_SUBS]
+        for topic in list(subs):
+            await subscribe(client, topic, subs[topic])
+        if birth:
+            client._pid = pid = client._pid % 0xFFFF + 1
+            await client.write(publish_packet(birth[0], birth[1], 1, birth[2], False, pid))
+        _say("MQTT up %s:%s" % (host, port))
+        client.up.set()
+        if client.on_up is not None:
+            try:
+                client.on_up()
+            except Exception as exc:  # noqa: BLE001 - a faulty callback must not kill the link
+                _say("MQTT cb %r" % (exc,))
+        return reader
+    except Exception as exc:  # noqa: BLE001 - any failure means: back off and retry
+        client.stats["connect_failures"] += 1
+        _say("MQTT E %r" % (exc,))
+        return None
+
+
+async def subscribe(client, topic, qos):
+    """Remember ``topic`` for every reconnect; subscribe now if connected."""
+    client.args[_SUBS][topic] = qos
+    if client.connected:  # SUBSCRIBE: packet id, then the one topic filter and its QoS
+        client._pid = pid = client._pid % 0xFFFF + 1
+        raw = topic.encode()
+        body = pid.to_bytes(2, "big") + len(raw).to_bytes(2, "big") + raw + bytes((qos,))
+        await client.write(head(_SUBSCRIBE << 4 | 0x02, len(body)) + body)
+
+
+async def read(client, stream, first, length):
+    """Read and handle a packet the read loop passed on (its body is still in ``stream``).
+
+    An incoming PUBLISH is acknowledged (QoS 1) and handed to ``on_message``; a
+    SUBACK refusing the subscription is logged; anything else is counted.
 
     Raises:
-        ProtocolError: a malformed packet (the read loop then drops the link).
+        MQTTError: a malformed packet (the read loop then drops the link).
     """
-    topic, payload, qos, retain, _dup, pid = parse_publish(first & 0x0F, body)
-    if qos == 1:
-        await client._write(puback_packet(pid))
-    client._call(client.on_message, topic, payload, retain)
+    io_ms = client.args[_IO_MS]
+    _say = client.args[_LOG]
+    if length > _MAX_INCOMING:  # read it in bounded chunks and drop it
+        client.stats["rx_dropped"] += 1
+        _say("MQTT big %d" % length)
+        while length:
+            length -= len(await wait_for_ms(stream.readexactly(min(length, 512)), io_ms))
+        return
+    body = b""
+    if length:
+        body = await wait_for_ms(stream.readexactly(length), io_ms)
+    kind = first >> 4
+    if kind == _PUBLISH:
+        topic, payload, qos, retain, _dup, pid = parse_publish(first & 0x0F, body)
+        if qos == 1:
+            await client.write(b"\x40\x02" + pid.to_bytes(2, "big"))  # PUBACK
+        if client.on_message is not None:
+            try:
+                client.on_message(topic, payload, retain)
+            except Exception as exc:  # noqa: BLE001 - a faulty callback must not kill the link
+                _say("MQTT cb %r" % (exc,))
+    elif kind == _SUBACK:
+        if body[2:3] == b"\x80":
+            _say("MQTT suback")
+    else:
+        client.stats["rx_errors"] += 1
+        _say("MQTT type%d" % kind)
 
 
-async def open_link(client):
-    """Open the socket and exchange CONNECT/CONNACK for ``client`` (an ``MQTTClient``).
+if IS_MICROPYTHON:
+    import errno
+    import socket
+    from asyncio import core  # type: ignore[attr-defined]  # the scheduler; not in the stubs
 
-    Raises:
-        MQTTError: the broker refused or did not answer with a CONNACK.
-        OSError, asyncio.TimeoutError: no connection within the timeouts.
-    """
-    client._gen += 1
-    client._lost = asyncio.Event()  # a fresh one: the new link is not lost
-    reader, writer = await wait_for_ms(
-        client._opener(client.host, client.port), client.connect_timeout_ms
-    )
-    client._reader, client._writer = reader, writer
-    will = client.will or (None, b"", False)
-    packet = connect_packet(
-        client.client_id,
-        client.keepalive_s,
-        True,
-        client.username,
-        client.password,
-        will[0],
-        will[1],
-        1,
-        will[2],
-    )
-    writer.write(packet)
-    await wait_for_ms(writer.drain(), client.io_timeout_ms)
-    head = await wait_for_ms(reader.readexactly(4), client.connect_timeout_ms)
-    if head[0] != _CONNACK << 4 or head[1] != 2:
-        raise MQTTError("expected CONNACK, got %r" % (bytes(head),))
-    rc = parse_connack(head[2:])[1]
-    if rc:
-        raise MQTTError("broker refused: %s" % (_REFUSALS[rc - 1] if rc <= 5 else rc))
-    client.stats["connects"] += 1
-    client._ready = True
+    def open_connection(host, port):
+        """Connect to ``host:port`` without blocking; return ``(stream, stream)`` (MicroPython).
 
+        The address lookup blocks (as in asyncio's own ``open_connection``): the node
+        resolves its broker once per connection attempt.
+        """
+        import mqtt
 
-async def online(client):
-    """Subscribe again and send the birth message on a new link, then mark ``client`` up."""
-    for topic, qos in client._subs.items():
-        await client._write(subscribe_packet(client._next_pid(), [(topic, qos)]))
-    if client.birth:
-        topic, payload, retain = client.birth
-        pid = client._next_pid()
-        await client._write(mp.publish_packet(topic, payload, 1, retain, False, pid))
-    client._say("MQTT up %s:%s" % (client.host, client.port))
-    client.up.set()
-    client._call(client.on_up)
+        addr = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
+        sock = socket.socket(addr[0], addr[1], addr[2])
+        sock.setblocking(False)
+        try:
+            sock.connect(addr[-1])
+        except OSError as exc:
+            if exc.errno != errno.EINPROGRESS:  # the connect goes on in the background
+                raise
+        yield core._io_queue.queue_write(sock)  # writable: connected (or failed; the read says)
+        stream = mqtt.Stream()
+        stream.sock = sock
+        stream.buf = b""
+        stream.lock = False
+        return stream, stream

@@ -1,10 +1,15 @@
-"""The presence node application: sample the sensor, debounce, publish contract v1 messages.
+"""The presence node: sample the sensor, debounce, publish contract v1 messages.
 
 One coroutine per concern: ``_sample_loop`` polls the presence input and runs
 the state machine, ``_send_loop`` publishes queued events in order (QoS 1, one
 in flight), and the MQTT client keeps the link up. Events raised while offline
 wait in a bounded buffer (oldest dropped and counted) and go out after the
 reconnect with their original ``ts`` and ``seq``, so the gateway sees gaps.
+
+This module also holds what every message needs: the pure presence state
+machine (``PresenceMachine``) and the presence payload of the contract
+(``presence_payload``). They were modules of their own; one module costs less
+heap (each module has its own object, globals, name and ``__file__``).
 
 CPython usage (the demo fleet)::
 
@@ -13,16 +18,139 @@ CPython usage (the demo fleet)::
     node.stop()                         # publishes retained "offline", then DISCONNECT
 """
 
-import topics
-from mqtt_client import MQTTClient
-from presence import PresenceMachine
-from wp_compat import asyncio, const, sleep_ms, ticks_diff, ticks_ms, unload
+from json import dumps
+
+from mqtt import MQTTClient
+from wp_compat import Flag, asyncio, const, sleep_ms, ticks_diff, ticks_ms, unload
 
 # mypy only: MicroPython has no typing module. A ``const`` 0 makes MicroPython's
 # compiler drop the block, so its names are not interned on the node's heap.
 _TYPING = const(0)
 if _TYPING:
     from typing import Any
+
+# Contract v1 (its own copy: the firmware cannot import ``werkplek.contract``; the
+# golden messages in ``tests/contracts/v1`` keep both honest). Private ``const``s are
+# put into the bytecode by MicroPython's compiler: no global and no interned name.
+_SOURCES = const(("pir", "radar", "fused"))
+_REASONS = const(("change", "heartbeat"))
+_ONLINE = const("online")
+
+
+def presence_payload(seq, boot, ts, occupied, source, confidence, reason):
+    """Encode one presence message as a JSON string (contract v1).
+
+    Args:
+        seq: message counter, 0 after boot, +1 per presence message.
+        boot: random 32-bit id of this boot.
+        ts: unix ms of the event, or None when the clock is not set.
+        occupied: debounced state.
+        source: "pir", "radar" or "fused".
+        confidence: 0..1.
+        reason: "change" or "heartbeat".
+
+    Written out with one format string rather than a dict for ``json.dumps``: the
+    field names then stay part of one string instead of each being an interned
+    name on the node's heap, and no dict is built per message.
+
+    Raises:
+        ValueError: a field is out of the contract's range (the message names it).
+    """
+    if not isinstance(seq, int) or seq < 0:
+        raise ValueError("seq")
+    if source not in _SOURCES:
+        raise ValueError("source")
+    if not 0 <= boot <= 0xFFFFFFFF:
+        raise ValueError("boot")
+    if not 0 <= confidence <= 1:
+        raise ValueError("confidence")
+    if reason not in _REASONS:
+        raise ValueError("reason")
+    return (
+        '{"v":1,"seq":%d,"ts":%s,"occupied":%s,"source":"%s","boot":%d,"confidence":%s,'
+        '"reason":"%s"}'
+    ) % (seq, dumps(ts), dumps(bool(occupied)), source, boot, dumps(confidence), reason)
+
+
+class PresenceMachine:
+    """Debounce raw presence samples into an occupied/vacant state.
+
+    States: vacant, pending (presence seen, not yet for ``confirm_ms``),
+    occupied, holding (occupied, no presence since ``last_seen``).
+    """
+
+    def __init__(self, confirm_ms, hold_ms, now):
+        if confirm_ms < 0 or hold_ms < 0:
+            raise ValueError("hold_ms")
+        self.confirm_ms = confirm_ms
+        self.hold_ms = hold_ms
+        self.occupied = False
+        self._first_seen = None
+        # Last sample with presence; at start the boot time, from which a vacant
+        # space's confidence rises.
+        self._last_seen = now
+        self._seen_evidence = 1.0  # evidence of the last sample that saw presence
+        self._absent_evidence = 1.0  # how sure the last sample without presence was
+
+    @property
+    def state(self):
+        """Return the detailed state name: vacant, pending, occupied or holding."""
+        if self.occupied:
+            return "holding" if self._first_seen is None else "occupied"
+        return "vacant" if self._first_seen is None else "pending"
+
+    def update(self, now, present, evidence=1.0):
+        """Feed one sample; return True when ``occupied`` changed with this sample.
+
+        ``evidence`` (0..1) is how strong the sample is (see ``fusion``); it only
+        shapes ``confidence()``, never the state.
+        """
+        if present:
+            if self._first_seen is None:
+                self._first_seen = now
+            self._last_seen = now
+            self._seen_evidence = evidence
+        else:
+            self._first_seen = None
+            self._absent_evidence = evidence
+        if not self.occupied:
+            if present and ticks_diff(now, self._first_seen) >= self.confirm_ms:
+                self.occupied = True
+                return True
+            return False
+        if not present and ticks_diff(now, self._last_seen) >= self.hold_ms:
+            self.occupied = False
+            return True
+        return False
+
+    def confidence(self, now):
+        """Return how sure we are of the current ``occupied`` value, in ``[0, 1]``.
+
+        Occupied with presence now: the sample's evidence (1.0 for a plain input),
+        decaying to 0.5 as the hold time runs out. Vacant: 0.5 while presence is
+        pending or right after boot, rising to the evidence of absence (1.0 for a
+        plain input) once no presence has been seen for a full hold time.
+        """
+        if self.occupied:
+            seen = max(self._seen_evidence, 0.5)
+            if self._first_seen is not None:
+                return round(seen, 2)
+            return _ramp(seen, 0.5, ticks_diff(now, self._last_seen), self.hold_ms)
+        if self._first_seen is not None:
+            return 0.5
+        absent = max(self._absent_evidence, 0.5)
+        return _ramp(0.5, absent, ticks_diff(now, self._last_seen), self.hold_ms)
+
+
+def _ramp(start, end, elapsed, span):
+    """Interpolate linearly from ``start`` to ``end`` over ``span`` ms, rounded to 0.01."""
+    if span <= 0 or elapsed >= span:
+        value = end
+    elif elapsed <= 0:
+        value = start
+    else:
+        value = start + (end - start) * elapsed / span
+    return round(value, 2)
 
 
 class Node:
@@ -44,14 +172,12 @@ class Node:
     # Set by ``wp_config.setup_node`` (annotations only: they cost no heap).
     cfg: dict
     local_cfg: dict  # the local config, or after a remote one its values of REMOTE_KEYS
-    topic_presence: str
-    topic_status: str
+    topic_presence: str  # ".../<device_id>/presence"; status and telemetry are derived
     topic_config: str
-    topic_telemetry: str
     sensor: "Any"
     board: "Any"
     _read: "Any"
-    _source: str
+    _source: "Any"  # one of _SOURCES
     _clock: "Any"
     _log: "Any"
     boot: int
@@ -64,8 +190,8 @@ class Node:
     _last_raw: "Any"
     _last_report_ms: "Any"
     client: MQTTClient
-    _wake: asyncio.Event
-    _stopping: asyncio.Event
+    _wake: Flag
+    _stopping: Flag
     _tasks: list
     config_raw: "Any"
     config_rev: "Any"
@@ -134,51 +260,48 @@ class Node:
     # ---- sampling -----------------------------------------------------------------
 
     async def _sample_loop(self):
-        # Also the telemetry timer (a task of its own would cost heap for nothing).
+        # One sample per ``poll_ms``, and the telemetry timer: written out in one
+        # coroutine, as a method per step or a task of its own would cost heap.
         while True:
-            self._sample()
-            if (
-                ticks_diff(self.last_sample_ms, self._telemetry_at)
-                >= self.cfg["telemetry_s"] * 1000
-            ):
-                self._telemetry_at = self.last_sample_ms
+            now = ticks_ms()
+            self.last_sample_ms = now
+            try:
+                present = bool(self._read())
+            except Exception as exc:  # noqa: BLE001 - a flaky sensor must not stop the node
+                present = None
+                errors = self.stats["sensor_errors"] + 1
+                self.stats["sensor_errors"] = errors
+                if errors == 1 or errors % 100 == 0:  # log code SENSOR: docs/firmware.md, 5
+                    self._say("SENSOR %d %r" % (errors, exc))
+            if present is not None:
+                if present != self._last_raw:
+                    self._say("INPUT %d" % present)
+                    self._last_raw = present
+                sensor = self.sensor
+                machine = self.machine
+                changed = machine.update(now, present, getattr(sensor, "evidence", 1.0))
+                if present or not machine.occupied:
+                    # The source of a state is the input that last saw presence (or, when
+                    # vacant, every input); while holding it stays the one that saw last.
+                    source = getattr(sensor, "source", None)
+                    self._source = source if source in _SOURCES else self.cfg["source"]
+                if changed:
+                    self.stats["changes"] += 1
+                    self._say("STATE %s" % ("occupied" if machine.occupied else "vacant"))
+                    self._enqueue("change", now)
+                elif (
+                    # Only after a good reading, so a failing sensor goes silent and the
+                    # gateway turns the space "unknown". No heartbeat while offline: it
+                    # would only crowd real changes out of the buffer.
+                    self.client.connected
+                    and ticks_diff(now, self._last_report_ms) >= self.cfg["heartbeat_s"] * 1000
+                ):
+                    self._enqueue("heartbeat", now)
+            if ticks_diff(now, self._telemetry_at) >= self.cfg["telemetry_s"] * 1000:
+                self._telemetry_at = now
                 self._telemetry_soon()
             self.uptime_s()  # keeps the count right across a wrap of the tick counter
             await sleep_ms(self.cfg["poll_ms"])
-
-    def _sample(self):
-        now = ticks_ms()
-        self.last_sample_ms = now
-        try:
-            present = bool(self._read())
-        except Exception as exc:  # noqa: BLE001 - a flaky sensor must not stop the node
-            errors = self.stats["sensor_errors"] + 1
-            self.stats["sensor_errors"] = errors
-            if errors == 1 or errors % 100 == 0:  # log code SENSOR: docs/firmware.md, section 5
-                self._say("SENSOR %d %r" % (errors, exc))
-            return
-        if present != self._last_raw:
-            self._say("INPUT %d" % present)
-            self._last_raw = present
-        sensor = self.sensor
-        changed = self.machine.update(now, present, getattr(sensor, "evidence", 1.0))
-        if present or not self.machine.occupied:
-            # The source of a state is the input that last saw presence (or, when
-            # vacant, every input); while holding it stays the one that saw last.
-            source = getattr(sensor, "source", None)
-            self._source = source if source in topics.SOURCES else self.cfg["source"]
-        if changed:
-            self.stats["changes"] += 1
-            self._say("STATE %s" % ("occupied" if self.machine.occupied else "vacant"))
-            self._enqueue("change", now)
-        elif (
-            # Only after a good reading, so a failing sensor goes silent and the gateway
-            # turns the space "unknown". No heartbeat while offline: it would only crowd
-            # real changes out of the buffer.
-            self.client.connected
-            and ticks_diff(now, self._last_report_ms) >= self.cfg["heartbeat_s"] * 1000
-        ):
-            self._enqueue("heartbeat", now)
 
     # ---- publishing ---------------------------------------------------------------
 
@@ -188,7 +311,7 @@ class Node:
         except Exception:  # noqa: BLE001 - an unset or broken clock means ts = null
             ts = None
         machine = self.machine
-        payload = topics.presence_payload(
+        payload = presence_payload(
             self.seq,
             self.boot,
             ts,
@@ -218,7 +341,8 @@ class Node:
             self.inflight = None
 
     def _on_up(self):
-        self._say("PUB %s %s" % (self.topic_status, topics.STATUS_ONLINE))
+        # The status topic is the presence topic with its last level ("presence") swapped.
+        self._say("PUB %s %s" % (self.topic_presence[:-8] + "status", _ONLINE))
         self._enqueue("heartbeat", ticks_ms())
         self._telemetry_soon()
 

@@ -15,16 +15,25 @@ milliseconds an import takes are cheaper than keeping the code on the heap.
 import gc
 import json
 
-import topics
-from mqtt_link import MQTTError
-from wp_compat import asyncio, wait_for_ms
+from mqtt import MQTTError
+from wp_compat import asyncio, const, wait_for_ms
+
+#: The firmware version reported in telemetry (contract field ``fw``).
+_FW_VERSION = const("0.2.0")
 
 
 def telemetry(node, config_report=None):
     """Return the telemetry payload (JSON) with the board's figures and the node's counters."""
     board = node.board
-    rssi = board_value(board, "rssi")
-    heap = board_value(board, "heap_free")
+    gauges = []
+    for name in ("rssi", "heap_free", "battery_v"):
+        # ``board.<name>()``, or None when the board has no such gauge or it fails.
+        getter = getattr(board, name, None)
+        try:
+            gauges.append(None if getter is None else getter())
+        except Exception:  # noqa: BLE001 - a failing gauge must not stop the report
+            gauges.append(None)
+    rssi, heap, battery_v = gauges
     if heap is None and hasattr(gc, "mem_free"):
         heap = gc.mem_free()
     stats = node.stats
@@ -35,10 +44,19 @@ def telemetry(node, config_report=None):
         "reconnects": max(0, node.client.stats["connects"] - 1),
         "config_rev": node.config_rev,
     }
-    extra.update(sensor_stats(node.sensor))
+    # Counters of a ``fusion.Fusion`` (none for a plain input).
+    sensor = node.sensor
+    errors = getattr(sensor, "errors", None)
+    if isinstance(errors, dict):
+        extra["pir_errors"] = errors["pir"]
+        extra["radar_errors"] = errors["radar"]
+        parser = getattr(sensor.radar, "parser", None)
+        if parser is not None:
+            extra["radar_frames"] = parser.frames
+            extra["radar_bad_frames"] = parser.errors
     if config_report is not None:
         extra["config"] = config_report
-    return telemetry_payload(node.uptime_s(), rssi, heap, board_value(board, "battery_v"), extra)
+    return telemetry_payload(node.uptime_s(), rssi, heap, battery_v, extra)
 
 
 async def publish(node, config_report):
@@ -46,34 +64,11 @@ async def publish(node, config_report):
     qos = 0 if config_report is None else 1
     try:
         payload = telemetry(node, config_report)
-        await node.client.publish(node.topic_telemetry, payload, qos, False)
-        node._say("PUB %s %s" % (node.topic_telemetry, payload))
+        topic = node.topic_presence[:-8] + "telemetry"  # ".../<device_id>/telemetry"
+        await node.client.publish(topic, payload, qos, False)
+        node._say("PUB %s %s" % (topic, payload))
     except MQTTError as exc:  # offline: the next period sends fresh figures
         node._say("telemetry not sent: %r" % (exc,))
-
-
-def board_value(board, name):
-    """Return ``board.<name>()``, or None when the board has no such gauge or it fails."""
-    getter = getattr(board, name, None)
-    if getter is None:
-        return None
-    try:
-        return getter()
-    except Exception:  # noqa: BLE001 - a failing gauge must not stop the report
-        return None
-
-
-def sensor_stats(sensor):
-    """Return counters of a ``fusion.Fusion`` for telemetry (none for a plain input)."""
-    errors = getattr(sensor, "errors", None)
-    if not isinstance(errors, dict):
-        return {}
-    out = {"pir_errors": errors["pir"], "radar_errors": errors["radar"]}
-    parser = getattr(sensor.radar, "parser", None)
-    if parser is not None:
-        out["radar_frames"] = parser.frames
-        out["radar_bad_frames"] = parser.errors
-    return out
 
 
 def telemetry_payload(uptime_s, rssi, heap_free, battery_v=None, extra=None):
@@ -87,12 +82,12 @@ def telemetry_payload(uptime_s, rssi, heap_free, battery_v=None, extra=None):
         extra: optional dict of further fields (counters, a config report).
     """
     msg = {
-        "v": topics.VERSION,
+        "v": 1,
         "uptime_s": int(uptime_s),
         # null, not 0, for an unknown figure: 0 dBm would read as a perfect signal.
         "rssi": None if rssi is None else int(rssi),
         "heap_free": None if heap_free is None else int(heap_free),
-        "fw": topics.FW_VERSION,
+        "fw": _FW_VERSION,
         "battery_v": None if battery_v is None else round(float(battery_v), 2),
     }
     if extra:
@@ -103,13 +98,14 @@ def telemetry_payload(uptime_s, rssi, heap_free, battery_v=None, extra=None):
 async def shutdown(node):
     """Publish the retained ``offline`` status (waiting for its PUBACK), then disconnect."""
     client = node.client
+    status = node.topic_presence[:-8] + "status"  # ".../<device_id>/status"
     if client.connected:
         try:
             await wait_for_ms(
-                client.publish(node.topic_status, topics.STATUS_OFFLINE, 1, True),
+                client.publish(status, "offline", 1, True),
                 node.cfg["io_timeout_ms"],
             )
-            node._say("PUB %s %s" % (node.topic_status, topics.STATUS_OFFLINE))
+            node._say("PUB %s %s" % (status, "offline"))
         except (asyncio.TimeoutError, MQTTError) as exc:
             node._say("offline status not acknowledged: %r" % (exc,))
     await client.close()

@@ -9,47 +9,57 @@ samples and see the single-mode gaps as "nobody". The IRQ stamps every edge;
 ``retrigger_ms`` of the last edge (the end of the last pulse), which bridges
 those gaps the same way on both module types. Edges during ``warmup_ms`` after
 power-up are ignored: the output is unreliable while the pyroelectric element settles.
+
+Memory (docs/firmware.md, "Memory"): the attribute names ``count``, ``end`` and
+``start`` are names the runtime already has, so they cost no interned name on
+the node's heap; the PIR object itself is the interrupt handler (``__call__``),
+which saves a bound method and a method name.
 """
 
-from wp_compat import ticks_diff, ticks_ms
-
-IRQ_BOTH = 3  # machine.Pin.IRQ_RISING | machine.Pin.IRQ_FALLING on the ESP32 port
+from wp_compat import ticks_add, ticks_diff, ticks_ms
 
 
 class PIR:
-    """Motion input on a GPIO ``Pin`` (``value()``, ``irq(handler=, trigger=)``)."""
+    """Motion input on a GPIO ``Pin`` (``value()``, ``irq(handler, trigger)``).
 
-    def __init__(self, pin, retrigger_ms=3000, warmup_ms=0, trigger=IRQ_BOTH):
+    Attributes:
+        count: edges seen (rising and falling).
+        end: ``ticks_ms()`` of the last edge, None when there is none that counts.
+        start: ``ticks_ms()`` at which the warm-up ends; None once warm.
+    """
+
+    def __init__(self, pin, retrigger_ms=3000, warmup_ms=0):
         self.pin = pin
         self.retrigger_ms = retrigger_ms
-        self.edges = 0
-        self._last_edge = None
-        self._ready_at = ticks_ms() if not warmup_ms else None
-        self._start = ticks_ms()
-        self._warmup_ms = warmup_ms
-        if hasattr(pin, "irq"):
-            pin.irq(handler=self._on_edge, trigger=trigger)
+        self.count = 0
+        self.end = None
+        self.start = ticks_add(ticks_ms(), warmup_ms) if warmup_ms else None
+        if hasattr(pin, "irq"):  # a simulated input (board_sim) has no interrupt
+            # Trigger 3: Pin.IRQ_RISING | Pin.IRQ_FALLING on the ESP32 port (a number, not a
+            # const: no import for one use). Positional: the same on ESP32, unix and CPython.
+            pin.irq(self, 3)
 
-    def _on_edge(self, _pin):
-        # Runs in interrupt context: no allocation, just a stamp and a counter.
-        self.edges += 1
-        self._last_edge = ticks_ms()
-
-    def warm(self):
-        """Return True once the warm-up time since construction has passed."""
-        if self._ready_at is None:
-            if ticks_diff(ticks_ms(), self._start) < self._warmup_ms:
-                return False
-            self._ready_at = ticks_ms()
-        return True
+    def __call__(self, _):
+        # The edge interrupt; runs in interrupt context: no allocation, a stamp and a counter.
+        self.count += 1
+        self.end = ticks_ms()
 
     def value(self):
         """Return True while the pin is high or an edge came within ``retrigger_ms``."""
-        if not self.warm():
-            return False
+        start = self.start
+        if start is not None:
+            if ticks_diff(ticks_ms(), start) < 0:
+                return False
+            self.start = None
+            self.end = None  # an edge during the warm-up does not count
         if self.pin.value():
             return True
-        last = self._last_edge
-        if last is None or ticks_diff(last, self._ready_at) < 0:
+        end = self.end
+        if end is None:
             return False
-        return ticks_diff(ticks_ms(), last) < self.retrigger_ms
+        if ticks_diff(ticks_ms(), end) < self.retrigger_ms:
+            return True
+        # Forget an old edge: ticks wrap (2**30 ms on MicroPython), so an edge left
+        # for ~6 days would look recent again.
+        self.end = None
+        return False

@@ -22,7 +22,7 @@ import json
 import os
 
 import wp_config
-from wp_compat import asyncio
+from wp_compat import asyncio, const
 
 #: Remotely settable keys and their inclusive ranges.
 REMOTE_KEYS = {
@@ -36,7 +36,7 @@ REMOTE_KEYS = {
     "radar_max_cm": (30, 600),
     "radar_min_energy": (0, 100),
 }
-MAX_BYTES = 1024
+_MAX_BYTES = const(1024)  # the largest config payload (bytes)
 
 
 class ConfigError(ValueError):
@@ -59,7 +59,7 @@ def parse(raw):
             (``too_large``, ``bad_json``, ``not_object``, ``bad_version``,
             ``unknown_key``, ``bad_type``, ``out_of_range``).
     """
-    if len(raw) > MAX_BYTES:
+    if len(raw) > _MAX_BYTES:
         raise ConfigError("too_large: %d bytes" % len(raw))
     try:
         data = json.loads(bytes(raw))
@@ -123,7 +123,7 @@ class RemoteConfig:
             return None
         try:
             with open(self.path, "rb") as fh:
-                return fh.read(MAX_BYTES + 1)
+                return fh.read(_MAX_BYTES + 1)
         except OSError:
             return None
 

@@ -5,15 +5,11 @@ CPython has neither. Everything time- or randomness-related in the firmware goes
 through this module so the rest of the code is identical on every runtime.
 """
 
+import asyncio
 import gc
 import os
 import sys
 import time
-
-try:
-    import asyncio
-except ImportError:  # pragma: no cover - very old MicroPython builds
-    import uasyncio as asyncio  # type: ignore
 
 IS_MICROPYTHON = sys.implementation.name == "micropython"
 
@@ -42,14 +38,16 @@ else:  # CPython (demo fleet, unit tests): stand-ins a node never loads
 
 
 if IS_MICROPYTHON:
+    # Parameter names below are ones the interpreter already has (``aw``, ``timeout``):
+    # a new name would be interned on the heap for good.
 
-    async def _alarm(task, ms):
-        """Cancel ``task`` after ``ms`` ms (unless ``wait_for_ms`` cancels this alarm first)."""
-        await sleep_ms(ms)
+    async def _alarm(task, timeout):
+        """Cancel ``task`` after ``timeout`` ms (unless ``wait_for_ms`` cancels the alarm)."""
+        await sleep_ms(timeout)
         task.cancel()
 
-    async def wait_for_ms(awaitable, ms):
-        """Await ``awaitable`` in the calling task; raise ``asyncio.TimeoutError`` after ``ms``.
+    async def wait_for_ms(aw, timeout):
+        """Await ``aw`` in the calling task; raise ``asyncio.TimeoutError`` after ``timeout`` ms.
 
         Why our own: ``asyncio.wait_for_ms`` lives in ``asyncio.funcs`` (with
         ``gather`` and more), about 1.3 KB of heap on the unix port for this one
@@ -58,9 +56,9 @@ if IS_MICROPYTHON:
         The awaited coroutine runs in the caller's task (no runner task) and is
         cancelled with it, as with asyncio's own.
         """
-        alarm = asyncio.create_task(_alarm(asyncio.current_task(), ms))
+        alarm = asyncio.create_task(_alarm(asyncio.current_task(), timeout))
         try:
-            result = await awaitable
+            result = await aw
             late = alarm.done()  # the awaited code swallowed the alarm's cancel
         except asyncio.CancelledError:
             if alarm.done():
@@ -71,6 +69,48 @@ if IS_MICROPYTHON:
         if late:
             raise asyncio.TimeoutError
         return result
+
+
+if IS_MICROPYTHON:
+    from asyncio import core as _core  # type: ignore[attr-defined]  # the scheduler; no stub
+
+    class Flag:
+        """``asyncio.Event`` without its module: ``set``, ``clear``, ``is_set``, ``await wait()``.
+
+        Why our own: ``asyncio.Event`` lives in ``asyncio.event`` (with
+        ``ThreadSafeFlag``), about 1.2 KB of heap on the unix port for a class
+        of five lines. This is the same mechanism: waiting tasks park on a
+        ``TaskQueue`` (so ``Task.cancel`` takes them off it) and ``set`` puts
+        them back on the run queue.
+        """
+
+        def __init__(self):
+            self.state = False
+            self.waiting = _core.TaskQueue()
+
+        def is_set(self):
+            return self.state
+
+        def set(self):
+            waiting = self.waiting
+            while waiting.peek():
+                _core._task_queue.push(waiting.pop())
+            self.state = True
+
+        def clear(self):
+            self.state = False
+
+        def wait(self):  # a generator, awaited like a coroutine (as asyncio.Event.wait)
+            if not self.state:
+                task = _core.cur_task
+                self.waiting.push(task)
+                task.data = self.waiting  # lets a cancel take the task off our queue
+                yield
+            return True
+
+else:
+    # CPython: asyncio's own (same methods; mypy checks the firmware against the class above).
+    Flag = asyncio.Event  # type: ignore[assignment,misc]
 
 
 def unload(*names):
@@ -88,11 +128,6 @@ def unload(*names):
             sys.modules.pop(name, None)
 
 
-def no_clock():
-    """Return None: the clock of a node whose time is not trusted (every ``ts`` is null)."""
-    return None
-
-
 def rand32():
     """Return a random 32-bit unsigned int from the OS/hardware RNG (distinct per boot)."""
     return int.from_bytes(os.urandom(4), "big")
@@ -105,12 +140,10 @@ def rand_below(n):
     return rand32() % n
 
 
-# Some MicroPython ports count time from 2000-01-01 instead of 1970-01-01.
-_EPOCH_OFFSET_MS = 946684800000 if time.gmtime(0)[0] == 2000 else 0
-
-
 def unix_ms():
     """Return the wall clock as unix milliseconds (caller decides whether it is trusted)."""
+    # Some MicroPython ports count time from 2000-01-01 instead of 1970-01-01.
+    offset = 946684800000 if time.gmtime(0)[0] == 2000 else 0
     if hasattr(time, "time_ns"):
-        return time.time_ns() // 1_000_000 + _EPOCH_OFFSET_MS
-    return int(time.time() * 1000) + _EPOCH_OFFSET_MS
+        return time.time_ns() // 1_000_000 + offset
+    return int(time.time() * 1000) + offset

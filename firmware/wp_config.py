@@ -9,24 +9,28 @@ heap in the steady state. The id rules and topic names of the contract live
 here for the same reason.
 """
 
-import topics
-from mqtt_client import MQTTClient
-from presence import PresenceMachine
-from topics import PREFIX, SOURCES
-from wp_compat import asyncio, const, no_clock, rand32, ticks_ms, unix_ms
+from mqtt import MQTTClient
+from node import PresenceMachine
+from wp_compat import Flag, const, rand32, ticks_ms, unix_ms
 
-#: (confirm_ms, hold_ms) per space type. A desk is held longer because people
-#: sit still behind a screen (vendors use ~12 min for desks, ~5 min for rooms);
-#: a room confirms more slowly so someone looking through the door is no meeting.
-SPACE_DEFAULTS = {
-    "desk": (2000, 600000),
-    "room": (5000, 300000),
-}
+# Contract v1 values (as in ``node``; private consts are not interned on the heap).
+_PREFIX = const("werkplek/v1")
+_SOURCES = const(("pir", "radar", "fused"))
 
-#: Registry kinds accepted as aliases of the two space types.
-SPACE_ALIASES = {"focus_room": "room", "meeting_room": "room"}
+#: (space type or registry kind, confirm_ms, hold_ms). A desk is held longer because
+#: people sit still behind a screen (vendors use ~12 min for desks, ~5 min for rooms);
+#: a room confirms more slowly so someone looking through the door is no meeting. A
+#: ``const`` tuple: its names are not interned on the node's heap.
+_SPACE_DEFAULTS = const(
+    (
+        ("desk", 2000, 600000),
+        ("room", 5000, 300000),
+        ("focus_room", 5000, 300000),
+        ("meeting_room", 5000, 300000),
+    )
+)
 
-_ID_FIRST = const("abcdefghijklmnopqrstuvwxyz0123456789")
+_ID_FIRST = const(b"abcdefghijklmnopqrstuvwxyz0123456789")
 
 #: Every key a node understands; ``None`` means "derived" (see ``build_config``).
 DEFAULTS = {  # type: dict
@@ -39,7 +43,7 @@ DEFAULTS = {  # type: dict
     "client_id": None,  # default "wp-" + device_id
     "source": "pir",  # "pir" | "radar" | "fused"
     "space_type": "desk",  # "desk" | "room" (also "focus_room", "meeting_room")
-    "confirm_ms": None,  # default per space type (presence.SPACE_DEFAULTS)
+    "confirm_ms": None,  # default per space type (SPACE_DEFAULTS)
     "hold_ms": None,  # default per space type
     "heartbeat_s": 60,
     "keepalive_s": 60,
@@ -60,25 +64,29 @@ DEFAULTS = {  # type: dict
     "radar_min_energy": 0,  # ignore targets weaker than this (0..100)
 }
 
-#: Keys that may be None or an int within a range.
-_OPTIONAL_INTS = {
-    "radar_max_move_gate": (2, 8),
-    "radar_max_still_gate": (2, 8),
-    "radar_max_cm": (0, 10000),
-}
+#: Keys that may be None or an int within a range: (key, low, high).
+_OPTIONAL_INTS = const(
+    (
+        ("radar_max_move_gate", 2, 8),
+        ("radar_max_still_gate", 2, 8),
+        ("radar_max_cm", 0, 10000),
+    )
+)
 
-_POSITIVE_INTS = (
-    "broker_port",
-    "heartbeat_s",
-    "keepalive_s",
-    "poll_ms",
-    "buffer_size",
-    "backoff_min_ms",
-    "backoff_max_ms",
-    "connect_timeout_ms",
-    "io_timeout_ms",
-    "ack_timeout_ms",
-    "telemetry_s",
+_POSITIVE_INTS = const(
+    (
+        "broker_port",
+        "heartbeat_s",
+        "keepalive_s",
+        "poll_ms",
+        "buffer_size",
+        "backoff_min_ms",
+        "backoff_max_ms",
+        "connect_timeout_ms",
+        "io_timeout_ms",
+        "ack_timeout_ms",
+        "telemetry_s",
+    )
 )
 
 
@@ -95,8 +103,8 @@ def build_config(cfg):
     for key in ("device_id", "site"):
         if not is_valid_id(out[key]):
             raise ValueError("config %s=%r is not a valid id" % (key, out[key]))
-    if out["source"] not in SOURCES:
-        raise ValueError("config source must be one of %r" % (SOURCES,))
+    if out["source"] not in _SOURCES:
+        raise ValueError("config source must be one of %r" % (_SOURCES,))
     confirm_ms, hold_ms = space_defaults(out["space_type"])
     if out["confirm_ms"] is None:
         out["confirm_ms"] = confirm_ms
@@ -111,7 +119,7 @@ def build_config(cfg):
     for key in _POSITIVE_INTS:
         if out[key] == 0:
             raise ValueError("config %s must be > 0" % key)
-    for key, (low, high) in _OPTIONAL_INTS.items():
+    for key, low, high in _OPTIONAL_INTS:
         value = out[key]
         if value is not None and (not _is_int(value) or not low <= value <= high):
             raise ValueError("config %s must be None or an int %d..%d" % (key, low, high))
@@ -131,35 +139,38 @@ def space_defaults(space_type):
     Raises:
         ValueError: unknown space type.
     """
-    kind = SPACE_ALIASES.get(space_type, space_type)
-    if kind not in SPACE_DEFAULTS:
-        raise ValueError("unknown space_type %r" % (space_type,))
-    return SPACE_DEFAULTS[kind]
+    for kind, confirm_ms, hold_ms in _SPACE_DEFAULTS:
+        if kind == space_type:
+            return confirm_ms, hold_ms
+    raise ValueError("unknown space_type %r" % (space_type,))
 
 
 def is_valid_id(value):
     """Return True when ``value`` matches ``^[a-z0-9][a-z0-9-]{0,62}$`` (no ``re`` needed)."""
     if not isinstance(value, str) or not 1 <= len(value) <= 63:
         return False
-    if value[0] not in _ID_FIRST:
+    # Compared as bytes: on MicroPython a one-character str is interned, so walking a
+    # str would add up to 37 names to the heap for good.
+    data = value.encode()
+    if data[0] not in _ID_FIRST:
         return False
-    for ch in value[1:]:
-        if ch != "-" and ch not in _ID_FIRST:
+    for byte in data[1:]:
+        if byte != 45 and byte not in _ID_FIRST:  # 45: "-"
             return False
     return True
 
 
-def device_topic(site, device_id, kind):
-    """Return ``werkplek/v1/<site>/<device_id>/<kind>``.
+def device_topic(site, device_id, name):
+    """Return ``werkplek/v1/<site>/<device_id>/<name>``.
 
     Raises:
         ValueError: invalid site/device id or unknown kind.
     """
-    if kind not in ("presence", "status", "telemetry", "config"):
-        raise ValueError("unknown topic kind %r" % (kind,))
+    if name not in ("presence", "status", "telemetry", "config"):
+        raise ValueError("unknown topic kind %r" % (name,))
     if not is_valid_id(site) or not is_valid_id(device_id):
         raise ValueError("invalid site or device id")
-    return "%s/%s/%s/%s" % (PREFIX, site, device_id, kind)
+    return "%s/%s/%s/%s" % (_PREFIX, site, device_id, name)
 
 
 def setup_node(node, cfg, presence, clock, log, opener, board):
@@ -170,17 +181,18 @@ def setup_node(node, cfg, presence, clock, log, opener, board):
     """
     node.cfg = c = build_config(cfg)
     topic = device_topic
+    # Only the two topics used all the time are kept; status and telemetry are
+    # derived from the presence topic where they are needed (``status_topic``).
+    status = topic(c["site"], c["device_id"], "status")
     node.topic_presence = topic(c["site"], c["device_id"], "presence")
-    node.topic_status = topic(c["site"], c["device_id"], "status")
     node.topic_config = topic(c["site"], c["device_id"], "config")
-    node.topic_telemetry = topic(c["site"], c["device_id"], "telemetry")
     node.local_cfg = c
     node.sensor = presence
     node.board = board
     node._read = presence.value if hasattr(presence, "value") else presence
     node._source = c["source"]
     if clock is None:
-        clock = unix_ms if c["clock_set"] else no_clock
+        clock = unix_ms if c["clock_set"] else None  # None: every ts is null
     node._clock = clock
     node._log = log
     node.boot = rand32()
@@ -199,8 +211,8 @@ def setup_node(node, cfg, presence, clock, log, opener, board):
         c["username"],
         c["password"],
         c["keepalive_s"],
-        will=(node.topic_status, topics.STATUS_OFFLINE, True),
-        birth=(node.topic_status, topics.STATUS_ONLINE, True),
+        will=(status, "offline", True),
+        birth=(status, "online", True),
         connect_timeout_ms=c["connect_timeout_ms"],
         io_timeout_ms=c["io_timeout_ms"],
         ack_timeout_ms=c["ack_timeout_ms"],
@@ -211,24 +223,20 @@ def setup_node(node, cfg, presence, clock, log, opener, board):
     )
     node.client.on_up = node._on_up
     node.client.on_message = node._on_message
-    node._wake = asyncio.Event()
-    node._stopping = asyncio.Event()
+    node._wake = Flag()
+    node._stopping = Flag()
     node._tasks = []
     node.config_raw = None  # the remote config payload in force (see remote_config)
     node.config_rev = None
     node._up_ms = 0
     node._up_last = node._telemetry_at = ticks_ms()
     if c["config_file"]:
-        saved = _read_saved(c["config_file"])
+        try:
+            with open(c["config_file"], "rb") as fh:
+                saved = fh.read(1025)  # the largest config + 1: too large is rejected
+        except OSError:
+            saved = None
         if saved:
             import remote_config  # the caller drops it with this module
 
             remote_config.apply(node, saved, persist=False)
-
-
-def _read_saved(path):
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(1025)  # remote_config.MAX_BYTES + 1: too large is rejected
-    except OSError:
-        return None

@@ -1,9 +1,10 @@
 """The MQTT topic tree of contract v1, shared by the gateway, the backend and the demo.
 
 The firmware cannot import this module (MicroPython has no access to the
-installed package), so it keeps its own copy of the device topics in
-``firmware/topics.py``; the golden messages in ``tests/contracts/v1`` keep both
-sides honest. Payload validation lives with the consumer (``gateway/messages.py``).
+installed package), so it keeps its own copy of the device topics and the
+presence payload in ``firmware/wp_config.py`` and ``firmware/node.py``; the golden
+messages in ``tests/contracts/v1`` keep both sides honest. Payload validation lives
+with the consumer (``gateway/messages.py``).
 
 Topic tree (see docs/mqtt-contract.md)::
 

@@ -37,11 +37,28 @@ def ack_frame(command: int, status: int = 0, data: bytes = b"") -> bytes:
 
 STILL_PERSON = report_frame(2, 0, 0, 120, 60)
 WALKER = report_frame(1, 230, 80, 0, 0)
+REPORT_LEN = 7  # items of a report tuple (an ACK tuple has 3)
+MAX_PAYLOAD = 64  # the driver's bound on a frame's length
+
+# The command frames of the datasheet.
+ENABLE_CONFIG = bytes.fromhex("FDFCFBFA 0400 FF00 0100 04030201")
+END_CONFIG = bytes.fromhex("FDFCFBFA 0200 FE00 04030201")
+
+
+def max_gates(move: int, still: int, idle_s: int) -> bytes:
+    """The "max distance gates and no-one duration" command: (u16 word, u32 value) x 3."""
+    value = struct.pack("<HIHIHI", 0, move, 1, still, 2, idle_s)
+    return b"\xfd\xfc\xfb\xfa\x14\x00\x60\x00" + value + b"\x04\x03\x02\x01"
+
+
+def parser() -> ld2410.LD2410:
+    """The driver without a UART: its parser alone."""
+    return ld2410.LD2410(None)
 
 
 def reports(frames: list) -> list[tuple[int, int, int, int, int]]:
     """(state, move cm, move energy, still cm, still energy) of the reports among ``frames``."""
-    return [f[:5] for f in frames if len(f) == ld2410.REPORT_LEN]
+    return [f[:5] for f in frames if len(f) == REPORT_LEN]
 
 
 # ---- parsing ------------------------------------------------------------------------
@@ -49,34 +66,34 @@ def reports(frames: list) -> list[tuple[int, int, int, int, int]]:
 
 def test_a_basic_report_is_decoded_little_endian():
     frame = report_frame(3, 0x0123, 45, 0x0201, 67)
-    [r] = ld2410.Parser().feed(frame)
+    [r] = parser().parse(frame)
     assert r == (3, 0x0123, 45, 0x0201, 67, 0x0201, None)  # ..., detect cm, no gates
 
 
 def test_an_engineering_report_carries_the_energy_per_gate():
     frame = engineering_frame(3, list(range(0, 90, 10)), [5, 6, 7, 8, 9, 10, 11, 12, 13])
-    [r] = ld2410.Parser().feed(frame)
+    [r] = parser().parse(frame)
     assert (r[0], r[1], r[4]) == (3, 150, 70)  # state, move cm, still energy
     assert r[6] == (bytes(range(0, 90, 10)), bytes(range(5, 14)))  # energies per gate
 
 
 def test_frames_split_at_every_byte_give_the_same_reports():
     stream = STILL_PERSON + WALKER + STILL_PERSON
-    parser = ld2410.Parser()
+    p = parser()
     out = []
     for i in range(len(stream)):
-        out += parser.feed(stream[i : i + 1])
+        out += p.parse(stream[i : i + 1])
     assert reports(out) == [(2, 0, 0, 120, 60), (1, 230, 80, 0, 0), (2, 0, 0, 120, 60)]
-    assert (parser.frames, parser.errors, parser.garbage) == (3, 0, 0)
+    assert (p.frames, p.errors, p.garbage) == (3, 0, 0)
 
 
 def test_garbage_and_a_cut_frame_cost_only_that_frame():
     garbage = bytes([0x00, 0xF4, 0xF3, 0x13, 0x37, 0xFF, 0xF8, 0xF7])
     cut = WALKER[:11]  # the radar was reset mid-frame
-    parser = ld2410.Parser()
-    out = parser.feed(garbage + STILL_PERSON + cut + STILL_PERSON + garbage + WALKER)
+    p = parser()
+    out = p.parse(garbage + STILL_PERSON + cut + STILL_PERSON + garbage + WALKER)
     assert reports(out) == [(2, 0, 0, 120, 60), (2, 0, 0, 120, 60), (1, 230, 80, 0, 0)]
-    assert parser.errors >= 1 and parser.garbage >= len(garbage)
+    assert p.errors >= 1 and p.garbage >= len(garbage)
 
 
 @pytest.mark.parametrize(
@@ -92,31 +109,18 @@ def test_garbage_and_a_cut_frame_cost_only_that_frame():
     ],
 )
 def test_a_broken_frame_is_rejected_and_the_next_one_read(broken):
-    parser = ld2410.Parser()
-    out = parser.feed(broken + WALKER)
+    p = parser()
+    out = p.parse(broken + WALKER)
     assert reports(out) == [(1, 230, 80, 0, 0)]
-    assert parser.errors >= 1
+    assert p.errors >= 1
 
 
 def test_acks_are_parsed_between_reports():
     enable_ack = ack_frame(0x00FF, 0, b"\x01\x00\x40\x00")
-    out = ld2410.Parser().feed(STILL_PERSON + enable_ack + ack_frame(0x0060, 1) + WALKER)
+    out = parser().parse(STILL_PERSON + enable_ack + ack_frame(0x0060, 1) + WALKER)
     acks = [a for a in out if len(a) == 3]  # (command, status, data)
     assert acks == [(0x00FF, 0, b"\x01\x00\x40\x00"), (0x0060, 1, b"")]
     assert len(reports(out)) == 2
-
-
-def test_command_frames_match_the_datasheet():
-    assert ld2410_cmd.enable_config_frame() == bytes.fromhex("FDFCFBFA 0400 FF00 0100 04030201")
-    assert ld2410_cmd.end_config_frame() == bytes.fromhex("FDFCFBFA 0200 FE00 04030201")
-    assert ld2410_cmd.max_gates_frame(8, 8, 5) == bytes.fromhex(
-        "FDFCFBFA 1400 6000 0000 08000000 0100 08000000 0200 05000000 04030201"
-    )
-    with pytest.raises(ValueError):
-        ld2410_cmd.max_gates_frame(9, 3, 0)
-    with pytest.raises(ValueError):
-        ld2410_cmd.max_gates_frame(3, 1, 0)
-    assert [ld2410_cmd.gate_for_cm(cm) for cm in (0, 75, 76, 150, 225, 2000)] == [2, 2, 2, 2, 3, 8]
 
 
 # Byte soup with frame markers and pieces of real frames in it, so the parser meets
@@ -140,13 +144,13 @@ _SOUP = st.lists(st.binary(max_size=12) | _PIECES, max_size=60).map(b"".join)
 @settings(max_examples=400, deadline=None)
 @given(data=_SOUP, cuts=st.lists(st.integers(0, 600), max_size=12))
 def test_garbage_never_raises_and_the_buffer_stays_bounded(data, cuts):
-    parser = ld2410.Parser()
+    p = parser()
     last = 0
     for cut in sorted(cuts) + [len(data)]:
-        for frame in parser.feed(data[last:cut]):
-            assert isinstance(frame, tuple) and len(frame) in (3, ld2410.REPORT_LEN)
+        for frame in p.parse(data[last:cut]):
+            assert isinstance(frame, tuple) and len(frame) in (3, REPORT_LEN)
         last = max(last, cut)
-        assert len(parser._buf) <= ld2410.MAX_PAYLOAD + 10
+        assert len(p.buf) <= MAX_PAYLOAD + 10
 
 
 @settings(max_examples=300, deadline=None)
@@ -161,10 +165,10 @@ def test_garbage_never_raises_and_the_buffer_stays_bounded(data, cuts):
 )
 def test_valid_frames_after_garbage_are_all_recovered(garbage, frames, chunk):
     stream = garbage + b"".join(report_frame(s, d, e, d, e) for s, d, e in frames)
-    parser = ld2410.Parser()
+    p = parser()
     out = []
     for i in range(0, len(stream), chunk):
-        out += parser.feed(stream[i : i + chunk])
+        out += p.parse(stream[i : i + chunk])
     got = reports(out)
     # Garbage can at worst fake a header whose length reaches into the first real
     # frames (<= 74 bytes); every frame after that is recovered, in order.
@@ -201,41 +205,57 @@ class FakeUART:
         return len(data)
 
 
+def acking_uart() -> FakeUART:
+    """A fake radar that accepts the three configuration commands."""
+    uart = FakeUART()
+    for word in (0x00FF, 0x0060, 0x00FE):
+        uart.acks[word] = ack_frame(word)
+    return uart
+
+
+def test_command_frames_match_the_datasheet():
+    uart = acking_uart()
+    asyncio.run(ld2410.LD2410(uart).configure(8, 8, 5))
+    assert uart.tx == [
+        ENABLE_CONFIG,
+        bytes.fromhex("FDFCFBFA 1400 6000 0000 08000000 0100 08000000 0200 05000000 04030201"),
+        END_CONFIG,
+    ]
+    for move, still in ((9, 3), (3, 1)):
+        with pytest.raises(ValueError):
+            asyncio.run(ld2410.LD2410(acking_uart()).configure(move, still, 0))
+    assert [ld2410_cmd.gate_for_cm(cm) for cm in (0, 75, 76, 150, 225, 2000)] == [2, 2, 2, 2, 3, 8]
+
+
 def test_targets_respect_the_distance_and_energy_limits():
     uart = FakeUART()
     radar = ld2410.LD2410(uart, max_cm=150, min_energy=20)
     uart.rx = report_frame(3, 300, 90, 120, 60)
-    assert radar.targets() == (0, 60)  # the walker at 3 m is the neighbouring desk
+    assert radar.read() == (0, 60)  # the walker at 3 m is the neighbouring desk
     uart.rx = report_frame(2, 0, 0, 120, 10)
-    assert radar.targets() == (0, 0)  # too weak: noise
+    assert radar.read() == (0, 0)  # too weak: noise
     uart.rx = report_frame(1, 100, 50, 0, 0)
-    assert radar.targets() == (50, 0)
+    assert radar.read() == (50, 0)
 
 
 def test_a_silent_radar_raises_instead_of_reporting_nobody(monkeypatch):
     uart = FakeUART()
-    radar = ld2410.LD2410(uart, stale_ms=50)
+    radar = ld2410.LD2410(uart)  # silent after 2 s
     with pytest.raises(OSError, match="silent"):
-        radar.targets()
+        radar.read()
     uart.rx = STILL_PERSON
-    assert any(radar.targets())
+    assert any(radar.read())
     now = ld2410.ticks_ms()
-    monkeypatch.setattr(ld2410, "ticks_ms", lambda: now + 60)
+    monkeypatch.setattr(ld2410, "ticks_ms", lambda: now + 2000)
     with pytest.raises(OSError):
-        radar.targets()
+        radar.read()
 
 
 def test_configure_enables_sets_gates_and_ends_config():
-    uart = FakeUART()
-    for word in (0x00FF, 0x0060, 0x00FE):
-        uart.acks[word] = ack_frame(word)
+    uart = acking_uart()
     radar = ld2410.LD2410(uart)
     asyncio.run(radar.configure(3, 2, 0))
-    assert uart.tx == [
-        ld2410_cmd.enable_config_frame(),
-        ld2410_cmd.max_gates_frame(3, 2, 0),
-        ld2410_cmd.end_config_frame(),
-    ]
+    assert uart.tx == [ENABLE_CONFIG, max_gates(3, 2, 0), END_CONFIG]
 
 
 def test_a_refused_setting_still_ends_config_mode():
@@ -244,10 +264,10 @@ def test_a_refused_setting_still_ends_config_mode():
     radar = ld2410.LD2410(uart)
     with pytest.raises(OSError, match="refused"):
         asyncio.run(radar.configure(3, 3, 0))
-    assert uart.tx[-1] == ld2410_cmd.end_config_frame()
+    assert uart.tx[-1] == END_CONFIG
 
 
 def test_a_radar_that_never_answers_times_out():
     radar = ld2410.LD2410(FakeUART())
     with pytest.raises(OSError, match="did not acknowledge"):
-        asyncio.run(ld2410_cmd.command(radar, ld2410_cmd.enable_config_frame(), timeout_ms=50))
+        asyncio.run(ld2410_cmd.send(radar, 0x00FF, b"\x01\x00", 50))  # 50 ms

@@ -8,11 +8,11 @@ from bench.firmware_memory import LIMIT_BYTES, run_node
 
 pytestmark = pytest.mark.integration
 
-#: The whole heap measured in steady state is 50.3 KB, and runs have been seen on a level
-#: about 2.1 KB higher (see docs/firmware.md, "Memory"; so 50.3-52.4 KB): still above
-#: the issue's 40 KB target (``LIMIT_BYTES``). This bound (the higher level and a margin)
-#: stops it from growing again; lower it as the figure comes down, to ``LIMIT_BYTES``.
-WHOLE_HEAP_BOUND = 54 * 1024
+#: The whole heap measured in steady state is 38.1 KB (docs/firmware.md, "Memory"), under
+#: the issue's 40 KB (``LIMIT_BYTES``). Earlier runs were once seen on a level about 2.1 KB
+#: higher, cause unknown; this bound leaves room for that so a noisy run does not fail,
+#: while any real growth does. Lower it to ``LIMIT_BYTES`` once the figure has the room.
+WHOLE_HEAP_BOUND = 42 * 1024
 
 
 def test_node_heap_in_steady_state(micropython_bin, mosquitto, record_property):

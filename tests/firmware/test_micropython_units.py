@@ -6,10 +6,10 @@ import json
 import subprocess
 from pathlib import Path
 
+import mqtt
 import mqtt_connect
-import mqtt_packets as mp
 import pytest
-import topics
+from node import presence_payload
 
 FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
 pytestmark = pytest.mark.integration  # runs the real MicroPython binary
@@ -17,8 +17,8 @@ pytestmark = pytest.mark.integration  # runs the real MicroPython binary
 SCRIPT = r"""
 import sys, json, time
 sys.path.insert(0, %(firmware)r)
-import mqtt_connect, mqtt_packets as mp, topics, wp_config
-from presence import PresenceMachine
+import mqtt, mqtt_connect, wp_config
+from node import PresenceMachine, presence_payload
 out = {}
 # Presence across the ticks_ms wrap-around (2**30 on MicroPython ports).
 start = time.ticks_add(0, -1500)
@@ -30,11 +30,13 @@ for step in range(80):
     if m.update(t, step < 20):
         changes.append((step, m.occupied))
 out["changes"] = changes
-pkt = mqtt_connect.connect_packet("wp-d-1", 60, True, "u", "p", "a/status", "offline", 1, True)
+pkt = mqtt_connect.connect_packet("wp-d-1", 60, "u", "p", ("a/status", "offline", True))
 out["connect"] = pkt.hex()
-out["publish"] = mp.publish_packet("t", b"y" * 200, 1, True, True, 513).hex()
-out["varints"] = [mp.encode_varint(n).hex() for n in (0, 127, 128, 16384, 268435455)]
-out["payload"] = json.loads(topics.presence_payload(3, 7, None, True, "radar", 0.93, "change"))
+out["publish"] = mqtt.publish_packet("t", b"y" * 200, 1, True, True, 513).hex()
+out["varints"] = [mqtt.head(0x30, n).hex() for n in (0, 127, 128, 16384, 268435455)]
+topic, payload, qos, retain, dup, pid = mqtt_connect.parse_publish(3, b"\x00\x01t\x02\x01{}")
+out["parsed"] = [topic, payload.decode(), qos, retain, dup, pid]
+out["payload"] = json.loads(presence_payload(3, 7, None, True, "radar", 0.93, "change"))
 out["valid"] = [wp_config.is_valid_id(s) for s in ("d-1", "-d", "D", "a" * 64)]
 print(json.dumps(out))
 """
@@ -60,15 +62,14 @@ def test_presence_works_across_the_tick_wraparound(micro):
 def test_packets_are_byte_identical_to_cpython(micro):
     assert (
         micro["connect"]
-        == mqtt_connect.connect_packet(
-            "wp-d-1", 60, True, "u", "p", "a/status", "offline", 1, True
-        ).hex()
+        == mqtt_connect.connect_packet("wp-d-1", 60, "u", "p", ("a/status", "offline", True)).hex()
     )
-    assert micro["publish"] == mp.publish_packet("t", b"y" * 200, 1, True, True, 513).hex()
-    assert micro["varints"] == [mp.encode_varint(n).hex() for n in (0, 127, 128, 16384, 268435455)]
+    assert micro["publish"] == mqtt.publish_packet("t", b"y" * 200, 1, True, True, 513).hex()
+    assert micro["varints"] == [mqtt.head(0x30, n).hex() for n in (0, 127, 128, 16384, 268435455)]
+    assert micro["parsed"] == ["t", "{}", 1, True, False, 513]
 
 
 def test_payload_and_ids_match_cpython(micro):
-    expected = json.loads(topics.presence_payload(3, 7, None, True, "radar", 0.93, "change"))
+    expected = json.loads(presence_payload(3, 7, None, True, "radar", 0.93, "change"))
     assert micro["payload"] == expected
     assert micro["valid"] == [True, False, False, False]

@@ -15,7 +15,7 @@ SOURCES = sorted(FIRMWARE.glob("*.py"))
 
 def test_the_firmware_folder_has_the_expected_modules():
     names = {p.name for p in SOURCES}
-    assert {"node.py", "mqtt_client.py", "presence.py", "topics.py", "main_unix.py"} <= names
+    assert {"node.py", "mqtt.py", "main_unix.py"} <= names
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)

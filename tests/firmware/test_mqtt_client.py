@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import mqtt_connect
-import mqtt_packets as mp
 import pytest
-from mqtt_client import MQTTClient, MQTTError
+from mqtt import MQTTClient, MQTTError, publish_packet
 
 from tests.firmware.fakes import FakeBroker
 
@@ -60,7 +61,7 @@ def test_connect_sends_connect_with_will_then_retained_birth():
         await until(lambda: len(broker.received) >= 2)
         connect, birth = broker.received[:2]
         assert connect.raw == mqtt_connect.connect_packet(
-            "wp-d-1", 60, True, "u", "p", STATUS, "offline", 1, True
+            "wp-d-1", 60, "u", "p", (STATUS, "offline", True)
         )
         assert connect.raw[:12] == b"\x10\x3c\x00\x04MQTT\x04\xee\x00\x3c"
         assert birth.first == 0x33  # PUBLISH, QoS 1, retain
@@ -145,9 +146,10 @@ def test_incoming_qos1_publish_is_delivered_and_acked():
         client.on_message = lambda topic, payload, retain: got.append((topic, payload, retain))
         task = await running(client)
         await client.subscribe("werkplek/v1/hq/d-1/config", 1)
-        assert broker.of_kind(8)[0].raw.endswith(b"werkplek/v1/hq/d-1/config\x01")
+        # SUBSCRIBE, packet id 2 (the birth message had 1), topic filter, QoS 1.
+        assert broker.of_kind(8)[0].raw == b"\x82\x1e\x00\x02\x00\x19werkplek/v1/hq/d-1/config\x01"
         broker.streams[0].feed(
-            mp.publish_packet("werkplek/v1/hq/d-1/config", b"{}", 1, True, False, 9)
+            publish_packet("werkplek/v1/hq/d-1/config", b"{}", 1, True, False, 9)
         )
         await until(lambda: got)
         assert got == [("werkplek/v1/hq/d-1/config", b"{}", True)]
@@ -174,7 +176,14 @@ def test_subscriptions_are_renewed_after_reconnect():
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"\x30\xff\xff\xff\xff\x01", b"\x30\x01", b"\x30\x02\x00\x09", b"\xf0\x00", b"\x40\x00"],
+    [
+        b"\x30\xff\xff\xff\xff\x01",
+        b"\x30\x01",
+        b"\x30\x02\x00\x09",
+        b"\xf0\x00",
+        b"\x40\x00",
+        b"\x40\x01\x01",  # a PUBACK too short for its packet id
+    ],
 )
 def test_garbage_from_the_broker_is_counted_or_reconnects_never_crashes(garbage):
     async def scenario():
@@ -202,8 +211,8 @@ def test_oversized_incoming_packet_is_discarded_and_the_link_stays():
         client = make_client(broker)
         client.on_message = lambda *a: got.append(a)
         task = await running(client)
-        broker.streams[0].feed(mp.publish_packet("big", b"x" * 10000))
-        broker.streams[0].feed(mp.publish_packet("small", b"ok"))
+        broker.streams[0].feed(publish_packet("big", b"x" * 10000))
+        broker.streams[0].feed(publish_packet("small", b"ok"))
         await until(lambda: got)
         assert got == [("small", b"ok", False)] and client.stats["rx_dropped"] == 1
         assert len(broker.streams) == 1
@@ -267,7 +276,7 @@ def test_qos0_publish_while_down_raises():
 def test_backoff_is_capped_exponential_with_jitter():
     client = make_client(FakeBroker(), backoff_min_ms=100, backoff_max_ms=1000)
     for failures, cap in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (60, 1000)]:
-        values = {client._backoff_ms(failures) for _ in range(200)}
+        values = {mqtt_connect.backoff_ms(client, failures) for _ in range(200)}
         assert min(values) >= cap // 2 and max(values) <= cap
         assert len(values) > 10  # jitter spreads a fleet's reconnects
 
@@ -286,3 +295,47 @@ def test_close_while_down_ends_a_waiting_qos1_publish():
         await asyncio.wait_for(task, 2)
 
     asyncio.run(scenario())
+
+
+_CONCURRENT = r"""
+import sys
+sys.path.insert(0, %(firmware)r)
+import asyncio
+from mqtt import MQTTClient
+logs = []
+client = MQTTClient("wp-conc-1", %(host)r, %(port)d, keepalive_s=2, log=logs.append)
+async def publisher(i):
+    for _ in range(60):  # odd ones QoS 1 with payloads that fill the socket buffer
+        await client.publish("t/conc/%%d" %% i, b"x" * (30000 if i %% 2 else 50), i %% 2)
+async def main():
+    task = asyncio.create_task(client.run())
+    while not client.up.is_set():
+        await asyncio.sleep_ms(10)
+    publishers = [asyncio.create_task(publisher(i)) for i in range(6)]
+    for p in publishers:
+        await p
+    await asyncio.sleep_ms(1500)  # a keepalive ping from the read loop meanwhile
+    await client.close()
+    await task
+    print(client.stats["connects"], client.stats["resent"], [s for s in logs if "MQTT" in s])
+asyncio.run(main())
+"""
+
+
+@pytest.mark.integration
+def test_concurrent_writers_share_the_micropython_stream(micropython_bin, mosquitto):
+    """Several tasks write at once on the real socket; the drain under way sends for all."""
+    firmware = Path(__file__).resolve().parents[2] / "firmware"
+    script = _CONCURRENT % {
+        "firmware": str(firmware),
+        "host": mosquitto.host,
+        "port": mosquitto.port,
+    }
+    result = subprocess.run(
+        [micropython_bin, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    # One connection for everything, nothing re-sent, the link went down only at close.
+    assert last.startswith("1 0 ") and "'MQTT down closed'" in last, last
+    assert "MQTT E" not in last and "wr" not in last, last
