@@ -16,7 +16,7 @@ machine turns that into the confidence of each message.
 class Fusion:
     """Presence from a PIR and/or a radar; ``value()`` also sets ``evidence`` and ``source``.
 
-    Its telemetry counters are read by ``node_reports.sensor_stats``; a remote
+    Its telemetry counters are read by ``node_reports.telemetry``; a remote
     config reaches the radar through ``remote_config`` (both loaded only then).
 
     A failing input is counted in ``errors`` and the other one carries on; when

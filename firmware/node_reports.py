@@ -13,7 +13,7 @@ milliseconds an import takes are cheaper than keeping the code on the heap.
 """
 
 import gc
-import json
+from json import dumps
 
 from mqtt import MQTTError
 from wp_compat import asyncio, const, wait_for_ms
@@ -23,7 +23,12 @@ _FW_VERSION = const("0.2.0")
 
 
 def telemetry(node, config_report=None):
-    """Return the telemetry payload (JSON) with the board's figures and the node's counters."""
+    """Return the telemetry payload (JSON) with the board's figures and the node's counters.
+
+    Written with format strings, not a dict for ``json.dumps``: a telemetry message
+    is the node's largest regular one, and while it is built every byte counts on top
+    of the steady heap (docs/firmware.md, "Memory").
+    """
     board = node.board
     gauges = []
     for name in ("rssi", "heap_free", "battery_v"):
@@ -37,41 +42,38 @@ def telemetry(node, config_report=None):
     if heap is None and hasattr(gc, "mem_free"):
         heap = gc.mem_free()
     stats = node.stats
-    extra = {
-        "sent": stats["sent"],
-        "dropped": stats["dropped"],
-        "sensor_errors": stats["sensor_errors"],
-        "reconnects": max(0, node.client.stats["connects"] - 1),
-        "config_rev": node.config_rev,
-    }
+    extra = ',"sent":%d,"dropped":%d,"sensor_errors":%d,"reconnects":%d,"config_rev":%s' % (
+        stats["sent"],
+        stats["dropped"],
+        stats["sensor_errors"],
+        max(0, node.client.stats["connects"] - 1),
+        dumps(node.config_rev),
+    )
     # Counters of a ``fusion.Fusion`` (none for a plain input).
     sensor = node.sensor
     errors = getattr(sensor, "errors", None)
     if isinstance(errors, dict):
-        extra["pir_errors"] = errors["pir"]
-        extra["radar_errors"] = errors["radar"]
-        parser = getattr(sensor.radar, "parser", None)
-        if parser is not None:
-            extra["radar_frames"] = parser.frames
-            extra["radar_bad_frames"] = parser.errors
+        extra += ',"pir_errors":%d,"radar_errors":%d' % (errors["pir"], errors["radar"])
+        radar = sensor.radar
+        if radar is not None:
+            extra += ',"radar_frames":%d,"radar_bad_frames":%d' % (radar.frames, radar.errors)
     if config_report is not None:
-        extra["config"] = config_report
+        extra += ',"config":' + dumps(config_report)
     return telemetry_payload(node.uptime_s(), rssi, heap, battery_v, extra)
 
 
 async def publish(node, config_report):
     """Send one telemetry message (QoS 1 when it carries a config verdict)."""
-    qos = 0 if config_report is None else 1
     try:
         payload = telemetry(node, config_report)
         topic = node.topic_presence[:-8] + "telemetry"  # ".../<device_id>/telemetry"
-        await node.client.publish(topic, payload, qos, False)
+        await node.client.publish(topic, payload, 0 if config_report is None else 1, False)
         node._say("PUB %s %s" % (topic, payload))
     except MQTTError as exc:  # offline: the next period sends fresh figures
         node._say("telemetry not sent: %r" % (exc,))
 
 
-def telemetry_payload(uptime_s, rssi, heap_free, battery_v=None, extra=None):
+def telemetry_payload(uptime_s, rssi, heap_free, battery_v=None, extra=""):
     """Encode one telemetry message as a JSON string (contract v1).
 
     Args:
@@ -79,20 +81,18 @@ def telemetry_payload(uptime_s, rssi, heap_free, battery_v=None, extra=None):
         rssi: Wi-Fi signal in dBm, or None without a Wi-Fi link (unix port, simulation).
         heap_free: free heap in bytes, or None where the runtime cannot tell (CPython).
         battery_v: battery voltage, or None on mains power.
-        extra: optional dict of further fields (counters, a config report).
+        extra: further members, already encoded, each starting with a comma
+            (``',"sent":3'``): counters, a config report.
     """
-    msg = {
-        "v": 1,
-        "uptime_s": int(uptime_s),
-        # null, not 0, for an unknown figure: 0 dBm would read as a perfect signal.
-        "rssi": None if rssi is None else int(rssi),
-        "heap_free": None if heap_free is None else int(heap_free),
-        "fw": _FW_VERSION,
-        "battery_v": None if battery_v is None else round(float(battery_v), 2),
-    }
-    if extra:
-        msg.update(extra)
-    return json.dumps(msg, separators=(",", ":"))
+    # null, not 0, for an unknown figure: 0 dBm would read as a perfect signal.
+    return '{"v":1,"uptime_s":%d,"rssi":%s,"heap_free":%s,"fw":"%s","battery_v":%s%s}' % (
+        int(uptime_s),
+        dumps(None if rssi is None else int(rssi)),
+        dumps(None if heap_free is None else int(heap_free)),
+        _FW_VERSION,
+        dumps(None if battery_v is None else round(float(battery_v), 2)),
+        extra,
+    )
 
 
 async def shutdown(node):
