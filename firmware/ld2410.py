@@ -12,8 +12,9 @@ checks the tail and the payload markers, and on any mismatch drops one byte and
 scans again, so garbage or a cut frame costs at most that frame.
 
 Only the reading side is here. The commands (configuration mode, gate limits)
-are sent a few times in a node's life and live in ``ld2410_cmd``, which
-``LD2410.configure`` imports and drops again, so the steady state does not
+are sent a few times in a node's life and live in ``ld2410_cmd``
+(``await ld2410_cmd.configure(radar, move_gate, still_gate, idle_s)``), which
+``remote_config`` imports and which drops itself again, so the steady state does not
 carry them. An ACK is parsed here all the same, as a tuple
 ``(command, status, data)``: it arrives mixed with the reports.
 
@@ -177,14 +178,3 @@ class LD2410:
             still = 0
         floor = self.min_energy
         return (move if move >= floor else 0), (still if still >= floor else 0)
-
-    def configure(self, *args):
-        """Return a coroutine: ``await radar.configure(move_gate, still_gate, idle_s)``.
-
-        See ``ld2410_cmd.configure``, which drops its module again when done. A plain
-        function that returns the coroutine, and positional arguments: smaller on the
-        node's heap than a coroutine method of its own and named parameters.
-        """
-        import ld2410_cmd  # a few times in a node's life: not kept on the heap
-
-        return ld2410_cmd.configure(self, *args)

@@ -5,8 +5,8 @@ radar answers each with an ACK whose word is the command's | 0x0100, followed
 by a u16 status (0 = success), which ``LD2410.parse`` keeps in ``message``.
 
 A node sends these at start-up and when a remote config changes the radar's
-limits, so this module is imported by ``LD2410.configure`` only for that and
-dropped again by ``configure`` when done (see docs/firmware.md, "Memory"). Its code leaves the
+limits, so ``remote_config`` imports this module only for that, and ``configure``
+drops it again when done (see docs/firmware.md, "Memory"). Its code leaves the
 heap then, but every name it interns stays: hence few functions, and argument
 names the runtime already has (``radar``, ``code``, ``value``, ``timeout``, ``n``).
 """
@@ -82,4 +82,4 @@ async def configure(radar, *args):
         finally:
             await send(radar, _CMD_END_CONFIG)
     finally:
-        unload("ld2410_cmd")  # imported by ``LD2410.configure`` for this call only
+        unload("ld2410_cmd")  # imported by ``remote_config`` for this call only

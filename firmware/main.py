@@ -10,7 +10,7 @@ report only when needed and go back to deep sleep.
 import json
 
 import board_esp32 as board
-from wp_compat import asyncio, rand32, wait_for_ms
+from wp_compat import asyncio, wait_for_ms
 
 PIR_WARMUP_MS = 30000  # a PIR's output is unreliable for ~30 s after power-up
 BOARD_KEYS = ("wifi_ssid", "wifi_password", "ntp_host", "wdt_ms", "pir_pin", "radar", "battery")
@@ -25,8 +25,8 @@ def load_device(path="device.json"):
 
 def make_sensor(dev, cfg):
     """Return the node's presence input: PIR and/or LD2410 from the device file."""
-    from fusion import Fusion
     from ld2410 import LD2410
+    from node import Fusion
     from pir import PIR
 
     pir = radar = None
@@ -66,7 +66,9 @@ async def battery_wake(dev, cfg):
     settings = dict(battery.BATTERY_DEFAULTS)
     settings.update({k: v for k, v in dev["battery"].items() if k in settings})
     pin = board.pir_pin(dev["pir_pin"])
-    state = battery.BatteryState.decode(board.rtc_load(), rand32())
+    import wp_config
+
+    state = battery.BatteryState.decode(board.rtc_load(), wp_config.rand32())
     motion = board.woke_by_pin() or bool(pin.value())
     if board.clock_ms() is None:  # first power-up: the schedule needs a clock
         board.connect_wifi(dev["wifi_ssid"], dev["wifi_password"])

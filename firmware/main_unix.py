@@ -12,9 +12,8 @@ import json
 import sys
 
 from board_sim import FilePresence, SimUART
-from fusion import Fusion
 from ld2410 import LD2410
-from node import Node
+from node import Fusion, Node
 from pir import PIR
 from wp_compat import asyncio
 

@@ -13,6 +13,8 @@ Nothing here may be kept by the client (no function of this module stored on
 it): that would keep the whole module on the heap.
 """
 
+import os
+
 from mqtt import MQTTError, head, publish_packet
 from wp_compat import (
     IS_MICROPYTHON,
@@ -20,7 +22,6 @@ from wp_compat import (
     asyncio,
     collect,
     const,
-    rand_below,
     sleep_ms,
     wait_for_ms,
 )
@@ -172,7 +173,8 @@ def backoff_ms(client, n):
     """Return the wait in ms before the next attempt after ``n`` failed ones (jittered)."""
     args = client.args
     cap = min(args[_BACKOFF_MAX], args[_BACKOFF_MIN] << min(n - 1, 16))
-    return cap // 2 + rand_below(cap // 2 + 1)
+    # Jitter from the OS/hardware RNG, so a fleet that lost its broker does not return in step.
+    return cap // 2 + int.from_bytes(os.urandom(2), "big") % (cap // 2 + 1)
 
 
 async def connect(client, n):

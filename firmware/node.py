@@ -6,10 +6,11 @@ in flight), and the MQTT client keeps the link up. Events raised while offline
 wait in a bounded buffer (oldest dropped and counted) and go out after the
 reconnect with their original ``ts`` and ``seq``, so the gateway sees gaps.
 
-This module also holds what every message needs: the pure presence state
-machine (``PresenceMachine``) and the presence payload of the contract
-(``presence_payload``). They were modules of their own; one module costs less
-heap (each module has its own object, globals, name and ``__file__``).
+This module also holds what every node uses: the pure presence state machine
+(``PresenceMachine``), the presence payload of the contract
+(``presence_payload``) and ``Fusion``, which makes one sample of a PIR and/or a
+radar. They were modules of their own; one module costs less heap (each module
+has its own object, globals, name and ``__file__``).
 
 CPython usage (the demo fleet)::
 
@@ -20,7 +21,7 @@ CPython usage (the demo fleet)::
 
 from json import dumps
 
-from mqtt import MQTTClient
+from mqtt import MQTTClient, MQTTError, publish_packet
 from wp_compat import Flag, asyncio, const, sleep_ms, ticks_diff, ticks_ms, unload
 
 # mypy only: MicroPython has no typing module. A ``const`` 0 makes MicroPython's
@@ -72,11 +73,88 @@ def presence_payload(seq, boot, ts, occupied, source, confidence, reason):
     ) % (seq, dumps(ts), dumps(bool(occupied)), source, boot, dumps(confidence), reason)
 
 
+# ---- fusion of the inputs ----------------------------------------------------------
+#
+# Why both a PIR and a radar: a PIR sees motion well but misses a person sitting
+# still; the radar sees the breathing of a still person but also weak reflections.
+# Presence is "either sees someone", so a still person seen only by the radar keeps
+# the space occupied. The evidence (0..1) says how strong the sample is: both inputs
+# agreeing is near-certain, a lone weak radar echo is not. The presence machine turns
+# that into the confidence of each message. The evidence of a PIR pulse on its own is
+# 0.8 (PIRs also fire on warm air and sunlight).
+
+
+class Fusion:
+    """Presence from a PIR and/or a radar; ``value()`` also sets ``evidence`` and ``source``.
+
+    Its telemetry counters are read by ``node_reports.telemetry``; a remote
+    config reaches the radar through ``remote_config`` (both loaded only then).
+
+    A failing input is counted in ``errors`` and the other one carries on; when
+    every configured input fails the read raises, so the node goes silent rather
+    than reporting a desk as free.
+    """
+
+    def __init__(self, pir=None, radar=None):
+        if pir is None and radar is None:
+            raise ValueError("no input")  # a short code: see docs/firmware.md, section 5
+        self.pir = pir
+        self.radar = radar
+        # The inputs configured, the source of an absence: "fused", "pir" or "radar".
+        self.mode = "radar" if pir is None else "pir" if radar is None else "fused"
+        self.evidence = 1.0
+        self.source = None  # until the first sample
+        self.errors = {"pir": 0, "radar": 0}
+
+    def value(self):
+        """Sample both inputs; return True when either sees presence.
+
+        Raises:
+            Exception: the error of the last input when every configured input failed.
+        """
+        # The evidence of each input's sample: 0.0 sees nobody, None failed or absent.
+        pir = radar = failure = None
+        if self.pir is not None:
+            try:
+                pir = 0.8 if self.pir.value() else 0.0
+            except Exception as exc:  # noqa: BLE001 - one broken input must not blind the other
+                self.errors["pir"] += 1
+                failure = exc
+        if self.radar is not None:
+            try:
+                move, still = self.radar.read()
+                # The evidence of a radar reading: moving 0.6..0.9, still 0.5..0.9 by energy.
+                move = 0.6 + 0.3 * move / 100 if move else 0.0
+                still = 0.5 + 0.4 * still / 100 if still else 0.0
+                radar = move if move > still else still
+            except Exception as exc:  # noqa: BLE001
+                self.errors["radar"] += 1
+                failure = exc
+        if pir is None and radar is None:
+            assert failure is not None  # for the type checker (-O3 drops it)
+            raise failure
+        if pir and radar:
+            # Two independent inputs that both see someone: both wrong is (1-a)(1-b).
+            self.evidence = round(1 - (1 - pir) * (1 - radar), 2)
+            self.source = "fused"
+        elif pir:
+            self.evidence, self.source = pir, "pir"
+        elif radar:
+            self.evidence, self.source = round(radar, 2), "radar"
+        else:
+            # Nobody seen: the absence is as sure as the inputs that still work.
+            self.evidence = 1.0 if failure is None else 0.8
+            self.source = self.mode
+        return bool(pir or radar)
+
+
 class PresenceMachine:
     """Debounce raw presence samples into an occupied/vacant state.
 
-    States: vacant, pending (presence seen, not yet for ``confirm_ms``),
-    occupied, holding (occupied, no presence since ``last_seen``).
+    States: vacant, pending (presence seen, not yet for ``confirm_ms``: ``occupied``
+    False, ``_first_seen`` set), occupied (``_first_seen`` set), holding (occupied,
+    no presence since ``_last_seen``: ``_first_seen`` None). No property names them:
+    only the tests would use it, and on the node it would cost heap.
     """
 
     def __init__(self, confirm_ms, hold_ms, now):
@@ -92,17 +170,10 @@ class PresenceMachine:
         self._seen_evidence = 1.0  # evidence of the last sample that saw presence
         self._absent_evidence = 1.0  # how sure the last sample without presence was
 
-    @property
-    def state(self):
-        """Return the detailed state name: vacant, pending, occupied or holding."""
-        if self.occupied:
-            return "holding" if self._first_seen is None else "occupied"
-        return "vacant" if self._first_seen is None else "pending"
-
     def update(self, now, present, evidence=1.0):
         """Feed one sample; return True when ``occupied`` changed with this sample.
 
-        ``evidence`` (0..1) is how strong the sample is (see ``fusion``); it only
+        ``evidence`` (0..1) is how strong the sample is (see ``Fusion``); it only
         shapes ``confidence()``, never the state.
         """
         if present:
@@ -131,26 +202,20 @@ class PresenceMachine:
         pending or right after boot, rising to the evidence of absence (1.0 for a
         plain input) once no presence has been seen for a full hold time.
         """
-        if self.occupied:
-            seen = max(self._seen_evidence, 0.5)
-            if self._first_seen is not None:
-                return round(seen, 2)
-            return _ramp(seen, 0.5, ticks_diff(now, self._last_seen), self.hold_ms)
         if self._first_seen is not None:
-            return 0.5
-        absent = max(self._absent_evidence, 0.5)
-        return _ramp(0.5, absent, ticks_diff(now, self._last_seen), self.hold_ms)
-
-
-def _ramp(start, end, elapsed, span):
-    """Interpolate linearly from ``start`` to ``end`` over ``span`` ms, rounded to 0.01."""
-    if span <= 0 or elapsed >= span:
-        value = end
-    elif elapsed <= 0:
-        value = start
-    else:
-        value = start + (end - start) * elapsed / span
-    return round(value, 2)
+            return round(max(self._seen_evidence, 0.5), 2) if self.occupied else 0.5
+        # A linear ramp over the hold time since the last presence, rounded to 0.01.
+        if self.occupied:
+            start, end = max(self._seen_evidence, 0.5), 0.5
+        else:
+            start, end = 0.5, max(self._absent_evidence, 0.5)
+        span = self.hold_ms
+        elapsed = ticks_diff(now, self._last_seen)
+        if span <= 0 or elapsed >= span:
+            return round(end, 2)
+        if elapsed <= 0:
+            return round(start, 2)
+        return round(start + (end - start) * elapsed / span, 2)
 
 
 class Node:
@@ -159,7 +224,7 @@ class Node:
     Args:
         cfg: config dict (merged with ``wp_config.DEFAULTS``).
         presence: object with ``value()`` or a callable, returning truthy when presence is seen;
-            a ``fusion.Fusion`` also gives each sample's ``evidence`` and ``source``.
+            a ``Fusion`` also gives each sample's ``evidence`` and ``source``.
         clock: callable returning unix ms or None (clock not set); default from ``clock_set``.
         log: callable taking one str (e.g. ``print``), or None for silence.
         opener: optional ``async (host, port) -> (reader, writer)`` for tests.
@@ -231,12 +296,12 @@ class Node:
             sample_task.cancel()
             send_task.cancel()
             if graceful:
-                import node_reports  # once in a node's life: publish "offline", disconnect
+                import wp_config  # once in a node's life: publish "offline", disconnect
 
                 try:
-                    await node_reports.shutdown(self)
+                    await wp_config.shutdown(self)
                 finally:
-                    unload("node_reports")
+                    unload("wp_config")
             client_task.cancel()
             if not graceful:
                 self.client.abort()
@@ -306,10 +371,12 @@ class Node:
     # ---- publishing ---------------------------------------------------------------
 
     def _enqueue(self, reason, now):
-        try:
-            ts = self._clock()
-        except Exception:  # noqa: BLE001 - an unset or broken clock means ts = null
-            ts = None
+        ts = None  # the clock is not trusted (``clock_set`` False: no clock at all) or broken
+        if self._clock is not None:
+            try:
+                ts = self._clock()
+            except Exception:  # noqa: BLE001 - a broken clock means ts = null
+                pass
         machine = self.machine
         payload = presence_payload(
             self.seq,
@@ -356,11 +423,34 @@ class Node:
         return self._up_ms // 1000
 
     def _telemetry_soon(self, config_report=None):
-        """Publish telemetry from a task (callbacks of the read loop must not await a PUBACK)."""
+        """Build a telemetry message now; send it from a task (QoS 1 with a config verdict).
+
+        Built here, at once, so the cold ``node_reports`` is on the heap only while the
+        payload is made, not also while the message is written (the peak of the steady
+        state). A task sends it: callbacks of the read loop must not await a PUBACK.
+        """
+        qos = 0 if config_report is None else 1
+        if not qos and not self.client.connected:
+            return  # offline: the next period sends fresh figures
         import node_reports
 
-        asyncio.create_task(node_reports.publish(self, config_report))
-        unload("node_reports")  # the task keeps what it needs until it ends
+        try:
+            payload = node_reports.telemetry(self, config_report)
+        finally:
+            unload("node_reports")
+        asyncio.create_task(self._send_telemetry(payload, qos))
+
+    async def _send_telemetry(self, payload, qos):
+        topic = self.topic_presence[:-8] + "telemetry"  # ".../<device_id>/telemetry"
+        client = self.client
+        try:
+            if qos:  # a config verdict: not lost, waits across a reconnect
+                await client.publish(topic, payload, 1, False)
+            else:  # written at once: one coroutine less on the heap than ``publish``
+                await client.write(publish_packet(topic, payload))
+            self._say("PUB %s %s" % (topic, payload))
+        except MQTTError as exc:
+            self._say("telemetry not sent: %r" % (exc,))
 
     def _on_message(self, topic, payload, retain):
         if topic != self.topic_config:

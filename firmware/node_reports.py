@@ -1,4 +1,4 @@
-"""The node's telemetry message and its last word: built and sent now and then.
+"""The node's telemetry message, built now and then (``Node._telemetry_soon`` sends it).
 
 Telemetry goes out every ``telemetry_s`` (QoS 0, as the contract says) and once
 after every connect. A remote config's verdict (``remote_config.apply``) goes
@@ -6,17 +6,16 @@ out at once as a telemetry message with a ``config`` field (QoS 1, so a
 rejection is not lost), because a device may publish only on its own presence,
 status and telemetry topics.
 
-``Node._telemetry_soon`` imports this module for one message and drops it again
-(``wp_compat.unload``): with the default period of 5 minutes, the few
-milliseconds an import takes are cheaper than keeping the code on the heap.
-``Node.stop`` uses it once more for the retained ``offline`` status.
+``Node._telemetry_soon`` imports this module to build one message and drops it
+again (``wp_compat.unload``) before the message is sent: with the default period
+of 5 minutes, the few milliseconds an import takes are cheaper than keeping the
+code on the heap.
 """
 
 import gc
 from json import dumps
 
-from mqtt import MQTTError
-from wp_compat import asyncio, const, wait_for_ms
+from wp_compat import const
 
 #: The firmware version reported in telemetry (contract field ``fw``).
 _FW_VERSION = const("0.2.0")
@@ -49,7 +48,7 @@ def telemetry(node, config_report=None):
         max(0, node.client.stats["connects"] - 1),
         dumps(node.config_rev),
     )
-    # Counters of a ``fusion.Fusion`` (none for a plain input).
+    # Counters of a ``node.Fusion`` (none for a plain input).
     sensor = node.sensor
     errors = getattr(sensor, "errors", None)
     if isinstance(errors, dict):
@@ -60,17 +59,6 @@ def telemetry(node, config_report=None):
     if config_report is not None:
         extra += ',"config":' + dumps(config_report)
     return telemetry_payload(node.uptime_s(), rssi, heap, battery_v, extra)
-
-
-async def publish(node, config_report):
-    """Send one telemetry message (QoS 1 when it carries a config verdict)."""
-    try:
-        payload = telemetry(node, config_report)
-        topic = node.topic_presence[:-8] + "telemetry"  # ".../<device_id>/telemetry"
-        await node.client.publish(topic, payload, 0 if config_report is None else 1, False)
-        node._say("PUB %s %s" % (topic, payload))
-    except MQTTError as exc:  # offline: the next period sends fresh figures
-        node._say("telemetry not sent: %r" % (exc,))
 
 
 def telemetry_payload(uptime_s, rssi, heap_free, battery_v=None, extra=""):
@@ -93,19 +81,3 @@ def telemetry_payload(uptime_s, rssi, heap_free, battery_v=None, extra=""):
         dumps(None if battery_v is None else round(float(battery_v), 2)),
         extra,
     )
-
-
-async def shutdown(node):
-    """Publish the retained ``offline`` status (waiting for its PUBACK), then disconnect."""
-    client = node.client
-    status = node.topic_presence[:-8] + "status"  # ".../<device_id>/status"
-    if client.connected:
-        try:
-            await wait_for_ms(
-                client.publish(status, "offline", 1, True),
-                node.cfg["io_timeout_ms"],
-            )
-            node._say("PUB %s %s" % (status, "offline"))
-        except (asyncio.TimeoutError, MQTTError) as exc:
-            node._say("offline status not acknowledged: %r" % (exc,))
-    await client.close()

@@ -235,8 +235,10 @@ async def reconfigure(node, cfg):
     radar = getattr(node.sensor, "radar", None)
     if radar is None or (move is None and still is None):
         return
+    import ld2410_cmd  # drops itself again when done
+
     try:
-        await radar.configure(move or 8, still or 8, cfg.get("radar_idle_s", 0))
+        await ld2410_cmd.configure(radar, move or 8, still or 8, cfg.get("radar_idle_s", 0))
         node._say("RADAR configured")
     except Exception as exc:  # noqa: BLE001 - a radar that refuses keeps its old limits
         node.stats["sensor_errors"] += 1

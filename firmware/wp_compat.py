@@ -7,7 +7,6 @@ through this module so the rest of the code is identical on every runtime.
 
 import asyncio
 import gc
-import os
 import sys
 import time
 
@@ -126,18 +125,6 @@ def unload(*names):
     if IS_MICROPYTHON:
         for name in names:
             sys.modules.pop(name, None)
-
-
-def rand32():
-    """Return a random 32-bit unsigned int from the OS/hardware RNG (distinct per boot)."""
-    return int.from_bytes(os.urandom(4), "big")
-
-
-def rand_below(n):
-    """Return a random int in ``[0, n)``, used for backoff jitter."""
-    if n <= 1:
-        return 0
-    return rand32() % n
 
 
 def unix_ms():

@@ -3,15 +3,17 @@
 Named ``wp_config`` (not ``config``) so it never shadows another module when
 ``firmware/`` is put on ``sys.path`` next to installed packages.
 
-Only needed while a node starts or judges a remote config: ``Node`` imports it
-then and drops it again (``wp_compat.unload``), so its tables are not on the
-heap in the steady state. The id rules and topic names of the contract live
-here for the same reason.
+Only needed while a node starts, judges a remote config or shuts down
+(``shutdown``): ``Node`` imports it then and drops it again
+(``wp_compat.unload``), so its tables are not on the heap in the steady state.
+The id rules and topic names of the contract live here for the same reason.
 """
 
-from mqtt import MQTTClient
+import os
+
+from mqtt import MQTTClient, MQTTError
 from node import PresenceMachine
-from wp_compat import Flag, const, rand32, ticks_ms, unix_ms
+from wp_compat import Flag, asyncio, const, ticks_ms, unix_ms, wait_for_ms
 
 # Contract v1 values (as in ``node``; private consts are not interned on the heap).
 _PREFIX = const("werkplek/v1")
@@ -129,6 +131,11 @@ def build_config(cfg):
     return out
 
 
+def rand32():
+    """Return a random 32-bit unsigned int from the OS/hardware RNG (distinct per boot)."""
+    return int.from_bytes(os.urandom(4), "big")
+
+
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -195,7 +202,7 @@ def setup_node(node, cfg, presence, clock, log, opener, board):
         clock = unix_ms if c["clock_set"] else None  # None: every ts is null
     node._clock = clock
     node._log = log
-    node.boot = rand32()
+    node.boot = rand32()  # this boot's id: a gap in seq after a new boot is no loss
     node.seq = 0
     node.queue = []
     node.inflight = None
@@ -240,3 +247,23 @@ def setup_node(node, cfg, presence, clock, log, opener, board):
             import remote_config  # the caller drops it with this module
 
             remote_config.apply(node, saved, persist=False)
+
+
+async def shutdown(node):
+    """Publish the retained ``offline`` status (waiting for its PUBACK), then disconnect.
+
+    Once in a node's life (``Node.run`` after ``stop()``): here with the start-up code,
+    so it is on the heap only then.
+    """
+    client = node.client
+    status = node.topic_presence[:-8] + "status"  # ".../<device_id>/status"
+    if client.connected:
+        try:
+            await wait_for_ms(
+                client.publish(status, "offline", 1, True),
+                node.cfg["io_timeout_ms"],
+            )
+            node._say("PUB %s %s" % (status, "offline"))
+        except (asyncio.TimeoutError, MQTTError) as exc:
+            node._say("offline status not acknowledged: %r" % (exc,))
+    await client.close()

@@ -37,7 +37,7 @@ def test_the_built_image_runs_in_micropython(tmp_path: Path, micropython_bin):
     firmware_build.build(image, board=False)
     script = (
         f"import sys\nsys.path.insert(0, {str(image)!r})\n"
-        "import node, ld2410_cmd, fusion, pir, battery, remote_config\n"
+        "import node, ld2410_cmd, pir, battery, remote_config\n"
         "n = node.Node({'device_id': 'd-1', 'site': 'hq'}, lambda: False)\n"
         "print('OK', n.cfg['client_id'], ld2410_cmd.gate_for_cm(150))\n"
     )

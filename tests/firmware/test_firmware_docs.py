@@ -27,7 +27,7 @@ def test_every_remote_key_and_its_range_is_documented():
 _CODE_CALLS = re.compile(
     r'(?:_say\(|_lose\([\w.]+,|(?:MQTTError|ProtocolError|ValueError|OSError)\()\s*"([^"]+)"'
 )
-_HOT = ("mqtt", "node", "fusion")
+_HOT = ("mqtt", "node", "pir", "ld2410")
 
 
 def test_every_short_log_and_error_code_of_the_hot_modules_is_explained():

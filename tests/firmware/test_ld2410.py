@@ -215,7 +215,7 @@ def acking_uart() -> FakeUART:
 
 def test_command_frames_match_the_datasheet():
     uart = acking_uart()
-    asyncio.run(ld2410.LD2410(uart).configure(8, 8, 5))
+    asyncio.run(ld2410_cmd.configure(ld2410.LD2410(uart), 8, 8, 5))
     assert uart.tx == [
         ENABLE_CONFIG,
         bytes.fromhex("FDFCFBFA 1400 6000 0000 08000000 0100 08000000 0200 05000000 04030201"),
@@ -223,7 +223,7 @@ def test_command_frames_match_the_datasheet():
     ]
     for move, still in ((9, 3), (3, 1)):
         with pytest.raises(ValueError):
-            asyncio.run(ld2410.LD2410(acking_uart()).configure(move, still, 0))
+            asyncio.run(ld2410_cmd.configure(ld2410.LD2410(acking_uart()), move, still, 0))
     assert [ld2410_cmd.gate_for_cm(cm) for cm in (0, 75, 76, 150, 225, 2000)] == [2, 2, 2, 2, 3, 8]
 
 
@@ -254,7 +254,7 @@ def test_a_silent_radar_raises_instead_of_reporting_nobody(monkeypatch):
 def test_configure_enables_sets_gates_and_ends_config():
     uart = acking_uart()
     radar = ld2410.LD2410(uart)
-    asyncio.run(radar.configure(3, 2, 0))
+    asyncio.run(ld2410_cmd.configure(radar, 3, 2, 0))
     assert uart.tx == [ENABLE_CONFIG, max_gates(3, 2, 0), END_CONFIG]
 
 
@@ -263,7 +263,7 @@ def test_a_refused_setting_still_ends_config_mode():
     uart.acks = {0x00FF: ack_frame(0x00FF), 0x0060: ack_frame(0x0060, 1), 0x00FE: ack_frame(0xFE)}
     radar = ld2410.LD2410(uart)
     with pytest.raises(OSError, match="refused"):
-        asyncio.run(radar.configure(3, 3, 0))
+        asyncio.run(ld2410_cmd.configure(radar, 3, 3, 0))
     assert uart.tx[-1] == END_CONFIG
 
 

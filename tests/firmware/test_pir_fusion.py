@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import fusion
+import node as fusion  # Fusion lives in node (one module less on the heap)
 import pir
 import pytest
 from node import PresenceMachine
