@@ -70,16 +70,16 @@ def publish_packet(topic, payload, qos=0, retain=False, dup=False, pid=0):
     if qos not in (0, 1):
         raise MQTTError("qos")
     if isinstance(payload, str):
-        payload = payload.encode()
+        payload = payload.encode()  # on MicroPython no copy: bytes share a str's data
     topic = topic.encode()
     body = len(topic).to_bytes(2, "big") + topic
     if qos:
         if not 0 < pid <= 0xFFFF:
             raise MQTTError("pid")
         body += pid.to_bytes(2, "big")
-    body += payload
     first = _PUBLISH << 4 | qos << 1 | (1 if retain else 0) | (8 if dup and qos else 0)
-    return head(first, len(body)) + body
+    # One join, so the payload is copied once (into the packet), not into a body first.
+    return b"".join((head(first, len(body) + len(payload)), body, payload))
 
 
 class MQTTClient:

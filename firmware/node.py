@@ -233,10 +233,12 @@ class Node:
 
     #: The verdict on the last remote config: {"status", "rev"[, "error"]}.
     config_report = None  # type: dict | None
+    #: None, or after a remote config the local values of ``remote_config.REMOTE_KEYS``
+    #: (sorted by key), to go back to when the remote config is cleared.
+    local_cfg = None  # type: tuple | None
 
     # Set by ``wp_config.setup_node`` (annotations only: they cost no heap).
     cfg: dict
-    local_cfg: dict  # the local config, or after a remote one its values of REMOTE_KEYS
     topic_presence: str  # ".../<device_id>/presence"; status and telemetry are derived
     topic_config: str
     sensor: "Any"

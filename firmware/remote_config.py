@@ -184,7 +184,8 @@ def apply(node, raw, persist=True):
     # The local config: what a remote config cannot set is the same in the config in
     # force; the local values of ``REMOTE_KEYS`` are in ``node.local_cfg`` (see ``_use``).
     local = dict(node.cfg)
-    local.update(node.local_cfg)
+    if node.local_cfg is not None:
+        local.update(zip(sorted(REMOTE_KEYS), node.local_cfg))  # noqa: B905 - MicroPython
     verdict = rc.handle(raw, local)
     node.config_raw, node.config_rev = rc.raw, rc.rev
     if verdict is None:
@@ -210,10 +211,11 @@ def apply(node, raw, persist=True):
 def _use(node, cfg, running):
     # At start-up (``running`` False) no loop runs yet; ``Node.run()`` configures the radar.
     old = node.cfg
-    if node.local_cfg is old:
-        # The first remote config: keep only the local values it may override, not a
-        # second full config dict on the node's heap for as long as it runs.
-        node.local_cfg = {key: old[key] for key in REMOTE_KEYS}
+    if node.local_cfg is None:
+        # The first remote config: keep only the local values it may override, as a
+        # tuple in the order of the sorted keys (not a second config dict, nor even a
+        # small one, on the node's heap for as long as it runs).
+        node.local_cfg = tuple(old[key] for key in sorted(REMOTE_KEYS))
     node.cfg = cfg
     node.machine.confirm_ms = cfg["confirm_ms"]
     node.machine.hold_ms = cfg["hold_ms"]

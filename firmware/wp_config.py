@@ -193,7 +193,6 @@ def setup_node(node, cfg, presence, clock, log, opener, board):
     status = topic(c["site"], c["device_id"], "status")
     node.topic_presence = topic(c["site"], c["device_id"], "presence")
     node.topic_config = topic(c["site"], c["device_id"], "config")
-    node.local_cfg = c
     node.sensor = presence
     node.board = board
     node._read = presence.value if hasattr(presence, "value") else presence
