@@ -259,7 +259,7 @@ class Node:
     client: MQTTClient
     _wake: Flag
     _stopping: Flag
-    _tasks: list
+    _tasks: tuple  # the sampling, sending and client tasks (``supervisor.healthy``)
     config_raw: "Any"
     config_rev: "Any"
     _up_ms: int
@@ -273,13 +273,6 @@ class Node:
             wp_config.setup_node(self, cfg, presence, clock, log, opener, board)
         finally:
             unload("wp_config", "remote_config")
-
-    def healthy(self):
-        """Return True while the sampling loop runs and no loop has died (the WDT is fed on it)."""
-        for task in self._tasks:
-            if task.done():
-                return False
-        return ticks_diff(ticks_ms(), self.last_sample_ms) < 10 * self.cfg["poll_ms"] + 2000
 
     def stop(self):
         """Ask ``run()`` to publish ``offline``, disconnect cleanly and return."""
@@ -318,11 +311,11 @@ class Node:
             asyncio.create_task(remote_config.reconfigure(self, self.cfg))
             unload("remote_config", "wp_config")  # the task keeps what it needs until it ends
         client_task = asyncio.create_task(self.client.run())
-        self._tasks = [
+        self._tasks = (
             asyncio.create_task(self._sample_loop()),
             asyncio.create_task(self._send_loop()),
             client_task,
-        ]
+        )
 
     # ---- sampling -----------------------------------------------------------------
 

@@ -6,14 +6,26 @@ left unfed and resets the board, which is the only cure a node far up on a
 wall can apply to itself.
 """
 
-from wp_compat import collect, sleep_ms
+from wp_compat import collect, sleep_ms, ticks_diff, ticks_ms
 
 NTP_RESYNC_S = 3600  # RTC drift is seconds per day; hourly is plenty
 NTP_RETRY_S = 60  # while the clock is unset, ts is null: retry soon
 
 
+def healthy(node):
+    """Return True while the node's sampling loop runs and none of its loops has died.
+
+    Here rather than on ``Node``: only a board with a watchdog asks, and on a node
+    every method costs heap (docs/firmware.md, "Memory").
+    """
+    for task in node._tasks:
+        if task.done():
+            return False
+    return ticks_diff(ticks_ms(), node.last_sample_ms) < 10 * node.cfg["poll_ms"] + 2000
+
+
 async def supervise(node, wdt, board, dev, tick_ms=1000, rounds=None):
-    """Run once per ``tick_ms``: feed ``wdt`` if ``node.healthy()``, reconnect Wi-Fi, sync NTP.
+    """Run once per ``tick_ms``: feed ``wdt`` if ``healthy(node)``, reconnect Wi-Fi, sync NTP.
 
     Args:
         node: the running ``Node``.
@@ -27,7 +39,7 @@ async def supervise(node, wdt, board, dev, tick_ms=1000, rounds=None):
     elapsed_s = 0
     done = 0
     while rounds is None or done < rounds:
-        if node.healthy():
+        if healthy(node):
             wdt.feed()
         if not board.wifi_connected():
             # Blocks up to 10 s, well inside the WDT timeout; the MQTT client

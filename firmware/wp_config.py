@@ -231,7 +231,7 @@ def setup_node(node, cfg, presence, clock, log, opener, board):
     node.client.on_message = node._on_message
     node._wake = Flag()
     node._stopping = Flag()
-    node._tasks = []
+    node._tasks = ()
     node.config_raw = None  # the remote config payload in force (see remote_config)
     node.config_rev = None
     node._up_ms = 0

@@ -213,7 +213,7 @@ def test_the_parser_survives_random_bytes_in_micropython(micropython_bin, tmp_pa
 BOARD_LOGIC = r"""
 import sys
 sys.path.insert(0, %(firmware)r)
-import asyncio, battery, pir, supervisor
+import asyncio, battery, pir, supervisor, time
 s = battery.BatteryState(5)
 print(battery.plan(s, 1000, False), battery.plan(s, 2000, True), battery.plan(s, 2120, False))
 back = battery.BatteryState.decode(s.encode(), 1)
@@ -226,9 +226,13 @@ pin = Pin()
 sensor = pir.PIR(pin, retrigger_ms=100000)
 pin.level = 1; pin.handler(pin); pin.level = 0; pin.handler(pin)
 print(sensor.value(), sensor.count)
-class Node:
+class Node:  # what supervisor.healthy reads: tasks, poll time, last sample
     ok = True
-    def healthy(self): return self.ok
+    _tasks = ()
+    cfg = {"poll_ms": 50}
+    @property
+    def last_sample_ms(self):
+        return time.ticks_ms() if self.ok else time.ticks_add(time.ticks_ms(), -60000)
 class WDT:
     feeds = 0
     def feed(self): WDT.feeds += 1

@@ -6,6 +6,7 @@ import asyncio
 
 import supervisor
 from node import Node
+from wp_compat import ticks_add, ticks_ms
 
 from tests.firmware.fakes import FakeBroker
 
@@ -13,11 +14,17 @@ DEV = {"wifi_ssid": "office-iot", "wifi_password": "pw", "ntp_host": "ntp.exampl
 
 
 class FakeNode:
+    """What ``supervisor.healthy`` reads of a node: its tasks, poll time and last sample."""
+
     def __init__(self) -> None:
         self.ok = True
+        self._tasks = ()
+        self.cfg = {"poll_ms": 50}
 
-    def healthy(self) -> bool:
-        return self.ok
+    @property
+    def last_sample_ms(self) -> int:
+        # Fresh while ``ok``; else the sampling loop hung a minute ago.
+        return ticks_ms() if self.ok else ticks_add(ticks_ms(), -60_000)
 
 
 class FakeWDT:
@@ -88,7 +95,7 @@ def test_a_node_whose_send_loop_died_is_not_healthy():
         task = asyncio.create_task(node.run())
         await asyncio.wait_for(node.client.up.wait(), 5)
         await asyncio.sleep(0.05)
-        before = node.healthy()
+        before = supervisor.healthy(node)
 
         async def broken(*_args: object, **_kw: object) -> None:
             raise RuntimeError("bug in the send path")
@@ -96,7 +103,7 @@ def test_a_node_whose_send_loop_died_is_not_healthy():
         node.client.publish = broken  # type: ignore[method-assign]
         node._enqueue("change", 0)
         await asyncio.sleep(0.05)
-        after = node.healthy()
+        after = supervisor.healthy(node)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         return before, after
