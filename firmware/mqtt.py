@@ -235,8 +235,10 @@ class MQTTClient:
         # tasks may drain at the same time (CPython's StreamWriter allows it; our
         # ``Stream`` lets the drain under way send the data of the others as well).
         try:
-            stream.write(data)
-            await wait_for_ms(stream.drain(), self.args[_IO_MS])
+            # Our MicroPython ``Stream.write`` returns True when the socket took it all at
+            # once (the usual case): then no drain, no timeout task, nothing more on the heap.
+            if stream.write(data) is not True:
+                await wait_for_ms(stream.drain(), self.args[_IO_MS])
         except Exception as exc:
             reason = "wr %r" % (exc,)
             self._lose(stream, reason)
@@ -333,7 +335,20 @@ if IS_MICROPYTHON:
             return data
 
         def write(self, data):
-            """Queue ``data`` for ``drain``."""
+            """Send ``data`` now if the socket takes it all; else queue it for ``drain``.
+
+            Returns True when all of it was sent. Only when nothing waits already: the
+            order of the bytes on the link must stay that of the calls.
+            """
+            if not self.buf and not self.lock:
+                try:
+                    sent = self.sock.write(data)  # non-blocking: None when it would block
+                except OSError:
+                    sent = None  # the drain meets the error again and reports it
+                if sent == len(data):
+                    return True
+                if sent:
+                    data = data[sent:]
             self.buf += data
 
         def drain(self):

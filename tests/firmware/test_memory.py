@@ -8,11 +8,11 @@ from bench.firmware_memory import LIMIT_BYTES, run_node
 
 pytestmark = pytest.mark.integration
 
-#: The whole heap measured in steady state is 38.1 KB (docs/firmware.md, "Memory"), under
-#: the issue's 40 KB (``LIMIT_BYTES``). Earlier runs were once seen on a level about 2.1 KB
-#: higher, cause unknown; this bound leaves room for that so a noisy run does not fail,
-#: while any real growth does. Lower it to ``LIMIT_BYTES`` once the figure has the room.
-WHOLE_HEAP_BOUND = 42 * 1024
+#: The figure is the PEAK of the whole heap in steady state, a telemetry message being
+#: built or written included (the bench catches both on purpose): 38.7 KB in this short run,
+#: 38.8 KB in the bench, level 36.9 KB (docs/firmware.md, "Memory"). It must stay under the
+#: issue's 40 KB.
+WHOLE_HEAP_BOUND = LIMIT_BYTES
 
 
 def test_node_heap_in_steady_state(micropython_bin, mosquitto, record_property):
