@@ -9,8 +9,8 @@ sends can raise out of the read loop: a malformed packet ends the link, an
 unexpected one is counted.
 
 Why two modules (heap, see docs/firmware.md, "Memory"): this one holds only what
-a connected node runs every few seconds (PUBLISH, PUBACK, keepalive, the write
-lock, a lost link). Setting up the client, each connection attempt (backoff,
+a connected node runs every few seconds (PUBLISH, PUBACK, keepalive, writes,
+a lost link). Setting up the client, each connection attempt (backoff,
 CONNECT/CONNACK, subscriptions, the birth message), an incoming PUBLISH, a SUBACK
 and anything unexpected are in ``mqtt_connect``, imported for that and dropped
 again (``MQTTClient._cold``).
