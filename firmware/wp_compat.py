@@ -1,8 +1,10 @@
 """Runtime shims so one firmware source runs on ESP32, the unix port and CPython 3.11.
 
 MicroPython has ``time.ticks_ms`` (wrapping tick counter) and ``asyncio.sleep_ms``;
-CPython has neither. Everything time- or randomness-related in the firmware goes
-through this module so the rest of the code is identical on every runtime.
+CPython has neither. Everything time-related, and the two pieces of asyncio the
+firmware replaces to save heap (``wait_for_ms``, ``Flag``), go through this module
+so the rest of the code is identical on every runtime. Randomness lives in the
+cold modules that need it (``wp_config.rand32``, the backoff in ``mqtt_connect``).
 """
 
 import asyncio
@@ -129,7 +131,9 @@ def unload(*names):
 
 def unix_ms():
     """Return the wall clock as unix milliseconds (caller decides whether it is trusted)."""
-    # Some MicroPython ports count time from 2000-01-01 instead of 1970-01-01.
+    # Some MicroPython ports count time from 2000-01-01 instead of 1970-01-01. Found out
+    # per call (at most a message a second) rather than kept: a module global would be
+    # one more name on the node's heap for good.
     offset = 946684800000 if time.gmtime(0)[0] == 2000 else 0
     if hasattr(time, "time_ns"):
         return time.time_ns() // 1_000_000 + offset

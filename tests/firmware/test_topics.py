@@ -10,6 +10,7 @@ import pytest
 import wp_config
 from node import Node
 
+from gateway import messages
 from werkplek import contract
 
 GOLDEN = Path(__file__).resolve().parents[1] / "contracts" / "v1" / "valid.json"
@@ -117,3 +118,10 @@ def test_payload_builder_refuses_what_the_gateway_would_reject(kwargs):
     } | kwargs
     with pytest.raises(ValueError):
         topics.presence_payload(**args)
+
+
+def test_the_firmware_copies_of_the_contract_lists_agree_with_the_gateway():
+    # node and wp_config each keep the lists as private consts (no name on the heap);
+    # under CPython they are plain globals, so the copies can be held to one another.
+    assert topics._SOURCES == wp_config._SOURCES == messages.SOURCES
+    assert topics._REASONS == messages.REASONS
