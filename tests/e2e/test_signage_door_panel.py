@@ -69,6 +69,9 @@ def test_door_panel_shows_today_and_books_30_minutes_by_touch(
             # The screen follows: booked now, the new slot in today's list, buttons that
             # would clash are off.
             wait_until(lambda: page.get_attribute("#now", "data-state") == "booked", 10)
+            # Today's list comes from a fetch the page starts after the booking (and
+            # again on the live update): wait for it rather than race it.
+            wait_until(lambda: "(nu)" in text(page, "#schedule"), 10, what="slot listed")
             assert "(nu)" in text(page, "#schedule")
             assert page.is_disabled('#buttons button[data-minutes="15"]')
             assert serious(page) == []
