@@ -30,13 +30,23 @@ class Stream:
 
     Every message has its own (device, ts), so the InfluxDB point count equals the
     number of distinct messages stored.
+
+    ``hold_at`` stops the publisher after that many messages until :meth:`release`:
+    a test that kills a gateway "mid-stream" holds the stream, kills, then releases,
+    so the rest is sent after the kill however slow the machine (a timed rate alone
+    let a slow machine finish the whole stream first).
     """
 
-    def __init__(self, broker, total: int, devices: int = 20, rate: float = 0.0):
+    def __init__(
+        self, broker, total: int, devices: int = 20, rate: float = 0.0, hold_at: int | None = None
+    ):
         self.total = total
         self.devices = devices
         self.rate = rate
         self.sent = 0
+        self.hold_at = hold_at
+        self.held = threading.Event()  # set once the publisher waits at ``hold_at``
+        self._released = threading.Event()
         self.base_ms = int(time.time() * 1000) - 3_600_000
         self.client = paho.Client(
             CallbackAPIVersion.VERSION2, client_id=f"stream-{uuid.uuid4().hex[:8]}"
@@ -55,6 +65,10 @@ class Stream:
         infos = []
         start = time.monotonic()
         for i in range(self.total):
+            if i == self.hold_at:
+                self.held.set()
+                self._released.wait()
+                start = time.monotonic() - i / self.rate if self.rate else start
             device = f"s-{i % self.devices:04d}"
             seq = i // self.devices
             topic = device_topic(SITE, device, "presence")
@@ -67,11 +81,16 @@ class Stream:
         for info in infos:
             info.wait_for_publish(60)
 
+    def release(self) -> None:
+        """Let a stream held at ``hold_at`` go on."""
+        self._released.set()
+
     def join(self, timeout: float = 120) -> None:
         self.thread.join(timeout)
         assert not self.thread.is_alive(), "publisher did not finish"
 
     def close(self) -> None:
+        self._released.set()  # a test that failed while holding must not leave it waiting
         self.client.disconnect()
         self.client.loop_stop()
 

@@ -39,11 +39,13 @@ def test_kill_9_mid_stream_then_restart_loses_nothing(tmp_path, broker, influx_d
     stream = None
     try:
         wait_until(lambda: watcher.on_topic(status)[-1:] == [b"online"], 15, what="online")
-        stream = Stream(broker, total, rate=5000).start()
+        # The publisher holds at half-way until the kill: mid-stream by construction.
+        stream = Stream(broker, total, rate=5000, hold_at=total // 2).start()
         wait_until(lambda: influx_count(influx_db) >= total // 5, 60, what="first fifth stored")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
         sent_at_kill, stored_at_kill = stream.sent, influx_count(influx_db)
+        stream.release()
         print(f"killed with {sent_at_kill} sent, {stored_at_kill} stored")
         assert stored_at_kill < total and sent_at_kill < total, "the kill was not mid-stream"
         stream.join()
@@ -149,7 +151,8 @@ def test_kill_9_while_spooling_during_an_outage_then_restart_loses_nothing(
     try:
         wait_until(lambda: watcher.on_topic(status)[-1:] == [b"online"], 15, what="online")
         influxdb.stop()
-        stream = Stream(broker, total, rate=2000).start()
+        # The publisher holds at half-way until the kill: mid-stream by construction.
+        stream = Stream(broker, total, rate=2000, hold_at=total // 2).start()
 
         def spooled():
             if not spool_file.exists():
@@ -160,9 +163,10 @@ def test_kill_9_while_spooling_during_an_outage_then_restart_loses_nothing(
         wait_until(lambda: spooled() >= total // 3, 30, what="a third spooled")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
-        on_disk = spooled()
-        print(f"killed with {stream.sent} sent, {on_disk} points in the spool file")
-        assert stream.sent < total, "the kill was not mid-stream"
+        on_disk, sent_at_kill = spooled(), stream.sent
+        stream.release()
+        print(f"killed with {sent_at_kill} sent, {on_disk} points in the spool file")
+        assert sent_at_kill < total, "the kill was not mid-stream"
         stream.join()
         influxdb.start()
         proc = spawn_gateway(env, tmp_path / "gateway.log")
