@@ -9,8 +9,12 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: The repository root; the signage page is served from ``dashboards/signage`` below it.
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from werkplek.resources import dashboards_dir
+
+
+def _signage_dir() -> Path:
+    """The installed signage pages (package data, so a ``pip install .`` has them too)."""
+    return dashboards_dir() / "signage"
 
 
 class Settings(BaseSettings):
@@ -30,7 +34,8 @@ class Settings(BaseSettings):
     #: a live gateway keeps its retained states current itself.
     stale_after_s: float = Field(default=180.0, gt=0)
     bootstrap_admin_token: str | None = None
-    signage_dir: Path = REPO_ROOT / "dashboards" / "signage"
+    #: The booking app and facility pages are served from its sibling folders.
+    signage_dir: Path = Field(default_factory=_signage_dir)
     #: SSE keep-alive comment interval; proxies drop idle connections otherwise.
     sse_ping_s: float = Field(default=15.0, gt=0)
     #: Events buffered per SSE client before it is resynchronised with a snapshot.
@@ -45,6 +50,8 @@ class Settings(BaseSettings):
     booking_check_s: float = Field(default=5.0, gt=0)
     #: Days person-linked records (bookings, audit actors, sessions) are kept after use.
     retention_days: int = Field(default=30, ge=1)
+    #: Largest request body read; larger ones get 413 before anything parses them.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     #: Lifetime of a login session token.
     session_hours: float = Field(default=10.0, gt=0)
     #: OpenID Connect: issuer, client id (the ID token's audience) and the IdP's JWKS URL.
