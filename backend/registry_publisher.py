@@ -4,6 +4,11 @@ Devices only know their own id; the gateway learns which space a device watches
 from these retained messages, so moving a sensor needs no reflash. The whole set
 is republished on every (re)connect, because a broker restarted without
 persistence forgets retained messages.
+
+A record whose site or device id breaks the contract is never published: a
+newline or wildcard in a topic makes the broker drop the connection, and since
+the whole set is republished on every reconnect, one such record would keep the
+backend reconnecting for good. It is logged and skipped instead.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from backend.spaces.models import Device, Space
-from werkplek.contract import VERSION, registry_topic
+from werkplek.contract import VERSION, is_valid_id, registry_topic
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,18 @@ def registry_payload(device: Device, space: Space | None) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
+def device_registry_topic(device: Device) -> str | None:
+    """Return the device's registry topic, or None when an id would make it invalid."""
+    if is_valid_id(device.site_id) and is_valid_id(device.id):
+        return registry_topic(device.site_id, device.id)
+    log.error(
+        "registry: device %r of site %r breaks the id contract; not published",
+        device.id,
+        device.site_id,
+    )
+    return None
+
+
 class RegistryPublisher:
     """Caches the registry messages and publishes them retained (QoS 1)."""
 
@@ -58,8 +75,11 @@ class RegistryPublisher:
         spaces = {space.id: space for space in session.query(Space).all()}
         messages = {}
         for device in session.query(Device).all():
+            topic = device_registry_topic(device)
+            if topic is None:
+                continue
             space = spaces.get(device.space_id) if device.space_id else None
-            messages[registry_topic(device.site_id, device.id)] = registry_payload(device, space)
+            messages[topic] = registry_payload(device, space)
         with self._lock:
             old, self._messages = self._messages, messages
         changed = [topic for topic, payload in messages.items() if old.get(topic) != payload]
@@ -74,7 +94,9 @@ class RegistryPublisher:
 
     def update(self, device: Device, space: Space | None) -> None:
         """Record one device's new assignment and publish it right away."""
-        topic = registry_topic(device.site_id, device.id)
+        topic = device_registry_topic(device)
+        if topic is None:
+            return
         payload = registry_payload(device, space)
         with self._lock:
             self._messages[topic] = payload
@@ -91,7 +113,11 @@ class RegistryPublisher:
     def _send(self, topic: str, payload: bytes) -> bool:
         if self._publish is None:
             return False
-        ok = self._publish(topic, payload, True)
+        try:
+            ok = self._publish(topic, payload, True)
+        except ValueError as exc:  # the client refused the topic: retrying cannot help
+            log.error("registry: %s cannot be published (%s); skipped", topic[:200], exc)
+            return False
         if not ok:
             log.warning("registry: could not queue %s; it is resent on reconnect", topic)
         return ok

@@ -30,10 +30,12 @@ VERSION = 1
 PREFIX = f"{ROOT}/v{VERSION}"
 
 #: Device and site ids: lowercase, digits and dashes; a leading underscore is
-#: reserved for service topics, so a device can never collide with them.
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+#: reserved for service topics, so a device can never collide with them. Always
+#: applied with ``fullmatch``: ``$`` would let a trailing newline through, and a
+#: newline in a topic makes the broker drop the publisher's connection.
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 #: Space ids may also carry dots and underscores (``hq.2.d-014``).
-SPACE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+SPACE_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 
 DEVICE_KINDS = ("presence", "status", "telemetry", "config")
 MAX_PAYLOAD_BYTES = 1024
@@ -52,12 +54,12 @@ SUB_HEALTH = f"{PREFIX}/+/_health/+"
 
 def is_valid_id(value: str) -> bool:
     """Return True when ``value`` may be used as a site or device id."""
-    return bool(ID_PATTERN.match(value))
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
 
 
 def is_valid_space_id(value: str) -> bool:
     """Return True when ``value`` may be used as a space id."""
-    return bool(SPACE_ID_PATTERN.match(value))
+    return isinstance(value, str) and SPACE_ID_PATTERN.fullmatch(value) is not None
 
 
 def device_topic(site: str, device_id: str, kind: str) -> str:

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from werkplek.contract import ID_PATTERN, SPACE_ID_PATTERN
+
 SiteKind = Literal["central_office", "field_base", "satellite"]
 SpaceKind = Literal["desk", "focus_room", "meeting_room"]
 SensorSource = Literal["pir", "radar", "fused"]
@@ -82,7 +84,9 @@ class DeviceAssign(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    space_id: str | None
-    site_id: str | None = None
+    # Anchored whole-string patterns (pydantic's ``$`` is the end of the text, never
+    # before a trailing newline): an id ends up in an MQTT topic.
+    space_id: str | None = Field(pattern=f"^{SPACE_ID_PATTERN.pattern}$")
+    site_id: str | None = Field(default=None, pattern=f"^{ID_PATTERN.pattern}$")
     source: SensorSource | None = None
     heartbeat_s: int | None = Field(default=None, ge=5, le=86400)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from backend.database import make_engine, make_session_factory
 from backend.main import create_app
+from backend.registry_publisher import RegistryPublisher
+from backend.spaces.models import Device
 from tests.backend.conftest import bearer
+from werkplek import contract
 
 
 def test_reads_need_a_token(api):
@@ -112,3 +116,73 @@ def test_health_and_start_page(api):
     assert response.headers["location"] == "/signage/?site=hq&floor=hq-1"
     page = api.get("/signage/")
     assert page.status_code == 200 and "signage.js" in page.text
+
+
+def test_ids_with_control_characters_or_topic_characters_are_refused(api, seeded):
+    """A trailing newline once passed the id check and broke the registry topic."""
+    admin = bearer(seeded.admin_token)
+    for raw in ("x%0A", "d-0001%0A", "x%0D", "x%00", "x%2B", "x%23", "%0Ad-0001"):
+        response = api.put(f"/api/v1/devices/{raw}", json={"space_id": None}, headers=admin)
+        assert 400 <= response.status_code < 500, raw
+        problem = response.json()
+        # NUL is stopped earlier, by the middleware that refuses it in any request
+        assert problem["reason"] in ("bad_device_id", "nul_character"), raw
+        assert response.headers["content-type"].startswith("application/problem+json"), raw
+    response = api.put("/api/v1/devices/x%2Fy", json={"space_id": None}, headers=admin)
+    assert response.status_code == 404  # a slash is a path separator: no such route
+    for body in (
+        {"space_id": None, "site_id": "hq\n"},
+        {"space_id": None, "site_id": "hq/+"},
+        {"space_id": "hq.1.d-001\n"},
+        {"space_id": "hq.1.#"},
+    ):
+        response = api.put("/api/v1/devices/d-7777", json=body, headers=admin)
+        assert response.status_code == 422, body
+        assert response.json()["reason"] == "validation_error", body
+    devices = seeded.query("SELECT id FROM device")
+    assert all("\n" not in d and "\r" not in d and "\0" not in d for (d,) in devices)
+    assert ("d-7777",) not in devices
+
+
+def test_registry_publisher_skips_records_that_cannot_be_published(seeded, caplog):
+    """A bad record in the database is logged and skipped, never published or retried."""
+    engine = make_engine(seeded.url)
+    try:
+        with make_session_factory(engine)() as session:  # as an older release let through
+            for bad in ("x\n", "y+", "z/#"):
+                session.add(Device(id=bad, site_id="hq", source="radar", heartbeat_s=60))
+            session.commit()
+        sent: list[str] = []
+
+        def publish(topic: str, payload: bytes, retain: bool) -> bool:
+            sent.append(topic)
+            return True
+
+        publisher = RegistryPublisher()
+        publisher.attach(publish)
+        with make_session_factory(engine)() as session:
+            changed = publisher.load(session)
+            assert publisher.publish_all() == len(changed)
+            bad = session.get(Device, "x\n")
+            assert bad is not None
+            publisher.update(bad, None)
+    finally:
+        engine.dispose()
+    assert changed and len(sent) == 2 * len(changed)
+    for topic in sent + list(publisher.messages()):
+        contract.parse_registry_topic(topic)  # raises on an invalid site or device id
+    assert "breaks the id contract" in caplog.text
+
+
+def test_registry_publisher_gives_up_on_a_topic_the_client_refuses(caplog):
+    """A client that raises for a topic is not retried: the record is logged and skipped."""
+
+    def publish(topic: str, payload: bytes, retain: bool) -> bool:
+        raise ValueError("Publish topic cannot contain wildcards.")
+
+    publisher = RegistryPublisher()
+    publisher.attach(publish)
+    device = Device(id="d-0001", site_id="hq", space_id=None, source="radar", heartbeat_s=60)
+    publisher.update(device, None)
+    assert publisher.publish_all() == 0
+    assert "cannot be published" in caplog.text

@@ -38,7 +38,9 @@ def test_device_topics_match_the_shared_contract():
 
 
 @pytest.mark.parametrize(
-    "value", ["d-0001", "a", "0" * 63, "", "-a", "A", "a_b", "a.b", "0" * 64, None, 7]
+    "value",
+    ["d-0001", "a", "0" * 63, "", "-a", "A", "a_b", "a.b", "0" * 64, None, 7]
+    + ["d-0001\n", "d-0001\r", "\nd", "d\x00", "d/1", "d+", "#"],
 )
 def test_id_check_agrees_with_the_contract_regex(value):
     expected = isinstance(value, str) and contract.is_valid_id(value)

@@ -178,6 +178,24 @@ def test_topics_the_gateway_does_not_consume_are_bad_topics(topic):
     assert caught.value.reason == "bad_topic"
 
 
+@pytest.mark.parametrize("bad", ["\n", "\r", "\x00", "+", "#", " "])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "werkplek/v1/hq/d-0001{}/presence",
+        "werkplek/v1/hq/{}d-0001/status",
+        "werkplek/v1/hq{}/d-0001/telemetry",
+        "werkplek/v1/hq/_registry/d-0001{}",
+        "werkplek/v1/hq{}/_registry/d-0001",
+    ],
+)
+def test_ids_with_control_or_wildcard_characters_are_bad_topics(template, bad):
+    """An id is matched whole: a trailing newline once passed the check."""
+    with pytest.raises(InvalidMessage) as caught:
+        parse_message(template.format(bad), b"online", NOW)
+    assert caught.value.reason == "bad_topic"
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
