@@ -27,6 +27,7 @@ from backend.dependencies import RuntimeDep, SessionDep
 from backend.errors import DomainError
 from backend.facility.router import router as facility_router
 from backend.health.router import router as health_router
+from backend.metrics import install_metrics
 from backend.people.router import router as people_router
 from backend.runtime import Runtime
 from backend.spaces import service as spaces_service
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(panel_router)
+    install_metrics(app, runtime)  # GET /metrics for Prometheus
     app.mount(
         "/signage",
         StaticFiles(directory=settings.signage_dir, html=True, check_dir=False),
