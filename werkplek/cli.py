@@ -184,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     from werkplek import firmware_build
 
     firmware_build.add_cli(sub)
+    from backend.privacy import cli as privacy_cli
+
+    privacy_cli.add_cli(sub)
 
     health = sub.add_parser("healthcheck", help="exit 0 when a service is healthy")
     health.add_argument("service", choices=["gateway", "backend"])

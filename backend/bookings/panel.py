@@ -198,5 +198,5 @@ def create_booking_now(
 @router.post("/spaces/{space_id}/panel-token", response_model=PanelToken, status_code=201)
 def create_panel_token(space_id: str, session: SessionDep, token: AdminDep) -> PanelToken:
     """Issue a door-panel token for a room (admin); it reads, and books only this room."""
-    raw = create_panel(session, space_id, actor=f"token:{token.name}")
+    raw = create_panel(session, space_id, actor=bookings.actor_of(token))
     return PanelToken(space_id=space_id, token=raw)

@@ -16,14 +16,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.auth.models import ApiToken
 from backend.bookings import policy as policies
 from backend.bookings.models import ACTIVE, Booking, SitePolicy
 from backend.bookings.service import transition
-from backend.people.models import AuditLog
+
+# The retention job lives with the data inventory; re-exported for the runtime and tests.
+from backend.privacy.retention import RetentionResult as RetentionResult
+from backend.privacy.retention import run_retention as run_retention
 
 ACTOR = "system:scheduler"
 
@@ -138,41 +140,6 @@ def load_marks(session: Session, now: datetime, horizon_h: float = 24) -> dict[s
         sid: BookingMark(current.get(sid), upcoming.get(sid))
         for sid in set(current) | set(upcoming)
     }
-
-
-@dataclass(frozen=True, slots=True)
-class RetentionResult:
-    """Counts of one retention run."""
-
-    bookings_deleted: int
-    audit_anonymised: int
-    tokens_deleted: int
-
-
-def run_retention(session: Session, now: datetime, days: int) -> RetentionResult:
-    """Delete bookings ended more than ``days`` ago, anonymise old audit records, drop old sessions.
-
-    Audit records stay (the municipality must account for changes) but lose the
-    person they point to; occupancy history never held one.
-    """
-    cutoff = now - timedelta(days=days)
-    ended = or_(Booking.end_at < cutoff, Booking.ended_at < cutoff)
-    deleted = session.execute(delete(Booking).where(ended)).rowcount  # type: ignore[attr-defined]
-    anonymised = session.execute(
-        update(AuditLog)
-        .where(AuditLog.at < cutoff, AuditLog.actor != "anonymised", AuditLog.actor.like("user:%"))
-        .values(actor="anonymised", actor_user_id=None)
-    ).rowcount  # type: ignore[attr-defined]
-    anonymised += session.execute(
-        update(AuditLog)
-        .where(AuditLog.at < cutoff, AuditLog.actor_user_id.is_not(None))
-        .values(actor_user_id=None)
-    ).rowcount  # type: ignore[attr-defined]
-    tokens = session.execute(
-        delete(ApiToken).where(ApiToken.expires_at.is_not(None), ApiToken.expires_at < cutoff)
-    ).rowcount  # type: ignore[attr-defined]
-    session.commit()
-    return RetentionResult(deleted, anonymised, tokens)
 
 
 def utc_from_ms(ms: int | None) -> datetime | None:

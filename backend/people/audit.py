@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from backend.people.models import AuditLog
 from backend.spaces.models import utcnow
+
+if TYPE_CHECKING:
+    from backend.auth.models import ApiToken
+
+
+def actor_of(token: ApiToken) -> str:
+    """Name the actor of a change: ``user:<id>`` for a person's token, never their name.
+
+    A session's name once held the username, and ``token:<name>`` put it in the audit
+    log where retention could not find it; only tokens of no person go by name.
+    """
+    return f"user:{token.user_id}" if token.user_id is not None else f"token:{token.name}"
 
 
 def record(

@@ -78,7 +78,7 @@ def issue_session(session: Session, user: User, hours: float) -> tuple[str, date
     expires = datetime.now(UTC) + timedelta(hours=hours)
     session.add(
         ApiToken(
-            name=f"session of {user.username}"[:100],
+            name="login session",  # the user_id links it; a name here would outlive it
             role=user.role,
             token_hash=hash_token(token),
             user_id=user.id,

@@ -1,0 +1,99 @@
+"""The retention job: every person-linked row the inventory lists is removed on schedule.
+
+It runs hourly in every backend replica (``backend.runtime``) and is idempotent, so
+replicas may run it at once. ``days`` is ``WERKPLEK_RETENTION_DAYS``; ``now`` is
+passed in, so tests run it a year ahead on a used database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, delete, not_, or_, update
+from sqlalchemy.orm import Session
+
+from backend.auth.models import ApiToken
+from backend.bookings.models import Booking
+from backend.people.models import AuditLog
+
+#: What an anonymised actor or object reads as.
+ANONYMISED = "anonymised"
+#: Actors that never stand for a person; every other actor is anonymised after the period
+#: (``token:<name>`` too: a name given to a token can be a person's).
+SYSTEM_ACTORS = ("system", "oidc", ANONYMISED, "erased")
+#: Audit actions a person does to their own account: worth nothing once unlinked, so the
+#: rows are deleted rather than kept as noise.
+SELF_ACTIONS = ("login", "calendar_feed.issue", "calendar_feed.revoke", "user.preferences")
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionResult:
+    """Counts of one retention run."""
+
+    bookings_deleted: int
+    audit_anonymised: int
+    tokens_deleted: int
+    audit_deleted: int = 0
+
+
+def personal_actor() -> ColumnElement[bool]:
+    """SQL condition: the audit actor may stand for a person."""
+    return and_(
+        AuditLog.actor.not_in(SYSTEM_ACTORS),
+        not_(AuditLog.actor.like("system:%")),
+    )
+
+
+def _count(result: object) -> int:
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def run_retention(session: Session, now: datetime, days: int) -> RetentionResult:
+    """Delete or anonymise everything person-linked older than ``days``; commit.
+
+    Bookings go ``days`` after they ended; tokens ``days`` after they expired or
+    were revoked; audit records stay (the municipality must account for changes)
+    but lose the person as actor and as object.
+    """
+    cutoff = now - timedelta(days=days)
+    ended = or_(Booking.end_at < cutoff, Booking.ended_at < cutoff)
+    bookings = _count(session.execute(delete(Booking).where(ended)))
+    old = AuditLog.at < cutoff
+    about_user = AuditLog.object_type == "user"
+    dropped = _count(
+        session.execute(delete(AuditLog).where(old, about_user, AuditLog.action.in_(SELF_ACTIONS)))
+    )
+    anonymised = _count(
+        session.execute(
+            update(AuditLog)
+            .where(old, personal_actor())
+            .values(actor=ANONYMISED, actor_user_id=None)
+        )
+    )
+    anonymised += _count(
+        session.execute(
+            update(AuditLog)
+            .where(old, AuditLog.actor_user_id.is_not(None))
+            .values(actor_user_id=None)
+        )
+    )
+    anonymised += _count(
+        session.execute(
+            update(AuditLog)
+            .where(old, about_user, AuditLog.object_id.not_in((ANONYMISED, "erased")))
+            .values(object_id=ANONYMISED)
+        )
+    )
+    tokens = _count(
+        session.execute(
+            delete(ApiToken).where(
+                or_(
+                    and_(ApiToken.expires_at.is_not(None), ApiToken.expires_at < cutoff),
+                    and_(ApiToken.revoked_at.is_not(None), ApiToken.revoked_at < cutoff),
+                )
+            )
+        )
+    )
+    session.commit()
+    return RetentionResult(bookings, anonymised, tokens, dropped)
