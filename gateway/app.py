@@ -47,6 +47,7 @@ from gateway.mqtt import Inbound, MqttLink
 from gateway.ratelimit import LogBudget
 from gateway.settings import GatewaySettings
 from gateway.spool import Spool
+from gateway.status import RetentionWatch, retention_of
 from gateway.wiring import create_history, subscriptions, topic_kind
 from gateway.writer import HistoryWriter
 from werkplek import contract
@@ -87,6 +88,9 @@ class Gateway:
         )
         self._dedupe = Deduper()
         self._reported: set[tuple[str, str]] = set()  # unassigned devices already logged
+        #: device id -> the site its registry record is on (worker thread only): a
+        #: device publishing under another site is refused (``wrong_site``).
+        self._home_site: dict[str, str] = {}
         self._health_seen: dict[tuple[str, str], float] = {}  # retained health records
         self._reject_log = LogBudget(settings.rejection_log_per_min, log, "rejections")
         spool = Spool(
@@ -123,6 +127,7 @@ class Gateway:
         )
         self._link.on_state_window(partial(self._inbox.put, _PUMP))  # states go from the worker
         self._worker = threading.Thread(target=self._work, name="gateway-worker", daemon=True)
+        self._watch = RetentionWatch(self._history, self._metrics, settings.retention_check_s)
         self._metrics_server: Any = None
         self._started = False
 
@@ -142,6 +147,7 @@ class Gateway:
             )
         if self._stores:
             self._writer.start()
+            self._watch.start()
         self._worker.start()
         self._link.start()
 
@@ -152,6 +158,7 @@ class Gateway:
         self._started = False
         self._inbox.put(None)
         self._worker.join(10)
+        self._watch.stop()
         self._writer.stop()
         self._link.stop()
         self._history.close()
@@ -170,6 +177,30 @@ class Gateway:
         counts["history_pending"] = self._writer.pending()
         counts["spool_pending"] = self._writer.spooled()
         return counts
+
+    def status(self) -> dict[str, Any]:
+        """Broker link, history store and retention, with reasons (the health report)."""
+        up = self.connected.is_set()
+        self._metrics.mqtt_connected(up)
+        failure = self._writer.last_failure if self._stores else None
+        return {
+            "at": time.time(),
+            "role": self.settings.gateway_role,
+            "mqtt": {
+                "connected": up,
+                "down_since": self._link.down_since,
+                "reason": None if up else self._link.down_reason,
+            },
+            "history": {
+                "stores": self._stores,
+                "reachable": failure is None,
+                "reason": failure,
+                "spooled": self._writer.spooled(),
+            },
+            "retention": retention_of(self._history).as_dict()
+            if self._stores
+            else {"ok": True, "reason": "live-only gateway stores no history"},
+        }
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         """The newest rejected messages, newest first."""
@@ -289,11 +320,35 @@ class Gateway:
         self._metrics.received(topic_kind(inbound.topic))
         try:
             msg = parse_message(inbound.topic, inbound.payload, inbound.received_ms)
+            self._check_site(msg)
         except InvalidMessage as exc:
             self._reject(inbound, exc)
             self._link.ack(inbound)
             return
         self._apply(inbound, msg)
+
+    def _check_site(self, msg: Message) -> None:
+        """Refuse a device message sent under another site than its registry record's.
+
+        Device ids are unique across sites (the broker username is the device id),
+        and the broker's ACL binds a device to its site; this is the same rule at
+        the trust boundary, for brokers configured otherwise. A device the registry
+        does not know yet is accepted (stored as unassigned).
+
+        Raises:
+            InvalidMessage: ``wrong_site``.
+        """
+        if isinstance(msg, RegistryMessage):
+            if msg.assignment is not None:
+                self._home_site[msg.device_id] = msg.site
+            elif self._home_site.get(msg.device_id) == msg.site:
+                del self._home_site[msg.device_id]
+            return
+        home = self._home_site.get(msg.device_id)
+        if home is not None and home != msg.site:
+            raise InvalidMessage(
+                "wrong_site", f"device {msg.device_id} is registered on site {home}"
+            )
 
     def _apply(self, inbound: Inbound, msg: Message) -> None:
         if isinstance(msg, PresenceMessage):
@@ -367,10 +422,11 @@ class Gateway:
             self._metrics.event("health_cleared")
 
     def _presence(self, inbound: Inbound, msg: PresenceMessage) -> None:
+        device = (msg.site, msg.device_id)
         key = (msg.boot, msg.seq, None if msg.boot is not None else msg.device_ts)
-        on_stored = self._dedupe.check(
-            (msg.site, msg.device_id), key, partial(self._link.ack, inbound)
-        )
+        if msg.boot is None and msg.device_ts is None and self._dedupe.follow_seq(device, msg.seq):
+            self._metrics.event("seq_restart")
+        on_stored = self._dedupe.check(device, key, partial(self._link.ack, inbound))
         if on_stored is None:
             self._metrics.event("duplicate")
             return
@@ -411,6 +467,9 @@ class Gateway:
             log.warning("rejected %s [%s]: %s", inbound.topic[:200], exc.reason, exc.detail)
         self._metrics.rejected(exc.reason)
         device = device_of_topic(inbound.topic)
+        if device is not None and exc.reason == "wrong_site":
+            # counted on the device's real record, never one under the foreign site
+            device = (self._home_site.get(device[1], device[0]), device[1])
         if device is not None:
             with self._live_lock:
                 self._health.error(device[0], device[1], exc.reason, inbound.received_ms)

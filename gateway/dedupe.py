@@ -4,6 +4,14 @@ A duplicate is acked only once its original is stored or spooled: if the
 original is still on its way to the store, the duplicate's ack waits for it,
 so a crash in between leaves both unacked and the broker redelivers. Without a
 ``boot`` id, ``seq`` restarts after a reboot, so the device timestamp joins the key.
+
+A device that sends neither ``boot`` nor ``ts`` (both optional in the contract)
+gives only ``seq``: after a reboot its first messages would carry keys still in
+memory and be dropped, so its live state would lag behind what it reports. For
+such a device a ``seq`` lower than its previous one starts a new epoch (see
+:meth:`Deduper.follow_seq`). The price: a broker redelivery of older messages is
+then stored again (history keeps at-least-once), and the live state still ends on
+the newest message because redeliveries come in order.
 """
 
 from __future__ import annotations
@@ -44,6 +52,22 @@ class Deduper:
         self._per_device = per_device
         self._lock = threading.Lock()
         self._seen: dict[DeviceKey, OrderedDict[MessageKey, _Seen]] = {}
+        self._last_seq: dict[DeviceKey, int] = {}
+
+    def follow_seq(self, device: DeviceKey, seq: int) -> bool:
+        """Note the ``seq`` of a message without ``boot`` and ``ts``; True when it starts an epoch.
+
+        ``seq`` restarts at 0 on every boot, and nothing else tells such a device's
+        reboot apart, so a ``seq`` below the previous one forgets the device's keys
+        rather than dropping its new messages as duplicates. Worker thread only,
+        like :meth:`check`.
+        """
+        last = self._last_seq.get(device)
+        self._last_seq[device] = seq
+        if last is None or seq >= last:
+            return False
+        self._seen.pop(device, None)
+        return True
 
     def check(
         self, device: DeviceKey, key: MessageKey, ack: Callable[[], None]

@@ -14,7 +14,8 @@ The tree::
 
 from __future__ import annotations
 
-#: Rejection reason codes, exactly as in tests/contracts/v1/invalid.json.
+#: Rejection reason codes: those of tests/contracts/v1/invalid.json, and
+#: ``wrong_site``, which depends on the registry rather than on the message alone.
 REASON_CODES = (
     "bad_topic",
     "too_large",
@@ -25,6 +26,7 @@ REASON_CODES = (
     "bad_type",
     "out_of_range",
     "bad_status",
+    "wrong_site",
 )
 
 

@@ -124,3 +124,17 @@ def test_json_log_lines_are_one_object_each():
     body = json.loads(JsonFormatter().format(record))
     assert body["level"] == "WARNING" and body["message"] == "rejected t"
     assert body["logger"] == "gateway.app" and body["time"].endswith("Z")
+
+
+def test_a_seq_going_back_starts_a_new_epoch_for_a_device_without_boot_or_clock():
+    dedupe = Deduper()
+    for seq in range(3):
+        assert dedupe.follow_seq(DEV, seq) is False
+        dedupe.check(DEV, (None, seq, None), lambda: None)()
+    assert dedupe.follow_seq(DEV, 2) is False  # a redelivery of the last one
+    assert dedupe.check(DEV, (None, 2, None), lambda: None) is None
+    assert dedupe.follow_seq(DEV, 0) is True  # rebooted: the old keys are forgotten
+    assert dedupe.check(DEV, (None, 0, None), lambda: None) is not None
+    assert dedupe.follow_seq(DEV, 1) is False
+    assert dedupe.check(DEV, (None, 1, None), lambda: None) is not None
+    assert dedupe.follow_seq(("hq", "d-2"), 0) is False  # per device
