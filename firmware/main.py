@@ -99,7 +99,12 @@ async def _report(dev, cfg, state, reason):
         raise OSError("no Wi-Fi")
     # No Last Will: a sleeping battery node is not offline; its heartbeats say it lives.
     client = MQTTClient(
-        c["client_id"], c["broker_host"], c["broker_port"], c["username"], c["password"]
+        c["client_id"],
+        c["broker_host"],
+        c["broker_port"],
+        c["username"],
+        c["password"],
+        tls=wp_config.tls_of(c),
     )
     task = asyncio.create_task(client.run())
     try:

@@ -93,6 +93,8 @@ class MQTTClient:
         opener: ``async (host, port) -> (reader, writer)``; default: our ``Stream`` on
             MicroPython, ``asyncio.open_connection`` on CPython.
         log: callable taking one str, or None.
+        tls: None (plain TCP) or ``(ca_file, host name)``: TLS trusting only that CA,
+            the broker's certificate must name the host (``mqtt_tls``).
 
     Attributes for the node: ``up`` (a ``Flag``, set while connected and the birth
     message went out), ``connected``, ``stats`` (``connects``, ``connect_failures``,

@@ -23,6 +23,7 @@ from wp_compat import (
     collect,
     const,
     sleep_ms,
+    unload,
     wait_for_ms,
 )
 
@@ -40,6 +41,7 @@ _BACKOFF_MIN = const(11)
 _BACKOFF_MAX = const(12)
 _SUBS = const(14)
 _LOG = const(15)
+_TLS = const(16)
 
 #: CONNACK return codes 1..5 (a ``const`` tuple: no name interned on the heap).
 _REFUSALS = const(
@@ -127,6 +129,7 @@ def setup(
     backoff_max_ms=30000,
     opener=None,
     log=None,
+    tls=None,
 ):
     """Set up a new ``MQTTClient`` (its ``__init__`` arguments); see that class."""
     # The settings in one tuple (less heap than an attribute each), in this order: the
@@ -150,6 +153,7 @@ def setup(
         # The log. Without one: ``id``, a built-in that takes the text and ignores it (a
         # function of our own here would keep this module on the heap).
         log or id,
+        tls,  # None (plain TCP) or (CA file, host name the broker's certificate must name)
     )
     client.on_up = None
     client.on_message = None
@@ -195,9 +199,23 @@ async def connect(client, n):
     client._lost.clear()
     _say = args[_LOG]
     try:
-        if opener is None:  # our small stream instead of asyncio.stream (see mqtt.Stream)
-            opener = open_connection if IS_MICROPYTHON else asyncio.open_connection
-        reader, writer = await wait_for_ms(opener(host, port), connect_ms)
+        tls = args[_TLS]
+        if opener is not None:
+            opening = opener(host, port)
+        elif IS_MICROPYTHON:  # our small stream instead of asyncio.stream (see mqtt.Stream)
+            opening = open_connection(host, port, tls)
+        elif tls:
+            import mqtt_tls
+
+            opening = asyncio.open_connection(
+                host, port, ssl=mqtt_tls.context(tls[0]), server_hostname=tls[1]
+            )
+        else:
+            opening = asyncio.open_connection(host, port)
+        # With TLS the handshake runs in the CONNECT's write and the CONNACK's read below
+        # (non-blocking): a certificate the CA did not sign, or that names another host,
+        # fails there, and the attempt counts as failed like any other.
+        reader, writer = await wait_for_ms(opening, connect_ms)
         client.stream = writer
         writer.write(connect_packet(client_id, keepalive_s, username, password, will))
         await wait_for_ms(writer.drain(), args[_IO_MS])
@@ -282,9 +300,13 @@ if IS_MICROPYTHON:
     import socket
     from asyncio import core  # type: ignore[attr-defined]  # the scheduler; not in the stubs
 
-    def open_connection(host, port):
+    def open_connection(host, port, tls=None):
         """Connect to ``host:port`` without blocking; return ``(stream, stream)`` (MicroPython).
 
+        ``tls``: None, or ``(CA file, host name)``: the socket is wrapped in TLS
+        that trusts only that CA and checks that the broker's certificate names the
+        host. The handshake is left to the first write and read (the socket is
+        non-blocking; MicroPython's TLS socket polls the right direction for it).
         The address lookup blocks (as in asyncio's own ``open_connection``): the node
         resolves its broker once per connection attempt.
         """
@@ -299,6 +321,16 @@ if IS_MICROPYTHON:
             if exc.errno != errno.EINPROGRESS:  # the connect goes on in the background
                 raise
         yield core._io_queue.queue_write(sock)  # writable: connected (or failed; the read says)
+        if tls:  # a module of its own: a plain node never loads it nor interns its names
+            import mqtt_tls
+
+            try:
+                sock = mqtt_tls.wrap(sock, tls)
+            except Exception:
+                sock.close()  # a missing or unreadable CA file: no socket left behind
+                raise
+            finally:
+                unload("mqtt_tls", "ssl")  # the wrapped socket keeps what it needs
         stream = mqtt.Stream()
         stream.sock = sock
         stream.buf = b""

@@ -66,6 +66,12 @@ DEFAULTS = {  # type: dict
     "radar_min_energy": 0,  # ignore targets weaker than this (0..100)
 }
 
+#: Optional keys, not in ``DEFAULTS`` so that a plain node's config dict stays as small
+#: as before: ``ca_file``, the CA certificate (DER) on the device's flash (set: the node
+#: speaks only TLS, ``broker_port`` then usually 8883), and ``tls_hostname``, the name the
+#: broker's certificate must carry (default ``broker_host``). See docs/firmware.md, "TLS".
+TLS_KEYS = const(("ca_file", "tls_hostname"))
+
 #: Keys that may be None or an int within a range: (key, low, high).
 _OPTIONAL_INTS = const(
     (
@@ -114,6 +120,9 @@ def build_config(cfg):
         out["hold_ms"] = hold_ms
     if out["client_id"] is None:
         out["client_id"] = "wp-" + out["device_id"]
+    for key in TLS_KEYS:
+        if not isinstance(out.get(key) or "", str):
+            raise ValueError("config %s must be a str" % key)
     for key in _POSITIVE_INTS + ("confirm_ms", "hold_ms"):
         value = out[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -180,6 +189,13 @@ def device_topic(site, device_id, name):
     return "%s/%s/%s/%s" % (_PREFIX, site, device_id, name)
 
 
+def tls_of(c):
+    """Return the client's ``tls`` argument for config ``c``: None (plain) or (CA file, host)."""
+    if not c.get("ca_file"):
+        return None
+    return c["ca_file"], c.get("tls_hostname") or c["broker_host"]
+
+
 def setup_node(node, cfg, presence, clock, log, opener, board):
     """Set up a new ``node.Node`` (its ``__init__`` arguments): config, topics, state, client.
 
@@ -226,6 +242,7 @@ def setup_node(node, cfg, presence, clock, log, opener, board):
         backoff_max_ms=c["backoff_max_ms"],
         opener=opener,
         log=log,
+        tls=tls_of(c),
     )
     node.client.on_up = node._on_up
     node.client.on_message = node._on_message

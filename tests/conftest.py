@@ -63,6 +63,46 @@ def mosquitto_factory() -> Iterator[Callable[[], Mosquitto]]:
         shutil.rmtree(broker.workdir, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class Pki:
+    """A CA with a broker certificate for ``localhost``/127.0.0.1, and a second, foreign CA."""
+
+    dir: Path
+    other_dir: Path
+
+    @property
+    def ca_pem(self) -> Path:
+        return self.dir / "ca.crt"
+
+    @property
+    def ca_der(self) -> Path:
+        return self.dir / "ca.der"
+
+
+@pytest.fixture(scope="session")
+def pki() -> Iterator[Pki]:
+    """Made with ``werkplek pki`` as an operator would (one per test worker)."""
+    from werkplek import pki as werkplek_pki
+
+    root = make_tempdir("pki")
+    made = Pki(root / "ca", root / "other")
+    for directory, name in ((made.dir, "Werkplek test CA"), (made.other_dir, "Foreign CA")):
+        werkplek_pki.create_ca(directory, name)
+        werkplek_pki.issue(directory, "broker", ["localhost", "127.0.0.1"])
+    yield made
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tls_mosquitto(pki: Pki) -> Iterator[Mosquitto]:
+    """A private Mosquitto with a TLS listener (``tls_port``) besides its plain one."""
+    broker = Mosquitto(workdir=make_tempdir("mosquitto-tls"), tls_dir=pki.dir)
+    broker.start()
+    yield broker
+    broker.stop()
+    shutil.rmtree(broker.workdir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def influxdb() -> Iterator[InfluxDB]:
     """A private InfluxDB 1.x for the whole test session."""

@@ -93,20 +93,49 @@ class Mosquitto:
     port: int = field(default_factory=free_port)
     host: str = "127.0.0.1"
     proc: subprocess.Popen[bytes] | None = None
+    #: A ``werkplek pki`` folder (ca.crt, broker.crt, broker.key): adds a TLS listener.
+    tls_dir: Path | None = None
+    tls_port: int = field(default_factory=free_port)
 
     @property
     def url(self) -> str:
         """The broker URL in the form the settings accept."""
         return f"mqtt://{self.host}:{self.port}"
 
+    @property
+    def tls_url(self) -> str:
+        """The TLS listener's URL; ``localhost`` is the name its certificate carries."""
+        return f"mqtts://localhost:{self.tls_port}"
+
+    def _tls_listener(self, owner: str | None) -> list[str]:
+        """Copy the broker's key and certificates next to its config; the listener's lines."""
+        if self.tls_dir is None:
+            return []
+        files = self.workdir / "tls"
+        files.mkdir(exist_ok=True)
+        for name in ("ca.crt", "broker.crt", "broker.key"):
+            shutil.copyfile(self.tls_dir / name, files / name)
+            if owner:  # the key stays 0600, readable by the broker's account only
+                shutil.chown(files / name, owner, owner)
+        (files / "broker.key").chmod(0o600)
+        return [
+            f"listener {self.tls_port} {self.host}",
+            f"cafile {files}/ca.crt",
+            f"certfile {files}/broker.crt",
+            f"keyfile {files}/broker.key",
+            "tls_version tlsv1.2",
+        ]
+
     def _write_config(self) -> Path:
         conf = self.workdir / "mosquitto.conf"
         run_as: list[str] = []
+        owner = None
         if os.geteuid() == 0:
             # As root Mosquitto drops to the 'mosquitto' account, which must own its files.
             try:
                 shutil.chown(self.workdir, "mosquitto", "mosquitto")
                 run_as = ["user mosquitto"]
+                owner = "mosquitto"
             except (LookupError, OSError):
                 run_as = ["user root"]
         conf.write_text(
@@ -114,6 +143,7 @@ class Mosquitto:
                 [
                     *run_as,
                     f"listener {self.port} {self.host}",
+                    *self._tls_listener(owner),
                     "allow_anonymous true",
                     "persistence true",
                     f"persistence_location {self.workdir}/",
@@ -142,6 +172,10 @@ class Mosquitto:
         )
         try:
             wait_until(lambda: port_open(self.host, self.port), 10, what="mosquitto listening")
+            if self.tls_dir is not None:
+                wait_until(
+                    lambda: port_open(self.host, self.tls_port), 10, what="mosquitto TLS listening"
+                )
         except TimeoutError as exc:
             log = self.workdir / "mosquitto.log"
             text = log.read_text() if log.exists() else ""
@@ -174,6 +208,10 @@ class InfluxDB:
     rpc_port: int = field(default_factory=free_port)
     host: str = "127.0.0.1"
     proc: subprocess.Popen[bytes] | None = None
+    #: ``(user, password)`` of an admin: turns authentication on, as in production.
+    admin: tuple[str, str] | None = None
+    #: How often InfluxDB enforces retention policies (its default is 30 minutes).
+    retention_check: str = "30m0s"
 
     @property
     def url(self) -> str:
@@ -196,6 +234,9 @@ bind-address = "{self.host}:{self.rpc_port}"
   enabled = true
   bind-address = "{self.host}:{self.port}"
   log-enabled = false
+  auth-enabled = {"true" if self.admin else "false"}
+[retention]
+  check-interval = "{self.retention_check}"
 [monitor]
   store-enabled = false
 [continuous_queries]
@@ -226,6 +267,10 @@ bind-address = "{self.host}:{self.rpc_port}"
         except TimeoutError as exc:
             text = (self.workdir / "influxd.log").read_text(errors="replace")
             raise ServiceError(f"influxd did not start: {text[-2000:]}") from exc
+        if self.admin:  # the first user of a server with auth on must be an admin
+            user, password = self.admin
+            q = f"CREATE USER \"{user}\" WITH PASSWORD '{password}' WITH ALL PRIVILEGES"
+            httpx.post(f"{self.url}/query", data={"q": q}, timeout=10).raise_for_status()
 
     def stop(self) -> None:
         """Stop the server."""
@@ -237,7 +282,7 @@ bind-address = "{self.host}:{self.rpc_port}"
         params = {"q": q}
         if db:
             params["db"] = db
-        resp = httpx.post(f"{self.url}/query", params=params, timeout=10)
+        resp = httpx.post(f"{self.url}/query", params=params, timeout=10, auth=self.admin)
         resp.raise_for_status()
         result: dict[str, object] = resp.json()
         return result
