@@ -29,6 +29,7 @@ from backend.facility.router import router as facility_router
 from backend.health.router import router as health_router
 from backend.metrics import install_metrics
 from backend.people.router import router as people_router
+from backend.privacy.router import router as privacy_router
 from backend.runtime import Runtime
 from backend.spaces import service as spaces_service
 from backend.spaces.router import router as spaces_router
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(series_router)
     app.include_router(rules_router)
     app.include_router(people_router)
+    app.include_router(privacy_router)
     app.include_router(facility_router)
     app.include_router(health_router)
     app.include_router(auth_router)

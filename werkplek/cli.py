@@ -188,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     privacy_cli.add_cli(sub)
 
+    from werkplek import backup as backup_cli
+
+    backup_cli.add_cli(sub)
+
     health = sub.add_parser("healthcheck", help="exit 0 when a service is healthy")
     health.add_argument("service", choices=["gateway", "backend"])
     health.set_defaults(func=cmd_healthcheck)

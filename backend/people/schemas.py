@@ -1,9 +1,9 @@
-"""Pydantic schemas of login, users and the personal data export."""
+"""Pydantic schemas of login and users (the data export is ``backend.privacy.export``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -68,10 +68,3 @@ class Session(BaseModel):
     expires_at: datetime
     user: UserPublic
 
-
-class PersonalExport(BaseModel):
-    """Everything stored about one person (AVG right of access)."""
-
-    user: UserPublic
-    bookings: list[dict[str, Any]]
-    audit: list[dict[str, Any]]
