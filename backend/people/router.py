@@ -8,8 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from backend.bookings.models import Booking
-from backend.bookings.schemas import BookingPublic
 from backend.dependencies import AdminDep, BookerDep, ManagerDep, RuntimeDep, SessionDep
 from backend.errors import NotFound, Unavailable
 from backend.people import audit
@@ -18,7 +16,6 @@ from backend.people.models import AuditLog
 from backend.people.schemas import (
     LocalLogin,
     OidcLogin,
-    PersonalExport,
     Preferences,
     Session,
     UserCreate,
@@ -77,26 +74,10 @@ def update_me(body: Preferences, session: SessionDep, token: BookerDep) -> UserP
     return UserPublic.model_validate(user)
 
 
-@router.get("/me/export", response_model=PersonalExport)
-def export_me(session: SessionDep, token: BookerDep) -> PersonalExport:
-    """Everything stored about the caller (AVG right of access), as JSON."""
-    user = _me(session, token)
-    rows = session.scalars(select(Booking).where(Booking.user_id == user.id)).all()
-    trail = session.scalars(select(AuditLog).where(AuditLog.actor_user_id == user.id)).all()
-    return PersonalExport(
-        user=UserPublic.model_validate(user),
-        bookings=[BookingPublic.model_validate(b).model_dump(mode="json") for b in rows],
-        audit=[
-            {"at": a.at.isoformat(), "action": a.action, "object": f"{a.object_type}:{a.object_id}"}
-            for a in trail
-        ],
-    )
-
-
 @router.post("/users", response_model=UserPublic, status_code=201)
 def create_user(body: UserCreate, session: SessionDep, token: AdminDep) -> UserPublic:
     """Create a user; with a password it is a local account."""
-    user = people.create_user(session, actor=f"token:{token.name}", **body.model_dump())
+    user = people.create_user(session, actor=audit.actor_of(token), **body.model_dump())
     return UserPublic.model_validate(user)
 
 

@@ -128,8 +128,8 @@ def test_local_login_roles_and_own_data(seeded, api):
         is False
     )
     export = api.get("/api/v1/me/export", headers=piet).json()
-    assert export["user"]["username"] == "piet"
-    assert {a["action"] for a in export["audit"]} >= {"login", "user.preferences"}
+    assert export["app_user"]["username"] == "piet"
+    assert {a["action"] for a in export["audit_log"]} >= {"login", "user.preferences"}
     # A signage token has no person behind it.
     assert api.get("/api/v1/me", headers=bearer(seeded.signage_token)).status_code == 403
 

@@ -1,0 +1,97 @@
+"""The privacy officer's and works council's report, read from the live configuration.
+
+Nothing here is a copy of a setting: retention periods come from the running
+backend's settings and, when InfluxDB is configured, from the retention policies
+InfluxDB itself reports, so the report shows what is in force, not what was meant.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.config import Settings
+from backend.facility.settings import FacilitySettings
+from backend.people.models import AuditLog, User
+from backend.privacy import inventory
+from backend.privacy.retention import personal_actor
+
+
+def influx_policies(cfg: FacilitySettings) -> dict[str, Any]:
+    """InfluxDB's retention policies as it reports them, or why they could not be read."""
+    if not cfg.influx_url:
+        return {"configured": False, "note": "no InfluxDB: the gateway's SQLite history prunes "
+                "raw points after WERKPLEK_RAW_RETENTION_DAYS"}  # fmt: skip
+    headers = {"Authorization": f"Token {cfg.influx_token}"} if cfg.influx_token else {}
+    auth = (
+        httpx.BasicAuth(cfg.influx_username, cfg.influx_password or "")
+        if cfg.influx_username
+        else None
+    )
+    query = f'SHOW RETENTION POLICIES ON "{cfg.influx_database}"'
+    try:
+        with httpx.Client(base_url=cfg.influx_url, headers=headers, auth=auth, timeout=10) as c:
+            response = c.post("/query", data={"q": query})
+            body = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        return {"configured": True, "error": f"InfluxDB did not answer: {exc}"}
+    result = (body.get("results") or [{}])[0]
+    if response.status_code != 200 or "error" in result:
+        return {"configured": True, "error": str(result.get("error") or response.text[:200])}
+    policies = []
+    for series in result.get("series") or []:
+        columns = series.get("columns") or []
+        for values in series.get("values") or []:
+            row = dict(zip(columns, values, strict=False))
+            policies.append(
+                {
+                    "name": row.get("name"),
+                    "duration": row.get("duration"),
+                    "forever": row.get("duration") in ("0s", "0"),
+                    "default": bool(row.get("default")),
+                }
+            )
+    return {"configured": True, "database": cfg.influx_database, "policies": policies}
+
+
+def build(
+    session: Session, settings: Settings, cfg: FacilitySettings, now: datetime
+) -> dict[str, Any]:
+    """The report: inventory, retention in force, suppression, opt-outs, what does not exist."""
+    cutoff = now - timedelta(days=settings.retention_days)
+    people = session.scalar(select(func.count()).select_from(User)) or 0
+    hidden = (
+        session.scalar(select(func.count()).select_from(User).where(User.show_presence.is_(False)))
+        or 0
+    )
+    overdue = (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.at < cutoff, personal_actor() | AuditLog.actor_user_id.is_not(None))
+        )
+        or 0
+    )
+    return {
+        "generated_at": now.isoformat(),
+        "inventory": [item.as_dict() for item in inventory.ITEMS],
+        "retention": {
+            "retention_days": settings.retention_days,
+            "session_hours": settings.session_hours,
+            "job": "hourly in every backend replica (backend.privacy.retention)",
+            "audit_records_past_retention_still_linked": overdue,
+            "influxdb": influx_policies(cfg),
+        },
+        "facility_reports": {
+            "min_group": cfg.facility_min_group,
+            "note": "groups of fewer spaces or bookings are suppressed",
+        },
+        "accounts": {"total": people, "hide_me_set": hidden},
+        "per_person_presence_report": False,
+        "statement": "No report or endpoint gives the presence or check-ins of one person over "
+        "time; a person sees only their own bookings, facility reports aggregate per group.",
+    }
