@@ -264,8 +264,8 @@ ITEMS: tuple[Item, ...] = (
     Item(
         "presence",
         "influxdb",
-        "Raw presence per space (in use yes/no, source, confidence, "
-        "seq, boot id; tags site, floor, zone, space, kind, device)",
+        "Raw presence per space (in use yes/no, source, sequence number, boot id, "
+        "clock corrected; tags site, floor, zone, space, kind, device)",
         "facility reports, cleaning, energy; Grafana",
         _TASK,
         "facility management, IT",
@@ -280,9 +280,9 @@ ITEMS: tuple[Item, ...] = (
             "device",
             "occupied",
             "source",
-            "confidence",
             "seq",
             "boot",
+            "clock_corrected",
         ),
     ),
     Item(
@@ -294,7 +294,7 @@ ITEMS: tuple[Item, ...] = (
         "facility management, IT",
         "`WERKPLEK_HOURLY_RETENTION_DAYS` (1825, five years) in retention policy `hourly`",
         "InfluxDB retention policy",
-        other=("site", "floor", "zone", "space", "kind", "occupancy"),
+        other=("site", "floor", "zone", "space", "kind", "occupancy", "samples"),
     ),
     Item(
         "telemetry",
@@ -307,7 +307,17 @@ ITEMS: tuple[Item, ...] = (
         "raw `WERKPLEK_RAW_RETENTION_DAYS` (30); hourly rollup `telemetry_hourly` "
         "`WERKPLEK_HOURLY_RETENTION_DAYS` (1825)",
         "InfluxDB retention policies",
-        other=("site", "floor", "space", "device", "rssi", "heap", "battery", "uptime", "fw"),
+        other=(
+            "site",
+            "floor",
+            "space",
+            "device",
+            "rssi",
+            "heap_free",
+            "battery_v",
+            "uptime_s",
+            "fw",
+        ),
     ),
     Item(
         "facility_daily, facility_peak",
@@ -359,13 +369,13 @@ ITEMS: tuple[Item, ...] = (
     Item(
         "HTTP access logs",
         "log",
-        "Reverse proxy (and uvicorn, if enabled) access log: "
+        "The reverse proxy's access log (the backend's own is silenced): "
         "time, client IP address, method, URL, status, user agent",
         "security, fault finding",
         _SECURITY,
         "IT",
-        "operator's log rotation: at most 30 days "
-        "(docs/operations.md); tokens never appear in URLs (stream and feed tokens only)",
+        "operator's log rotation: at most 30 days (docs/operations.md); only short-lived "
+        "stream tokens and feed tokens ever travel in a URL",
         "log rotation",
         personal=("client IP address", "user agent", "URL"),
         other=("time", "method", "status"),
