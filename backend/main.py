@@ -27,6 +27,7 @@ from backend.dependencies import RuntimeDep, SessionDep
 from backend.errors import DomainError
 from backend.facility.router import router as facility_router
 from backend.health.router import router as health_router
+from backend.health.status import HistoryHealth, mqtt_status
 from backend.metrics import install_metrics
 from backend.people.router import router as people_router
 from backend.privacy.router import router as privacy_router
@@ -135,13 +136,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 return RedirectResponse(f"/signage/?{query}")
         return RedirectResponse("/signage/")
 
+    history_health = HistoryHealth(settings)
+
     @app.get("/healthz", tags=["health"])
     def health(runtime: RuntimeDep) -> dict[str, Any]:
-        """Liveness plus what an operator checks first: broker link and rejected messages."""
+        """Liveness plus what an operator checks first: broker link, history, retention.
+
+        ``status`` says the process serves (the database answers); ``problems``
+        lists, with reasons, a broker link that is down, a history store that is
+        unreachable or not configured, and retention that is not in place.
+        ``werkplek healthcheck backend`` judges the details.
+        """
         with runtime.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+        mqtt = mqtt_status(runtime.bridge, runtime.live.connected)
+        history = history_health.current()
+        problems: list[str] = []
+        if settings.mqtt_enabled and not mqtt["connected"]:
+            problems.append(f"mqtt: {mqtt['reason']}")
+        if not history["history"]["reachable"]:
+            problems.append(f"history: {history['history']['reason']}")
+        if history["retention"]["ok"] is not True:
+            problems.append(f"retention: {history['retention']['reason']}")
         return {
             "status": "ok",
+            "problems": problems,
+            "mqtt": mqtt,
+            **history,
             "mqtt_connected": runtime.live.connected,
             "gateway": runtime.live.gateway,
             "spaces": len(runtime.hub.spaces),

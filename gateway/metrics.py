@@ -68,6 +68,25 @@ class GatewayMetrics:
             "Messages received but not yet handled by the worker",
             registry=self.registry,
         )
+        self._retention_ok = Gauge(
+            "werkplek_gateway_history_retention_ok",
+            "1 while the history store's retention policies match the settings; 0 when they"
+            " are missing or wrong (raw presence may be kept forever) or cannot be checked",
+            registry=self.registry,
+        )
+        self._mqtt_connected = Gauge(
+            "werkplek_gateway_mqtt_connected",
+            "1 while the gateway is connected to the MQTT broker",
+            registry=self.registry,
+        )
+
+    def retention(self, ok: bool | None) -> None:
+        """Export whether retention is in place (unknown counts as not)."""
+        self._retention_ok.set(1 if ok else 0)
+
+    def mqtt_connected(self, up: bool) -> None:
+        """Export the broker link state."""
+        self._mqtt_connected.set(int(up))
 
     def spool_size(self, points: int, capacity: int, *, alarm: bool) -> None:
         """Export the spool's fill level and alarm state."""

@@ -141,6 +141,12 @@ class MqttLink:
         self._client.max_inflight_messages_set(100)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
+        self._client.on_connect_fail = self._on_connect_fail
+        #: Wall-clock time since when the link is down (start counts as down); None while up.
+        self.down_since: float | None = time.time()
+        #: Why the link is down, for health reports; None while up.
+        self.down_reason: str | None = "not connected yet"
+        self._failures = 0
         self._client.on_message = self._on_message
         self._client.on_socket_open = _disable_nagle
         # Both are private in paho 2.x; without them the link falls back to the public API.
@@ -301,8 +307,11 @@ class MqttLink:
         properties: Properties | None,
     ) -> None:
         if reason_code.is_failure:
-            log.error("MQTT connection refused: %s", reason_code)
+            log.error("MQTT connection refused by %s: %s", self._where(), reason_code)
+            self.down_reason = f"refused: {reason_code}"
             return
+        self._failures = 0
+        self.down_since, self.down_reason = None, None
         with self._gen_lock:
             self._generation += 1
         log.info("MQTT connected (session present: %s)", flags.session_present)
@@ -346,7 +355,27 @@ class MqttLink:
         properties: Properties | None,
     ) -> None:
         self.connected.clear()
+        if self.down_since is None:
+            self.down_since = time.time()
+        self.down_reason = f"disconnected: {reason_code}"
         log.warning("MQTT disconnected: %s", reason_code)
+
+    def _where(self) -> str:
+        return f"{self._broker.host}:{self._broker.port}"
+
+    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+        """The broker could not be reached: an error at once, then a warning every fourth try.
+
+        Without this an operator with a wrong broker address saw nothing at all.
+        """
+        self._failures += 1
+        self.down_reason = f"broker {self._where()} unreachable"
+        if self._failures == 1:
+            log.error("MQTT broker %s unreachable; retrying every 1-30 s", self._where())
+        elif self._failures % 4 == 0:
+            log.warning(
+                "MQTT broker %s still unreachable (%d attempts)", self._where(), self._failures
+            )
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         try:

@@ -53,6 +53,10 @@ class GatewaySettings(BaseSettings):
     rejection_log_per_min: int = Field(default=60, ge=0)
     #: ``text`` for people, ``json`` (one object per line) for log shippers.
     log_format: Literal["text", "json"] = "text"
+    #: How often the history store's retention policies are checked again.
+    retention_check_s: float = Field(default=3600.0, gt=0)
+    #: ``werkplek healthcheck gateway`` fails once the broker link is down this long.
+    health_max_disconnected_s: float = Field(default=60.0, gt=0)
 
     @field_validator("mqtt_url")
     @classmethod

@@ -85,6 +85,8 @@ class HistoryWriter:
         self._in_flight = 0
         self._retry_at = 0.0
         self._backoff = 0.2
+        #: Why the store failed last; None once a store action succeeded again (health).
+        self.last_failure: str | None = None
         self._alarm = False
         self._last_arrival = 0.0
         self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
@@ -189,12 +191,14 @@ class HistoryWriter:
             if not isinstance(exc, HistoryUnavailable):
                 log.exception("unexpected error talking to the history store")
             self._schema_ready = False
+            self.last_failure = str(exc)[:300]
             self._metrics.event("history_retry")
             self._retry_at = time.time() + self._backoff
             log.warning("history store unavailable (%s); retry in %.1f s", exc, self._backoff)
             self._backoff = min(self._backoff * 2, self._max_backoff_s)
             return False
         self._backoff = 0.2
+        self.last_failure = None
         return True
 
     def _write(self, points: list[HistoryPoint]) -> bool:

@@ -191,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     from werkplek import backup as backup_cli
 
     backup_cli.add_cli(sub)
+    from werkplek import schema as schema_cli
+
+    schema_cli.add_cli(sub)
 
     health = sub.add_parser("healthcheck", help="exit 0 when a service is healthy")
     health.add_argument("service", choices=["gateway", "backend"])

@@ -21,6 +21,9 @@ class FacilitySettings(BaseSettings):
     influx_username: str | None = None
     influx_password: str | None = None
     history_path: str = "var/history.sqlite3"
+    #: The retention the gateway's store must keep (checked in /healthz; same settings).
+    raw_retention_days: int = Field(default=30, ge=0, le=36_500)
+    hourly_retention_days: int = Field(default=1825, ge=0, le=36_500)
     facility_min_group: int = Field(default=5, ge=2)
     cleaning_min_minutes: float = Field(default=15.0, ge=0)
     #: A meeting room goes on the list after each use at least this long.

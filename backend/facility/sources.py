@@ -181,6 +181,13 @@ class SqliteSource:
         self._path = Path(path)
 
     def _rows(self, sql: str, args: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        if not self._path.is_file():
+            # Production keeps history in InfluxDB; this file is only the embedded store.
+            raise HistoryUnavailable(
+                f"no history store configured: {self._path} does not exist; set"
+                " WERKPLEK_INFLUX_URL with the backend's InfluxDB credential"
+                " (or WERKPLEK_HISTORY_PATH to the gateway's SQLite file)"
+            )
         try:
             conn = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True, timeout=10)
             try:
@@ -459,14 +466,25 @@ class InfluxSource:
                     )
         return out
 
-    def _daily_series(self, q: str) -> list[dict[str, Any]]:
-        """Series of a rollup query; none before the first rollup created the policy."""
+    def _daily_series(self, q: str, *, missing_ok: bool = False) -> list[dict[str, Any]]:
+        """Series of a rollup query.
+
+        Without the rollup's retention policy (``werkplek influx init`` creates
+        it) a report would come back empty and look like a real answer, so that
+        is unavailable too; only ``missing_ok`` callers (is there a rollup yet?) get [].
+        """
         try:
             return self._series(q)
         except HistoryUnavailable as exc:
-            if "retention policy not found" in str(exc):
+            if "retention policy not found" not in str(exc):
+                raise
+            if missing_ok:
                 return []
-            raise
+            raise HistoryUnavailable(
+                f"the facility rollup's retention policy {ROLLUP_RP!r} does not exist on"
+                f" {self._database!r}: run `werkplek influx init`, then the rollup"
+                " (hourly, or POST /api/v1/facility/rollup)"
+            ) from exc
 
     def _ensure_policy(self) -> None:
         """Create the rollup's retention policy once per source (1.x; 2.x maps it by DBRP)."""
@@ -579,7 +597,9 @@ class InfluxSource:
 
     def last_rolled_day(self) -> int | None:
         """Time of the newest rollup point (``last`` over every series)."""
-        series = self._daily_series(f'SELECT last("spaces") FROM "{ROLLUP_RP}"."{DAILY}"')
+        series = self._daily_series(
+            f'SELECT last("spaces") FROM "{ROLLUP_RP}"."{DAILY}"', missing_ok=True
+        )
         return int(series[0]["values"][0][0]) if series else None
 
     def first_hour(self) -> int | None:

@@ -4,8 +4,10 @@ Line protocol: measurement and tags are escaped by ``influxdb_client.Point``
 (once per tag set); numbers and the enumerated ``source`` are appended;
 writes are gzip-compressed with ``precision=ms``; reads are InfluxQL on /query.
 
-Retention on InfluxDB 1.x (created at start-up, refused harmlessly elsewhere):
-raw points go to the default retention policy ``raw`` (``raw_retention_days``);
+Retention on InfluxDB 1.x is created by ``werkplek influx init`` (admin); a
+gateway with a least-privilege user only checks it (:mod:`gateway.history.retention`),
+one with admin rights (development, tests) still creates it at start-up. Raw
+points go to the default retention policy ``raw`` (``raw_retention_days``);
 a continuous query rolls them up per hour, space, kind, floor and zone into
 ``presence_hourly`` in the ``hourly`` policy (``hourly_retention_days``, 0 = forever).
 Telemetry (measurement ``telemetry``) lives in ``raw`` too and is rolled up per
@@ -33,6 +35,7 @@ from gateway.history.base import (
     PresencePoint,
     TelemetryPoint,
 )
+from gateway.history.retention import NOT_CHECKED, RetentionStatus, check_retention
 
 log = logging.getLogger(__name__)
 
@@ -152,11 +155,43 @@ class InfluxHistory:
         self._client = httpx.Client(
             base_url=url, headers=headers, auth=auth, timeout=timeout_s, transport=transport
         )
+        #: The last retention check; see :meth:`check_retention`.
+        self.retention: RetentionStatus = NOT_CHECKED
+        #: Schema statements the server refused at the last :meth:`ensure_schema`.
+        self.schema_problems: list[str] = []
+
+    def check_retention(self) -> RetentionStatus:
+        """Check that the retention policies match the settings; a problem is logged as error."""
+        status = check_retention(self._client, self._database, self._raw_days, self._hourly_days)
+        if status.ok is False:
+            log.error("history retention not in place: %s", status.reason)
+        self.retention = status
+        return status
 
     def ensure_schema(self) -> None:
-        """Create the database, retention policies and hourly rollup; refusals are logged."""
+        """Create the schema where allowed, then check the retention that matters.
+
+        A least-privilege user (production) is refused the first statement and
+        creates nothing: ``werkplek influx init`` did that. Either way the
+        retention policies are checked, so a missing one is reported, not assumed.
+        """
+        try:
+            self._create_schema()
+        finally:
+            self.check_retention()
+
+    def _create_schema(self) -> None:
+        """Create the database, retention policies and hourly rollups; refusals are kept."""
         db = _ident(self._database)
-        if self._statement(f"CREATE DATABASE {db}") is not None:
+        self.schema_problems = []
+        error = self._statement(f"CREATE DATABASE {db}")
+        if error is not None:
+            self.schema_problems.append(f"CREATE DATABASE: {error}")
+            if "admin privilege" in error or "authoriz" in error:
+                log.info(
+                    "no admin rights on InfluxDB: the schema is left to `werkplek influx init`"
+                )
+                return
             log.warning("CREATE DATABASE %s refused; assuming it exists", self._database)
         raw = f"DURATION {self._raw_days}d" if self._raw_days else "DURATION INF"
         hourly = f"DURATION {self._hourly_days}d" if self._hourly_days else "DURATION INF"
@@ -176,6 +211,7 @@ class InfluxHistory:
             self._statement(f'DROP CONTINUOUS QUERY "presence_hourly" ON {db}')
             error = self._statement(cq)
         if error is not None:
+            self.schema_problems.append(f"continuous query presence_hourly: {error}")
             log.warning("hourly rollup not created: %s", error)
         self._continuous_query(
             "telemetry_hourly",
@@ -195,6 +231,7 @@ class InfluxHistory:
             self._statement(f'DROP CONTINUOUS QUERY "{name}" ON {db}')
             error = self._statement(cq)
         if error is not None:
+            self.schema_problems.append(f"continuous query {name}: {error}")
             log.warning("continuous query %s not created: %s", name, error)
 
     def _policy(self, spec: str, *, default: bool) -> bool:
@@ -204,6 +241,7 @@ class InfluxHistory:
         if error is not None and "already exists" in error:
             error = self._statement(f"ALTER RETENTION POLICY {spec}{suffix}")
         if error is not None:
+            self.schema_problems.append(f"retention policy {spec}: {error}")
             log.warning("retention policy %s not set: %s", spec, error)
             return False
         return True

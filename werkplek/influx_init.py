@@ -1,0 +1,214 @@
+"""``werkplek influx init``: create Werkplek's InfluxDB 1.x schema and users, once, as admin.
+
+The gateway, the backend and Grafana run with least-privilege users that may
+not create databases, retention policies or continuous queries. This command
+does that with an admin credential, and may run again at any time with the same
+result (policies are altered to the settings, queries and users replaced):
+
+- the database, with retention policies ``raw`` (default, ``WERKPLEK_RAW_RETENTION_DAYS``),
+  ``hourly`` (``WERKPLEK_HOURLY_RETENTION_DAYS``) and ``facility`` (the backend's rollup);
+- the continuous queries that roll raw presence and telemetry up per hour;
+- the users: gateway (READ and WRITE: it writes history and reads it back),
+  backend (READ and WRITE: it writes the facility rollup), Grafana (READ only).
+
+InfluxDB 2.x and 3 have buckets instead; the command then says what to do there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import httpx
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from backend.facility.sources import ROLLUP_RP, ROLLUP_SHARD
+from gateway.history.influx import InfluxHistory, quote_influxql
+from gateway.history.retention import HOURLY_RP, RAW_RP
+
+
+class InitError(RuntimeError):
+    """The schema could not be set up; the message says why."""
+
+
+class InfluxInitSettings(BaseSettings):
+    """What ``werkplek influx init`` reads from ``WERKPLEK_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="WERKPLEK_", extra="ignore")
+
+    influx_url: str = "http://127.0.0.1:8086"
+    influx_database: str = Field(default="werkplek", min_length=1)
+    influx_admin_username: str = "admin"
+    influx_admin_password: SecretStr | None = None
+    raw_retention_days: int = Field(default=30, ge=0, le=36_500)
+    hourly_retention_days: int = Field(default=1825, ge=0, le=36_500)
+    influx_gateway_username: str = "gateway"
+    influx_gateway_password: SecretStr | None = None
+    influx_backend_username: str = "backend"
+    influx_backend_password: SecretStr | None = None
+    influx_grafana_username: str = "grafana"
+    influx_grafana_password: SecretStr | None = None
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def v2_instructions(version: str, cfg: InfluxInitSettings) -> str:
+    """What to do on InfluxDB 2.x or 3, where retention lives on buckets."""
+    db = cfg.influx_database
+    raw = f"{cfg.raw_retention_days}d" if cfg.raw_retention_days else "0"
+    hourly = f"{cfg.hourly_retention_days}d" if cfg.hourly_retention_days else "0"
+    return (
+        f"InfluxDB {version} keeps retention on buckets and has no continuous queries, so "
+        "this command changes nothing there. Do this instead (influx CLI, as an operator):\n"
+        f"  1. influx bucket create --name {db} --retention {raw}\n"
+        f"  2. influx bucket create --name {db}_hourly --retention {hourly}\n"
+        f"  3. influx v1 dbrp create --db {db} --rp {RAW_RP} --bucket-id <id of {db}> --default\n"
+        f"     influx v1 dbrp create --db {db} --rp {HOURLY_RP} --bucket-id <id of {db}_hourly>\n"
+        f"     influx bucket create --name {db}_facility --retention 0 and map it as "
+        f"--rp {ROLLUP_RP}\n"
+        "  4. an InfluxDB task that writes the hourly mean of presence.occupied per site, floor,\n"
+        f"     zone, space and kind into {db}_hourly as presence_hourly (see docs/operations.md)\n"
+        "  5. tokens: gateway read+write on the first bucket; backend read on all three and write\n"
+        "     on the facility bucket; Grafana read only. Set WERKPLEK_INFLUX_TOKEN per service.\n"
+    )
+
+
+class InfluxInit:
+    """Runs the statements with the admin credential and reports each step."""
+
+    def __init__(
+        self, cfg: InfluxInitSettings, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.cfg = cfg
+        password = cfg.influx_admin_password
+        self._client = httpx.Client(
+            base_url=cfg.influx_url,
+            auth=httpx.BasicAuth(
+                cfg.influx_admin_username, password.get_secret_value() if password else ""
+            ),
+            timeout=30,
+            transport=transport,
+        )
+        self.done: list[str] = []
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def version(self) -> str:
+        """The server's version from ``/ping``."""
+        try:
+            response = self._client.get("/ping")
+        except httpx.HTTPError as exc:
+            raise InitError(f"InfluxDB at {self.cfg.influx_url} unreachable: {exc}") from exc
+        return str(response.headers.get("X-Influxdb-Version", ""))
+
+    def statement(self, q: str, *, tolerate: str | None = None) -> str | None:
+        """Run one statement as admin; an error other than ``tolerate`` is fatal."""
+        try:
+            response = self._client.post("/query", data={"q": q})
+            body: Any = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise InitError(f"InfluxDB did not answer {q.split(' WITH ')[0]!r}: {exc}") from exc
+        error = body.get("error") if isinstance(body, dict) else None
+        for result in (body.get("results") or []) if isinstance(body, dict) else []:
+            error = error or result.get("error")
+        if response.status_code == 401 or (error and "authoriz" in str(error)):
+            raise InitError(
+                "the admin credential was refused: set WERKPLEK_INFLUX_ADMIN_USERNAME and "
+                f"WERKPLEK_INFLUX_ADMIN_PASSWORD to an InfluxDB admin user ({error})"
+            )
+        if error and not (tolerate and tolerate in str(error)):
+            raise InitError(f"{q.split(' WITH ')[0]}: {error}")
+        return str(error) if error else None
+
+    def run(self) -> list[str]:
+        """Create or update everything; return what was done, one line per step."""
+        cfg = self.cfg
+        self.statement("SHOW USERS")  # admin only: a wrong credential stops here, clearly
+        history = InfluxHistory(
+            cfg.influx_url,
+            cfg.influx_database,
+            username=cfg.influx_admin_username,
+            password=cfg.influx_admin_password.get_secret_value()
+            if cfg.influx_admin_password
+            else "",
+            raw_retention_days=cfg.raw_retention_days,
+            hourly_retention_days=cfg.hourly_retention_days,
+        )
+        try:
+            history.ensure_schema()
+        finally:
+            history.close()
+        if history.schema_problems:
+            raise InitError("; ".join(history.schema_problems))
+        if history.retention.ok is not True:
+            raise InitError(f"retention still not in place: {history.retention.reason}")
+        db = _ident(cfg.influx_database)
+        self.done.append(f"database {cfg.influx_database}: {history.retention.reason}")
+        self.done.append("continuous queries presence_hourly, telemetry_hourly")
+        spec = (
+            f"{_ident(ROLLUP_RP)} ON {db} DURATION INF REPLICATION 1 SHARD DURATION {ROLLUP_SHARD}"
+        )
+        if self.statement(f"CREATE RETENTION POLICY {spec}", tolerate="already exists"):
+            self.statement(f"ALTER RETENTION POLICY {spec}")
+        self.done.append(f"retention policy {ROLLUP_RP} (facility rollup, kept)")
+        users = (
+            (cfg.influx_gateway_username, cfg.influx_gateway_password, "ALL"),
+            (cfg.influx_backend_username, cfg.influx_backend_password, "ALL"),
+            (cfg.influx_grafana_username, cfg.influx_grafana_password, "READ"),
+        )
+        for name, password, privilege in users:
+            if password is None:
+                self.done.append(f"user {name}: skipped (no password set)")
+                continue
+            self._user(name, password.get_secret_value(), privilege)
+        return self.done
+
+    def _user(self, name: str, password: str, privilege: str) -> None:
+        """Create or update one non-admin user with exactly ``privilege`` on the database."""
+        user, db = _ident(name), _ident(self.cfg.influx_database)
+        secret = quote_influxql(password)
+        if self.statement(f"CREATE USER {user} WITH PASSWORD {secret}", tolerate="already exists"):
+            self.statement(f"SET PASSWORD FOR {user} = {secret}")
+        self.statement(f"REVOKE ALL PRIVILEGES FROM {user}")  # never an admin
+        self.statement(f"REVOKE ALL ON {db} FROM {user}")
+        self.statement(f"GRANT {privilege} ON {db} TO {user}")
+        shown = "READ and WRITE" if privilege == "ALL" else privilege
+        self.done.append(f"user {name}: {shown} on {self.cfg.influx_database}")
+
+
+def cmd_influx(args: argparse.Namespace) -> int:
+    """Run ``werkplek influx init``; exit 1 with the reason when it fails, 2 on InfluxDB 2.x/3."""
+    try:
+        cfg = InfluxInitSettings()
+    except ValidationError as exc:
+        print(f"werkplek influx init: invalid settings: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    init = InfluxInit(cfg)
+    try:
+        version = init.version()
+        if not version.lstrip("v").startswith("1."):
+            print(v2_instructions(version or "(unknown version)", cfg), file=sys.stderr)  # noqa: T201
+            return 2
+        for line in init.run():
+            print(f"ok  {line}")  # noqa: T201 - the operator reads this
+    except InitError as exc:
+        print(f"werkplek influx init: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    finally:
+        init.close()
+    return 0
+
+
+def add_cli(sub: Any) -> None:
+    """Register ``werkplek influx init`` on the CLI's subparsers."""
+    influx = sub.add_parser(
+        "influx", help="create the InfluxDB database, retention, rollups and users (as admin)"
+    )
+    influx.add_argument("action", choices=["init"])
+    influx.set_defaults(func=cmd_influx)
