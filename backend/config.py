@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     #: HMAC key of the short-lived stream tokens; replicas behind one address share it.
     #: Unset: a random key per process (after a restart screens just ask for a new token).
     stream_token_key: SecretStr | None = None
+    #: ``werkplek healthcheck backend`` fails once the broker link is down this long.
+    health_max_disconnected_s: float = Field(default=60.0, gt=0)
+    #: How often /healthz checks the history store and its retention again (cached between).
+    history_check_s: float = Field(default=60.0, gt=0)
 
 
 @lru_cache(maxsize=1)

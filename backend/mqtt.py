@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -47,6 +48,10 @@ class MqttBridge:
         self._on_connection = on_connection
         self._v5 = protocol == "5"
         self.connected = False
+        #: Since when the link is down (start counts as down) and why; None while up (health).
+        self.down_since: float | None = time.time()
+        self.down_reason: str | None = "not connected yet"
+        self._failures = 0
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id or f"werkplek-backend-{uuid.uuid4().hex[:8]}",
@@ -60,6 +65,7 @@ class MqttBridge:
         self._client.on_connect = self._handle_connect
         self._client.on_disconnect = self._handle_disconnect
         self._client.on_message = self._handle_message
+        self._client.on_connect_fail = self._handle_connect_fail
 
     def start(self) -> None:
         """Connect in the background; paho keeps reconnecting until ``stop``."""
@@ -81,9 +87,11 @@ class MqttBridge:
         self, client: mqtt.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any
     ) -> None:
         if reason.is_failure:
-            log.warning("mqtt: broker refused the connection: %s", reason)
+            log.error("mqtt: broker %s refused the connection: %s", self._where(), reason)
+            self.down_reason = f"refused: {reason}"
             return
         log.info("mqtt: connected to %s:%d", self.address.host, self.address.port)
+        self._failures, self.down_since, self.down_reason = 0, None, None
         for topic in self._subscriptions:
             client.subscribe(topic, qos=1)
         self.connected = True
@@ -94,7 +102,21 @@ class MqttBridge:
     ) -> None:
         log.warning("mqtt: disconnected (%s)", reason)
         self.connected = False
+        self.down_since = self.down_since or time.time()
+        self.down_reason = f"disconnected: {reason}"
         self._safe(self._on_connection, False)
+
+    def _where(self) -> str:
+        return f"{self.address.host}:{self.address.port}"
+
+    def _handle_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
+        """An unreachable broker is an error at once (a wrong address is not silent)."""
+        self._failures += 1
+        self.down_reason = f"broker {self._where()} unreachable"
+        if self._failures == 1:
+            log.error("mqtt: broker %s unreachable; retrying every 1-10 s", self._where())
+        elif self._failures % 6 == 0:
+            log.warning("mqtt: broker %s unreachable (%d tries)", self._where(), self._failures)
 
     def _handle_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         self._safe(self._on_message, message.topic, bytes(message.payload), bool(message.retain))

@@ -11,7 +11,6 @@ import signal
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 from werkplek import __version__
 
@@ -19,13 +18,10 @@ log = logging.getLogger("werkplek")
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-    )
-    # The demo's broker and web server are chatty; their warnings still show.
-    for noisy in ("amqtt", "transitions", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # One set-up for every command (WERKPLEK_LOG_FORMAT=json; chatty libraries at WARNING).
+    from werkplek.logs import setup_logging
+
+    setup_logging(verbose=verbose)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -56,33 +52,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_gateway(_: argparse.Namespace) -> int:
-    """Run the gateway until SIGINT/SIGTERM, writing a health file for container checks."""
-    from gateway.app import Gateway
-    from gateway.settings import GatewaySettings
+def cmd_gateway(args: argparse.Namespace) -> int:
+    """Run the gateway until SIGINT/SIGTERM, as ``python -m gateway`` does (same health file)."""
+    from gateway.__main__ import main as run_gateway
 
-    settings = GatewaySettings()
-    gateway = Gateway(settings)
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    from gateway.process import tune_gc
-
-    tune_gc()
-    gateway.start()
-    health = Path(settings.state_dir) / "gateway-health.json"
-    health.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        while not stopping:
-            health.write_text(json.dumps({"at": time.time(), "counters": gateway.counters()}))
-            time.sleep(1)
-    finally:
-        gateway.stop()
+    run_gateway(verbose=args.verbose)
     return 0
 
 
@@ -94,7 +68,10 @@ def cmd_backend(_: argparse.Namespace) -> int:
     from backend.main import create_app
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port)
+    # log_config=None: uvicorn keeps the root set-up (WERKPLEK_LOG_FORMAT) instead of its own.
+    uvicorn.run(
+        create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None
+    )
     return 0
 
 
@@ -129,26 +106,45 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_healthcheck(args: argparse.Namespace) -> int:
-    """Exit 0 when the named service is healthy (for container health checks)."""
+    """Exit 0 when the named service is healthy, else 1 with the reasons on stderr.
+
+    Unhealthy: no answer (or no fresh health file), or no broker connection for
+    longer than ``WERKPLEK_HEALTH_MAX_DISCONNECTED_S``. Missing retention or an
+    unreachable history store are printed as warnings: a restart cannot fix them.
+    """
+    from gateway.status import judge, warnings
+
+    report: dict[str, object] = {}
     if args.service == "backend":
         from backend.config import get_settings
 
         settings = get_settings()
+        limit = settings.health_max_disconnected_s
         host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
         try:
-            with urllib.request.urlopen(f"http://{host}:{settings.http_port}/healthz", timeout=3):
-                return 0
-        except OSError as exc:
-            print(f"backend unhealthy: {exc}", file=sys.stderr)  # noqa: T201
+            url = f"http://{host}:{settings.http_port}/healthz"
+            with urllib.request.urlopen(url, timeout=3) as response:
+                report = {**json.loads(response.read()), "at": time.time()}
+        except (OSError, ValueError) as exc:
+            print(f"backend unhealthy: /healthz did not answer: {exc}", file=sys.stderr)  # noqa: T201
             return 1
-    from gateway.settings import GatewaySettings
+    else:
+        from gateway.__main__ import health_path
+        from gateway.settings import GatewaySettings
 
-    health = Path(GatewaySettings().state_dir) / "gateway-health.json"
-    with contextlib.suppress(OSError, ValueError):
-        if time.time() - float(json.loads(health.read_text())["at"]) < 30:
-            return 0
-    print("gateway unhealthy: no fresh health file", file=sys.stderr)  # noqa: T201
-    return 1
+        gateway_settings = GatewaySettings()
+        limit = gateway_settings.health_max_disconnected_s
+        with contextlib.suppress(OSError, ValueError):
+            report = json.loads(health_path(gateway_settings).read_text())
+        if not report:
+            print("gateway unhealthy: no health file (is it running?)", file=sys.stderr)  # noqa: T201
+            return 1
+    for warning in warnings(report):
+        print(f"{args.service} warning: {warning}", file=sys.stderr)  # noqa: T201
+    reasons = judge(report, time.time(), max_stale_s=30, max_down_s=limit)
+    for reason in reasons:
+        print(f"{args.service} unhealthy: {reason}", file=sys.stderr)  # noqa: T201
+    return 1 if reasons else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     from werkplek import firmware_build
 
     firmware_build.add_cli(sub)
+    from werkplek import influx_init
+
+    influx_init.add_cli(sub)
     from backend.privacy import cli as privacy_cli
 
     privacy_cli.add_cli(sub)
