@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ssl
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, FilePath, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from werkplek.mqtt_tls import check_settings, client_context
+from werkplek.mqtt_url import parse_mqtt_url
 from werkplek.resources import dashboards_dir
 
 
@@ -28,6 +31,11 @@ class Settings(BaseSettings):
     #: Tests of the plain API run without a broker; production always connects.
     mqtt_enabled: bool = True
     mqtt_client_id: str | None = None
+    #: With ``mqtts://``: the CA (PEM) the broker's certificate must chain to (unset: the
+    #: system's CAs); a client certificate and key (PEM) only for a broker that asks for one.
+    mqtt_ca_file: FilePath | None = None
+    mqtt_cert_file: FilePath | None = None
+    mqtt_key_file: FilePath | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     #: Age limit (by ``updated``) for a space state while no gateway status is known;
@@ -65,6 +73,18 @@ class Settings(BaseSettings):
     health_max_disconnected_s: float = Field(default=60.0, gt=0)
     #: How often /healthz checks the history store and its retention again (cached between).
     history_check_s: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_mqtt_tls(self) -> Settings:
+        tls = parse_mqtt_url(self.mqtt_url).tls
+        check_settings(tls, self.mqtt_ca_file, self.mqtt_cert_file, self.mqtt_key_file)
+        return self
+
+    def mqtt_tls(self) -> ssl.SSLContext | None:
+        """The TLS context for an ``mqtts://`` broker; None for a plain one."""
+        if not parse_mqtt_url(self.mqtt_url).tls:
+            return None
+        return client_context(self.mqtt_ca_file, self.mqtt_cert_file, self.mqtt_key_file)
 
 
 @lru_cache(maxsize=1)

@@ -19,6 +19,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
+from werkplek.mqtt_tls import client_context
 from werkplek.mqtt_url import BrokerAddress, parse_mqtt_url
 
 __all__ = ["BrokerAddress", "MqttBridge", "parse_mqtt_url"]
@@ -41,6 +42,7 @@ class MqttBridge:
         subscriptions: Sequence[str] = (),
         on_message: MessageHandler,
         on_connection: ConnectionHandler,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.address = parse_mqtt_url(url)
         self._subscriptions = tuple(subscriptions)
@@ -59,8 +61,8 @@ class MqttBridge:
         )
         if self.address.username:
             self._client.username_pw_set(self.address.username, self.address.password)
-        if self.address.tls:
-            self._client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        if self.address.tls:  # ``tls``: trusting the municipality's CA (Settings.mqtt_tls)
+            self._client.tls_set_context(tls or client_context(None))
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
         self._client.on_connect = self._handle_connect
         self._client.on_disconnect = self._handle_disconnect

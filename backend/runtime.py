@@ -76,6 +76,7 @@ class Runtime:
                 subscriptions=[SUB_SPACE_STATE, SUB_GATEWAY_STATUS, SUB_HEALTH],
                 on_message=self._message_from_thread,
                 on_connection=self._connection_from_thread,
+                tls=self.settings.mqtt_tls(),
             )
             self.publisher.attach(self.bridge.publish)
             self.bridge.start()

@@ -124,6 +124,7 @@ class Gateway:
             status_on_connect=STATUS_OFFLINE if self._failover else STATUS_ONLINE,
             on_connect=partial(self._inbox.put, _CONNECTED) if self._failover else None,
             clear_on_connect=clear,
+            tls=settings.mqtt_tls(),
         )
         self._link.on_state_window(partial(self._inbox.put, _PUMP))  # states go from the worker
         self._worker = threading.Thread(target=self._work, name="gateway-worker", daemon=True)

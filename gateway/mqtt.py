@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -34,6 +35,7 @@ from paho.mqtt.properties import Properties
 
 from gateway.settings import BrokerAddress
 from werkplek.contract import STATUS_OFFLINE, STATUS_ONLINE
+from werkplek.mqtt_tls import client_context
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,7 @@ class MqttLink:
         status_on_connect: str = STATUS_ONLINE,
         on_connect: Callable[[], None] | None = None,
         clear_on_connect: Sequence[str] = (),
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._broker = broker
         self._clear_on_connect = list(clear_on_connect)
@@ -131,8 +134,8 @@ class MqttLink:
         )
         if broker.username is not None:
             self._client.username_pw_set(broker.username, broker.password)
-        if broker.tls:
-            self._client.tls_set()
+        if broker.tls:  # ``tls``: trusting the municipality's CA (GatewaySettings.mqtt_tls)
+            self._client.tls_set_context(tls or client_context(None))
         self._client.will_set(status_topic, STATUS_OFFLINE, qos=1, retain=True)
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
         # paho sends at most 20 QoS 1 publishes unacked by default: a burst of space

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from werkplek.contract import is_valid_id
+from werkplek.mqtt_tls import check_settings, client_context
 from werkplek.mqtt_url import BrokerAddress, parse_mqtt_url
 
 __all__ = ["BrokerAddress", "GatewaySettings", "parse_mqtt_url"]
@@ -22,6 +24,11 @@ class GatewaySettings(BaseSettings):
 
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_protocol: Literal["5", "3.1.1"] = "5"
+    #: With ``mqtts://``: the CA (PEM) the broker's certificate must chain to (unset: the
+    #: system's CAs); a client certificate and key (PEM) only for a broker that asks for one.
+    mqtt_ca_file: FilePath | None = None
+    mqtt_cert_file: FilePath | None = None
+    mqtt_key_file: FilePath | None = None
     gateway_id: str = "gw-1"
     influx_url: str | None = None
     influx_database: str = Field(default="werkplek", min_length=1)
@@ -89,6 +96,11 @@ class GatewaySettings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
+    def _check_mqtt_tls(self) -> GatewaySettings:
+        check_settings(self.broker.tls, self.mqtt_ca_file, self.mqtt_cert_file, self.mqtt_key_file)
+        return self
+
+    @model_validator(mode="after")
     def _check_influx_auth(self) -> GatewaySettings:
         if self.influx_token is not None and self.influx_username is not None:
             raise ValueError("set either influx_token or influx_username/password, not both")
@@ -109,6 +121,12 @@ class GatewaySettings(BaseSettings):
     def broker(self) -> BrokerAddress:
         """The parsed broker address."""
         return parse_mqtt_url(self.mqtt_url)
+
+    def mqtt_tls(self) -> ssl.SSLContext | None:
+        """The TLS context for an ``mqtts://`` broker; None for a plain one."""
+        if not self.broker.tls:
+            return None
+        return client_context(self.mqtt_ca_file, self.mqtt_cert_file, self.mqtt_key_file)
 
     @property
     def client_id(self) -> str:
