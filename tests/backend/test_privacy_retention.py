@@ -24,7 +24,7 @@ from backend.people import audit
 from backend.privacy.retention import run_retention
 from backend.spaces.models import utcnow
 from tests.backend.conftest import always_open, bearer
-from tests.backend.test_bookings_api import local_range
+from tests.backend.test_bookings_api import AMS, local_range
 from tests.backend.test_people import AUDIENCE, ISSUER, Idp
 
 PASSWORD = "correct horse battery"
@@ -112,7 +112,7 @@ def use_database(seeded: Any, client: TestClient, idp: Idp) -> Used:
     checked = client.post(f"/api/v1/bookings/{now_booking.json()['id']}/check-in",
                           headers=zoe, json={"method": "app"})  # fmt: skip
     assert checked.status_code == 200, checked.text
-    tomorrow = (datetime.now() + timedelta(days=1)).date().isoformat()
+    tomorrow = (datetime.now(AMS) + timedelta(days=1)).date().isoformat()
     later = client.post("/api/v1/bookings", headers=zoe, json={
         "space_id": "hq.1.d-002", "date": tomorrow, "part": "morning",
         "title": "focus zoe.vermeer"})  # fmt: skip
