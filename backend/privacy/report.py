@@ -58,24 +58,18 @@ def influx_policies(cfg: FacilitySettings) -> dict[str, Any]:
     return {"configured": True, "database": cfg.influx_database, "policies": policies}
 
 
+def _count(session: Session, model: Any, *where: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
 def build(
     session: Session, settings: Settings, cfg: FacilitySettings, now: datetime
 ) -> dict[str, Any]:
     """The report: inventory, retention in force, suppression, opt-outs, what does not exist."""
     cutoff = now - timedelta(days=settings.retention_days)
-    people = session.scalar(select(func.count()).select_from(User)) or 0
-    hidden = (
-        session.scalar(select(func.count()).select_from(User).where(User.show_presence.is_(False)))
-        or 0
-    )
-    overdue = (
-        session.scalar(
-            select(func.count())
-            .select_from(AuditLog)
-            .where(AuditLog.at < cutoff, personal_actor() | AuditLog.actor_user_id.is_not(None))
-        )
-        or 0
-    )
+    last_seen = func.coalesce(User.last_login_at, User.created_at)
+    linked = personal_actor() | AuditLog.actor_user_id.is_not(None)
+    overdue = _count(session, AuditLog, AuditLog.at < cutoff, linked)
     return {
         "generated_at": now.isoformat(),
         "inventory": [item.as_dict() for item in inventory.ITEMS],
@@ -90,7 +84,15 @@ def build(
             "min_group": cfg.facility_min_group,
             "note": "groups of fewer spaces or bookings are suppressed",
         },
-        "accounts": {"total": people, "hide_me_set": hidden},
+        "accounts": {
+            "total": _count(session, User),
+            "hide_me_set": _count(session, User, User.show_presence.is_(False)),
+            # Accounts are kept while they exist: these are the ones to erase or ask about.
+            "deactivated": _count(session, User, User.active.is_(False)),
+            "active_without_login_for_a_year": _count(
+                session, User, User.active.is_(True), last_seen < now - timedelta(days=365)
+            ),
+        },
         "per_person_presence_report": False,
         "statement": "No report or endpoint gives the presence or check-ins of one person over "
         "time; a person sees only their own bookings, facility reports aggregate per group.",

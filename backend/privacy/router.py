@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.auth.models import ApiToken
@@ -17,6 +17,8 @@ from backend.privacy import erasure, export, report
 from backend.spaces.models import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
+#: A user id as the database can hold it (larger ones would be a database error, not a 404).
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class EraseRequest(BaseModel):
@@ -72,7 +74,7 @@ def erase_me(
 
 
 @router.get("/users/{user_id}/export")
-def export_user(user_id: int, session: SessionDep, token: AdminDep) -> dict[str, Any]:
+def export_user(user_id: UserId, session: SessionDep, token: AdminDep) -> dict[str, Any]:
     """A person's export for someone who asks at the desk (admin); audited by id only."""
     user = _user(session, user_id)
     audit.record(session, audit.actor_of(token), "user.export", "user", user.id,
@@ -83,7 +85,7 @@ def export_user(user_id: int, session: SessionDep, token: AdminDep) -> dict[str,
 
 @router.post("/users/{user_id}/erase")
 def erase_user(
-    user_id: int, body: EraseRequest, runtime: RuntimeDep, session: SessionDep, token: AdminDep
+    user_id: UserId, body: EraseRequest, runtime: RuntimeDep, session: SessionDep, token: AdminDep
 ) -> dict[str, Any]:
     """Erase a person on their request (admin); the audit record names no one."""
     user = _user(session, user_id)

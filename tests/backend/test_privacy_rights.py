@@ -6,13 +6,16 @@ Also the admin's versions for someone who asks at the desk, and the privacy repo
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from backend.database import make_engine, make_session_factory
 from backend.facility.settings import FacilitySettings
 from backend.people.models import User
 from backend.privacy import export, inventory, report
+from backend.spaces.models import utcnow
 from gateway.history.influx import InfluxHistory
 from tests.backend.conftest import bearer
 from tests.backend.test_privacy_retention import client, idp, traces, use_database
@@ -105,6 +108,10 @@ def test_admin_exports_and_erases_for_someone_at_the_desk(seeded, client, idp, p
     assert client.get(f"/api/v1/users/{otto_id}/export", headers=employee).status_code == 403
     missing = client.get("/api/v1/users/999999/export", headers=bearer(clerk.token))
     assert missing.status_code == 404 and missing.json()["reason"] == "user_not_found"
+    for bad in ("99999999999999999999", "0", "-3", "abc"):
+        refused = client.post(f"/api/v1/users/{bad}/erase", headers=bearer(clerk.token),
+                              json={"confirm": "x"})  # fmt: skip
+        assert refused.status_code == 422, bad
     got = client.get(f"/api/v1/users/{otto_id}/export", headers=bearer(clerk.token))
     assert got.status_code == 200 and got.json()["app_user"]["username"] == "otto.oidc"
     logged = seeded.query("SELECT actor, object_id FROM audit_log WHERE action = 'user.export'")
@@ -125,7 +132,7 @@ def test_admin_exports_and_erases_for_someone_at_the_desk(seeded, client, idp, p
 
 
 def test_privacy_report_reads_the_live_configuration(seeded, client, idp):
-    use_database(seeded, client, idp)
+    used = use_database(seeded, client, idp)
     admin = bearer(seeded.admin_token)
     got = client.get("/api/v1/privacy/report", headers=admin)
     assert got.status_code == 200, got.text
@@ -134,6 +141,18 @@ def test_privacy_report_reads_the_live_configuration(seeded, client, idp):
     assert data["retention"]["retention_days"] == 30
     assert data["retention"]["audit_records_past_retention_still_linked"] == 0
     assert data["accounts"]["hide_me_set"] == 2  # zoe and otto opted out
+    assert data["accounts"]["deactivated"] == 0
+    assert data["accounts"]["active_without_login_for_a_year"] == 0
+    engine = make_engine(seeded.url)
+    with engine.begin() as conn:  # fenna left long ago; otto has not logged in for two years
+        conn.execute(sa.text("UPDATE app_user SET active = false WHERE id = :u"),
+                     {"u": used.people["fenna.facility"]})  # fmt: skip
+        long_ago = utcnow() - timedelta(days=730)
+        conn.execute(sa.text("UPDATE app_user SET last_login_at = :t WHERE id = :u"),
+                     {"u": used.people["otto.oidc"], "t": long_ago})  # fmt: skip
+    engine.dispose()
+    accounts = client.get("/api/v1/privacy/report", headers=admin).json()["accounts"]
+    assert accounts["deactivated"] == 1 and accounts["active_without_login_for_a_year"] == 1
     assert data["facility_reports"]["min_group"] == FacilitySettings().facility_min_group
     assert data["per_person_presence_report"] is False
     assert data["retention"]["influxdb"]["configured"] is bool(FacilitySettings().influx_url)
