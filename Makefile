@@ -6,8 +6,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
+# The tests mostly wait on real services, so more pytest workers than cores pays off.
+PYTEST_WORKERS ?= 4
 
-.PHONY: demo test lint format typecheck pytest bench clean help
+.PHONY: demo test lint format typecheck pytest pytest-parallel pytest-serial bench clean help
 
 help:
 	@echo "make demo   run the whole system on embedded defaults (no servers needed)"
@@ -31,9 +33,11 @@ $(DEV_STAMP): pyproject.toml constraints.txt | $(BIN)/python
 demo: $(RUNTIME_STAMP)
 	$(BIN)/werkplek demo
 
+# Lint and type checks run beside the parallel tests; a failure in any fails `make test`.
 test: $(DEV_STAMP)
 	scripts/ensure-test-services.sh
-	$(MAKE) --no-print-directory lint typecheck pytest
+	$(MAKE) --no-print-directory -j3 lint typecheck pytest-parallel
+	$(MAKE) --no-print-directory pytest-serial
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
@@ -48,7 +52,16 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/werkplek firmware typecheck
 
 pytest: $(DEV_STAMP)
-	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory pytest-parallel
+	$(MAKE) --no-print-directory pytest-serial
+
+# Each worker starts its own private services (tests/conftest.py). Tests marked
+# `serial` assert the timing or memory of one process: they run alone afterwards.
+pytest-parallel: $(DEV_STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m 'not serial'
+
+pytest-serial: $(DEV_STAMP)
+	$(BIN)/python -m pytest -p no:xdist -m serial
 
 bench: $(DEV_STAMP)
 	scripts/ensure-test-services.sh

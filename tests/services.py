@@ -30,10 +30,23 @@ class ServiceError(RuntimeError):
 
 
 def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """Return a TCP port on 127.0.0.1 that is free right now.
+
+    Under pytest-xdist each worker takes only ports whose half (Linux hands out
+    ports of one parity for ``bind``) has its own index as remainder modulo the
+    number of workers, so two workers starting services at the same moment are
+    never handed the same port.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ...
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    for _ in range(100 * workers):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if (port // 2) % workers == index:
+            return port
+    raise ServiceError(f"no free port for pytest worker {worker} of {workers}")
 
 
 def wait_until(

@@ -55,6 +55,7 @@ def test_signage_recovers_by_itself_after_a_backend_restart(
     print(f"\nsignage: live again {took:.2f} s after the new backend started")
 
 
+@pytest.mark.serial  # asserts the first paint time (`make test` runs it alone)
 def test_signage_page_weight_and_first_paint(browser, tmp_path, record_property):
     settings = backend_settings(tmp_path)
     token = seed(settings)
@@ -105,6 +106,7 @@ def _publish_states(client: mqtt.Client, states: dict[str, str]) -> None:
         info.wait_for_publish(5)
 
 
+@pytest.mark.serial  # asserts the 1 s bound (`make test` runs it alone)
 def test_signage_desk_turns_occupied_within_a_second_of_the_sensor_message(
     page, mosquitto_factory, tmp_path, record_property
 ):

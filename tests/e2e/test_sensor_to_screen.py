@@ -84,6 +84,7 @@ def _space_state(page, space_id: str) -> str | None:
     return page.get_attribute(f'[data-space-id="{space_id}"]', "data-state", timeout=1000)
 
 
+@pytest.mark.serial  # asserts the 2 s bound (`make test` runs it alone)
 def test_desk_turns_occupied_on_the_screen_and_lands_in_influxdb(
     mosquitto, influx_db, micropython_bin, page, tmp_path, record_property
 ):

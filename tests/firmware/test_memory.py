@@ -6,7 +6,8 @@ import pytest
 
 from bench.firmware_memory import LIMIT_BYTES, run_node
 
-pytestmark = pytest.mark.integration
+# serial: a heap and rate figure of one process (`make test` runs it alone).
+pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
 #: The figure is the PEAK of the whole heap in steady state, a telemetry message being
 #: built or written included (the bench catches both on purpose): 38.7 KB in this short run,

@@ -73,6 +73,7 @@ def test_online_retained_then_boot_report(node, watcher, mosquitto, device_id):
         late.close()
 
 
+@pytest.mark.serial  # asserts the confirm and hold times (`make test` runs it alone)
 def test_presence_detected_within_confirm_time_then_vacant_after_hold(
     node, watcher, record_property
 ):

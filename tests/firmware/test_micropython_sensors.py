@@ -49,6 +49,7 @@ def _publish(broker, topic: str, payload: bytes, retain: bool = True) -> None:
         client.disconnect()
 
 
+@pytest.mark.serial  # asserts the confirm and hold times (`make test` runs it alone)
 def test_still_person_seen_only_by_the_radar_stays_occupied_then_vacant_after_hold(
     micropython_bin, mosquitto, tmp_path: Path, record_property
 ):

@@ -33,7 +33,7 @@ def make_client(broker: FakeBroker, **kw) -> MQTTClient:
     return MQTTClient("wp-d-1", "broker", 1883, **opts)
 
 
-async def until(pred: Callable[[], object], timeout: float = 2.0) -> float:
+async def until(pred: Callable[[], object], timeout: float = 10.0) -> float:
     start = time.monotonic()
     while not pred():
         if time.monotonic() - start > timeout:
@@ -44,7 +44,7 @@ async def until(pred: Callable[[], object], timeout: float = 2.0) -> float:
 
 async def running(client: MQTTClient) -> asyncio.Task:
     task = asyncio.create_task(client.run())
-    await asyncio.wait_for(client.up.wait(), 2)
+    await asyncio.wait_for(client.up.wait(), 10)
     return task
 
 
@@ -115,14 +115,15 @@ def test_link_loss_while_waiting_resends_on_reconnect():
         await until(lambda: any(p.body.endswith(b"y") for p in broker.of_kind(3)))
         broker.ack_publish = True
         broker.streams[0].feed_eof()
-        took = await until(lambda: pub.done())
-        assert took < 1.0  # no wait for the ack timeout: the loss wakes the publisher
+        # Done well before the 5 s ack timeout: the loss wakes the publisher.
+        await until(lambda: pub.done(), 4.0)
         assert [p.first for p in broker.of_kind(3) if p.body.endswith(b"y")] == [0x32, 0x3A]
         await finish(client, task)
 
     asyncio.run(scenario())
 
 
+@pytest.mark.serial  # asserts when the PINGREQ goes out (`make test` runs it alone)
 def test_keepalive_pings_and_a_missing_pingresp_drops_the_link():
     async def scenario():
         broker = FakeBroker(answer_ping=False)
@@ -194,7 +195,7 @@ def test_garbage_from_the_broker_is_counted_or_reconnects_never_crashes(garbage)
         broker.streams[0].feed(garbage)
         if garbage == b"\x30\x01":  # truncated body: only the read timeout notices
             broker.streams[0].feed_eof()
-        await until(lambda: len(broker.streams) == 2 or client.stats["rx_errors"], 2)
+        await until(lambda: len(broker.streams) == 2 or client.stats["rx_errors"])
         await until(lambda: client.connected)
         await client.publish("t/p", b"z", qos=1)  # still works
         assert not task.done()
@@ -231,7 +232,7 @@ def test_refused_connack_and_refused_tcp_back_off_and_retry():
         assert any("not authorized" in line for line in log)
         assert any("refused" in line for line in log)
         broker.connack_rc = 0
-        await asyncio.wait_for(client.up.wait(), 2)
+        await asyncio.wait_for(client.up.wait(), 10)
         await finish(client, task)
 
     asyncio.run(scenario())
@@ -242,9 +243,9 @@ def test_connect_timeout_when_the_peer_never_answers():
         broker = FakeBroker(hang_connect=True)
         client = make_client(broker, connect_timeout_ms=50)
         task = asyncio.create_task(client.run())
-        await until(lambda: client.stats["connect_failures"] >= 2, 2)
+        await until(lambda: client.stats["connect_failures"] >= 2)
         broker.hang_connect = False
-        await asyncio.wait_for(client.up.wait(), 2)
+        await asyncio.wait_for(client.up.wait(), 10)
         await finish(client, task)
 
     asyncio.run(scenario())

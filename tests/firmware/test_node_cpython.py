@@ -162,6 +162,7 @@ def test_demo_api_many_nodes_in_one_process_and_clean_stop(mosquitto):
 
 
 @pytest.mark.integration
+@pytest.mark.serial  # asserts the gap between two heartbeats (`make test` runs it alone)
 def test_heartbeat_repeats_the_state_every_heartbeat_s(mosquitto, record_property):
     device_id = new_device_id()
     watcher = Watcher(mosquitto.host, mosquitto.port, f"werkplek/v1/hq/{device_id}/presence")

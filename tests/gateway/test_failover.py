@@ -46,6 +46,7 @@ def statuses_at(log, end):
     return seen
 
 
+@pytest.mark.serial  # asserts the takeover time (`make test` runs it alone)
 def test_kill_9_of_the_owner_the_standby_takes_over_and_no_space_shows_free_meanwhile(
     tmp_path, mosquitto_factory, record_property
 ):
