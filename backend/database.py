@@ -10,6 +10,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from backend.database_limits import DatabaseLimits, get_limits
+
 #: Stable constraint names, so later Alembic migrations can refer to them.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -26,29 +28,44 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(busy_ms: int) -> Any:
     # WAL lets the signage readers run while a write is in progress; SQLite
     # leaves foreign keys off unless asked on every connection.
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cursor.close()
+
+    return on_connect
 
 
-def make_engine(database_url: str) -> Engine:
-    """Build an engine for SQLite (WAL, foreign keys) or PostgreSQL (psycopg 3)."""
+def make_engine(database_url: str, limits: DatabaseLimits | None = None) -> Engine:
+    """Build an engine for SQLite (WAL, foreign keys) or PostgreSQL (psycopg 3).
+
+    Every wait is bounded (see ``backend.database_limits``): the pool checkout by
+    ``pool_timeout``, and on PostgreSQL each lock and statement by session settings.
+    """
+    limits = limits or get_limits()
     url = make_url(database_url)
+    pooled: dict[str, Any] = {
+        "pool_size": limits.pool_size,
+        "max_overflow": limits.max_overflow,
+        "pool_timeout": limits.pool_timeout_s,
+    }
     if url.get_backend_name() == "sqlite":
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
         if url.database in (None, "", ":memory:"):
             kwargs["poolclass"] = StaticPool
         else:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs.update(pooled)
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(limits.lock_timeout_ms))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = {"options": limits.postgres_options()}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **pooled)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -91,6 +108,10 @@ def migrate(engine: Engine) -> str:
     from sqlalchemy import inspect
 
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # A migration may rewrite a large table, or wait for a replica's migration.
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '60s'")
         config = alembic_config(conn)
         tables = set(inspect(conn).get_table_names())
         if "site" in tables and "alembic_version" not in tables:

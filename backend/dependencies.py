@@ -8,11 +8,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from backend.auth import service as auth_service
 from backend.auth.models import ApiToken
+from backend.database_limits import busy_error
 from backend.errors import Forbidden, Unauthorized
 
 if TYPE_CHECKING:
@@ -29,9 +31,19 @@ RuntimeDep = Annotated["Runtime", Depends(get_runtime)]
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """Yield one session per request, closed afterwards."""
+    """Yield one session per request, closed afterwards.
+
+    A bounded database wait that ran out anywhere in the request (pool checkout,
+    lock, statement) becomes a 503 with ``Retry-After`` here, for every endpoint.
+    """
     with get_runtime(request).session_factory() as session:
-        yield session
+        try:
+            yield session
+        except Exception as exc:
+            busy = busy_error(exc)
+            if busy is None:
+                raise
+            raise busy from exc
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -50,7 +62,12 @@ def _bearer(request: Request) -> str | None:
 TOKEN_CACHE_S = 10.0
 
 
-async def get_token(request: Request) -> ApiToken:
+#: Declares the bearer scheme in the OpenAPI; the header is read by ``get_token`` itself.
+BEARER = HTTPBearer(auto_error=False, description="a login session token or an API token")
+BearerDoc = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+
+
+async def get_token(request: Request, _declared: BearerDoc) -> ApiToken:
     """Authenticate the bearer header.
 
     A token in the query string is not read: URLs end up in access logs,
@@ -83,7 +100,13 @@ def _lookup(runtime: Runtime, raw: str | None) -> ApiToken:
     # A short session of its own: a request-scoped one would hold a pooled
     # connection for the whole life of an SSE stream.
     with runtime.session_factory() as session:
-        return auth_service.authenticate(session, raw)
+        try:
+            return auth_service.authenticate(session, raw)
+        except Exception as exc:
+            busy = busy_error(exc)
+            if busy is None:
+                raise
+            raise busy from exc
 
 
 def require_role(*roles: str) -> Callable[[ApiToken], Awaitable[ApiToken]]:

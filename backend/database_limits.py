@@ -1,0 +1,99 @@
+"""Bounds on every database wait, so a request ends with an answer instead of stalling.
+
+Why this exists (issue 14): lock waits on PostgreSQL had no bound and the pool
+(5 + 10 connections, 30 s checkout wait) was smaller than the request threads
+(anyio's 40 plus asyncio's default executor for token look-ups). One transaction
+that holds a booking's entry in the no-overlap index without finishing made every
+competing booking of that space wait on it for ever, each holding a pooled
+connection; once the pool was used up, every other request, including the token
+look-up every request starts with, queued in the pool. Nothing answered: the
+race test saw 14 sessions on ``Lock/transactionid``, threads parked in the pool
+queue and in psycopg's wait, and 50 client timeouts.
+
+Now each wait has a bound well under a client's timeout and ends in a clear 503
+with ``Retry-After``: the pool checkout (``pool_timeout_s``), a lock
+(``lock_timeout``), a statement (``statement_timeout``), and a session left idle
+inside a transaction (``idle_in_transaction_session_timeout``, which frees the
+locks of a stuck holder).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from backend.errors import Unavailable
+
+#: SQLSTATEs of a bounded wait that ran out: lock_not_available (lock_timeout) and
+#: query_canceled (statement_timeout). The work may succeed when retried.
+BUSY_SQLSTATES = ("55P03", "57014")
+
+
+class DatabaseLimits(BaseSettings):
+    """Pool size and wait bounds of the backend's database (``WERKPLEK_DB_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="WERKPLEK_DB_", extra="ignore")
+
+    #: Connections kept open, and the extra ones opened under load. Together they
+    #: cover the sync request threads (40) so a burst does not queue in the pool.
+    pool_size: int = Field(default=20, ge=1)
+    max_overflow: int = Field(default=20, ge=0)
+    #: Longest wait for a pooled connection before the request gets 503.
+    pool_timeout_s: float = Field(default=5.0, gt=0)
+    #: Longest wait for one lock: PostgreSQL's ``lock_timeout``; on SQLite the wait for
+    #: the single writer (our queue, then SQLite's ``busy_timeout``).
+    lock_timeout_ms: int = Field(default=3000, ge=1)
+    #: PostgreSQL only: longest time one statement may run.
+    statement_timeout_ms: int = Field(default=20000, ge=1)
+    #: PostgreSQL only: a session idle inside a transaction this long is ended by the
+    #: server, which releases its locks (a stuck process cannot block bookings).
+    idle_in_transaction_ms: int = Field(default=30000, ge=1)
+
+    def postgres_options(self) -> str:
+        """The ``options`` connect argument that sets the server-side bounds per session."""
+        return (
+            f"-c lock_timeout={self.lock_timeout_ms} "
+            f"-c statement_timeout={self.statement_timeout_ms} "
+            f"-c idle_in_transaction_session_timeout={self.idle_in_transaction_ms}"
+        )
+
+
+@lru_cache(maxsize=1)
+def get_limits() -> DatabaseLimits:
+    """Return the process-wide limits (read once from the environment)."""
+    return DatabaseLimits()
+
+
+class DatabaseBusy(Unavailable):
+    """A bounded database wait ran out; the request did nothing and may be retried."""
+
+    reason = "database_busy"
+    #: Every bound above ends in seconds; a short wait is enough before a retry.
+    retry_after = 1
+
+
+def busy_error(exc: BaseException) -> DatabaseBusy | None:
+    """Return the 503 for a pool timeout, lock timeout or statement timeout, else None."""
+    if isinstance(exc, PoolTimeout):
+        return DatabaseBusy(
+            "all database connections are in use; try again in a moment", reason="pool_exhausted"
+        )
+    if isinstance(exc, OperationalError):
+        state: Any = getattr(exc.orig, "sqlstate", None)
+        # SQLite gives up after its busy_timeout with this text (it has no SQLSTATE).
+        if state == "55P03" or "database is locked" in str(exc.orig):
+            return DatabaseBusy(
+                "another change holds what this request needs; try again in a moment",
+                reason="lock_timeout",
+            )
+        if state == "57014":
+            return DatabaseBusy(
+                "the database did not answer in time; try again in a moment",
+                reason="statement_timeout",
+            )
+    return None
