@@ -3,7 +3,7 @@
 One table in code, so the privacy page (``docs/privacy.md``), the privacy officer's
 report and the tests all read the same thing: a test fails when a database table or
 column appears that no entry covers, and another when the page and this table differ.
-Periods written as ``RETENTION_DAYS`` are enforced by ``backend.privacy.retention``.
+Periods given as ``WERKPLEK_RETENTION_DAYS`` are enforced by ``backend.privacy.retention``.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ _EMPLOY = "AVG art. 6(1)(b)/(e): the employment and the workplace it provides"
 _DUTY = "AVG art. 6(1)(c)/(e): accountability for changes (art. 5(2), 32)"
 _SECURITY = "AVG art. 6(1)(e)/(f): security of the service (art. 32)"
 _NONE = "no personal data"
-_RETENTION = "by code, `WERKPLEK_RETENTION_DAYS` (30)"
+_RETENTION = "`WERKPLEK_RETENTION_DAYS` (30)"
 
 ITEMS: tuple[Item, ...] = (
     Item(
@@ -83,10 +83,10 @@ ITEMS: tuple[Item, ...] = (
         "access to the API and to the person's calendar feed",
         _SECURITY,
         "admin",
-        "sessions `WERKPLEK_SESSION_HOURS` (10 h) valid, then "
-        f"{_RETENTION} after expiry; revoked tokens (replaced feed tokens too) "
-        f"{_RETENTION} after revocation; a live feed token until the person replaces or "
-        "stops it; screen and integration tokens until revoked",
+        "sessions are valid `WERKPLEK_SESSION_HOURS` (10 h) and deleted "
+        f"{_RETENTION} after they expire; any revoked token (a replaced or stopped feed "
+        f"token too) {_RETENTION} after revocation; a live feed token until the person "
+        "replaces or stops it; screen and integration tokens until revoked",
         "retention job deletes the row; erasure deletes all of the person's tokens",
         personal=("user_id", "name"),
         other=("id", "role", "token_hash", "created_at", "expires_at", "revoked_at"),
@@ -100,7 +100,7 @@ ITEMS: tuple[Item, ...] = (
         _EMPLOY,
         "the person who booked; facility and admin for operations; screens only *that* a "
         "space is booked",
-        f"{_RETENTION} after the booking ended",
+        f"deleted {_RETENTION} after the booking ended",
         "retention job deletes the row; erasure deletes it, or anonymises one in progress "
         "until it ends",
         personal=("user_id", "guest_name", "title"),
@@ -131,9 +131,9 @@ ITEMS: tuple[Item, ...] = (
         "accountability: who changed what, when",
         _DUTY,
         "facility and admin (`GET /api/v1/audit`); the person in their export",
-        "the record is kept; after "
-        f"{_RETENTION} the actor becomes `anonymised` and a person as object becomes "
-        "`anonymised`; a person's own logins, feed and preference changes are deleted then",
+        f"the record is kept; {_RETENTION} after the event the actor and a person as "
+        "object become `anonymised`, and a person's own logins, feed and preference "
+        "changes are deleted",
         "retention job (update and delete); erasure does the same at once",
         personal=("actor", "actor_user_id", "object_id"),
         other=("id", "at", "action", "object_type", "detail"),
