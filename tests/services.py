@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -407,3 +408,92 @@ def make_tempdir(prefix: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=f"werkplek-{prefix}-"))
     path.chmod(0o755)
     return path
+
+
+@dataclass
+class ConfiguredMosquitto(Mosquitto):
+    """Mosquitto run with a deployment config (``deploy/mosquitto/mosquitto.conf``).
+
+    So that security tests hold the file operators deploy, not a test double:
+    its container paths (``/mosquitto/config/``, ``/mosquitto/data/``) point into
+    ``workdir``, every ``listener <port>`` gets a local port (``ports`` maps the
+    config's port to it; the first listener gets :attr:`port`), the log goes to a
+    file. ``passwords`` maps a password file's name to its accounts (hashed by the
+    real ``mosquitto_passwd``), ``files`` the other files it names (ACLs) to their
+    text. ``skip_listeners`` leaves out listener blocks (up to the next blank line),
+    and TLS listener blocks are left out unless ``tls`` (their certificates are
+    the TLS tests' business).
+    """
+
+    config_file: Path | None = None
+    passwords: dict[str, dict[str, str]] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    ports: dict[int, int] = field(default_factory=dict)
+    skip_listeners: tuple[int, ...] = ()
+    tls: bool = False
+
+    def url_for(self, listener: int, user: str, password: str) -> str:
+        """The URL of one of the config's listeners with an account in it."""
+        return f"mqtt://{user}:{password}@{self.host}:{self.ports[listener]}"
+
+    def _owned(self, path: Path, owner: str | None) -> None:
+        if owner:
+            shutil.chown(path, owner, owner)
+
+    def _write_config(self) -> Path:
+        if self.config_file is None:
+            raise ServiceError("ConfiguredMosquitto needs a config_file")
+        owner: str | None = None
+        run_as = ["user root"] if os.geteuid() == 0 else []
+        if run_as:
+            with contextlib.suppress(LookupError, OSError):
+                shutil.chown(self.workdir, "mosquitto", "mosquitto")
+                owner, run_as = "mosquitto", ["user mosquitto"]
+        for name, text in self.files.items():
+            (self.workdir / name).write_text(text)
+            self._owned(self.workdir / name, owner)
+        passwd = require_binary("mosquitto_passwd", "/usr/bin/mosquitto_passwd")
+        for name, accounts in self.passwords.items():
+            path = self.workdir / name
+            path.unlink(missing_ok=True)
+            for user, password in accounts.items():
+                create = [] if path.exists() else ["-c"]
+                subprocess.run(
+                    [passwd, *create, "-b", str(path), user, password],
+                    check=True,
+                    capture_output=True,
+                )
+            self._owned(path, owner)
+        lines = [*run_as]
+        for block in self.config_file.read_text().split("\n\n"):
+            settings = [ln.split() for ln in block.splitlines() if ln.strip()[:1] not in ("", "#")]
+            first = settings[0] if settings else []
+            if first[:1] == ["listener"] and (
+                int(first[1]) in self.skip_listeners or not self.tls and "certfile" in block
+            ):
+                continue  # a listener block ends at a blank line in our configs
+            for raw in block.splitlines():
+                lines.append(self._local_line(raw))
+            lines.append("")
+        conf = self.workdir / "mosquitto.conf"
+        conf.write_text("\n".join(lines) + "\n")
+        return conf
+
+    def _local_line(self, raw: str) -> str:
+        """One config line with container paths, listener ports and the log made local."""
+        words = raw.split()
+        if words[:1] == ["listener"]:
+            port = int(words[1])
+            local = self.ports.get(port) or (free_port() if self.ports else self.port)
+            self.ports[port] = local
+            return f"listener {local} {self.host}"
+        if words[:1] == ["log_dest"]:
+            return f"log_dest file {self.workdir}/mosquitto.log"
+        line = raw.replace("/mosquitto/config/", f"{self.workdir}/")
+        return line.replace("/mosquitto/data/", f"{self.workdir}/")
+
+    def start(self) -> None:
+        """Start the broker and wait until every listener accepts connections."""
+        super().start()
+        for port in self.ports.values():
+            wait_until(partial(port_open, self.host, port), 10, what=f"mosquitto on {port}")

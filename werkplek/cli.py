@@ -194,6 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema_cli.add_cli(sub)
 
+    from werkplek import broker_acl
+
+    broker_acl.add_cli(sub)
+
     health = sub.add_parser("healthcheck", help="exit 0 when a service is healthy")
     health.add_argument("service", choices=["gateway", "backend"])
     health.set_defaults(func=cmd_healthcheck)

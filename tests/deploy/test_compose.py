@@ -88,12 +88,33 @@ def test_no_secret_is_written_into_the_compose_file():
                 assert REQUIRED_VAR.search(value), f"{name}: credentials in URL {value!r}"
 
 
+def _listener_blocks(conf: str) -> dict[int, str]:
+    """Each listener's settings: from its ``listener`` line to the next blank line."""
+    blocks = {}
+    for block in conf.split("\n\n"):
+        found = re.search(r"^listener (\d+)", block, re.M)
+        if found:
+            blocks[int(found.group(1))] = block[found.start() :]
+    return blocks
+
+
 def test_mosquitto_requires_authentication_and_acls():
     conf = (REPO / "deploy" / "mosquitto" / "mosquitto.conf").read_text()
-    assert re.search(r"^allow_anonymous false$", conf, re.M)
-    assert re.search(r"^acl_file ", conf, re.M)
-    acl = (REPO / "deploy" / "mosquitto" / "acl").read_text()
-    assert "pattern write werkplek/v1/+/%u/presence" in acl
+    # Per-listener settings: the sensors' and the services' accounts never mix.
+    assert re.search(r"^per_listener_settings true$", conf, re.M)
+    listeners = _listener_blocks(conf)
+    assert {1883, 1884} <= set(listeners)
+    for port, block in listeners.items():
+        assert re.search(r"^allow_anonymous false$", block, re.M), port
+        assert re.search(r"^password_file ", block, re.M), port
+        assert re.search(r"^acl_file ", block, re.M), port
+        # A device listener binds the client id to the username (no takeover).
+        if "passwd-services" not in block:
+            assert re.search(r"^use_username_as_clientid true$", block, re.M), port
+    assert "passwd-services" in listeners[1884] and "acl-services" in listeners[1884]
+    assert re.search(r"^message_size_limit \d+$", conf, re.M)
+    acl = (REPO / "deploy" / "mosquitto" / "acl-services").read_text()
+    assert "pattern" not in acl  # device rights come from the generated, site-bound ACL
     # Every topic a service publishes must be writable for its broker user.
     gateway = acl.split("user gateway", 1)[1].split("\nuser ", 1)[0]
     for topic in ("+/_space/#", "+/_health/#", "_gateway/#"):
@@ -101,6 +122,9 @@ def test_mosquitto_requires_authentication_and_acls():
     backend = acl.split("user backend", 1)[1].split("\nuser ", 1)[0]
     for topic in ("+/_registry/#", "+/+/config", "+/_zone/#"):
         assert f"topic write werkplek/v1/{topic}" in backend, topic
+    # The services reach the broker on their own listener.
+    for name in ("gateway", "backend"):
+        assert "@mosquitto:1884" in SERVICES[name]["environment"]["WERKPLEK_MQTT_URL"], name
 
 
 # --- the file matches the Compose Specification and the Compose version the docs name ---
@@ -247,5 +271,5 @@ def test_the_backend_service_s_environment_is_valid_backend_settings():
     settings = _service_settings(Settings, "backend")
     assert isinstance(settings, Settings)
     assert settings.database_url.startswith("postgresql+psycopg://")
-    assert settings.mqtt_enabled and "@mosquitto:1883" in settings.mqtt_url
+    assert settings.mqtt_enabled and "@mosquitto:1884" in settings.mqtt_url
     assert settings.http_host == "0.0.0.0"  # reachable from the other containers
