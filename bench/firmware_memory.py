@@ -37,6 +37,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,7 +50,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.services import Mosquitto, make_tempdir  # noqa: E402
-from werkplek import firmware_build  # noqa: E402
+from werkplek import firmware_build, pki  # noqa: E402
 
 LIMIT_BYTES = 40 * 1024
 
@@ -75,7 +76,7 @@ def run():
     gc.collect()
     code = gc.mem_alloc()
     cfg = {"device_id": %(device)r, "site": "bench", "broker_host": %(host)r,
-           "broker_port": %(port)d, "source": "fused", "confirm_ms": 100, "hold_ms": 300,
+           "broker_port": %(port)d,%(tls_cfg)s "source": "fused", "confirm_ms": 100, "hold_ms": 300,
            "heartbeat_s": 1, "telemetry_s": 2, "keepalive_s": 10}
     sensor = Fusion(PIR(FilePresence(%(pir)r), retrigger_ms=0), LD2410(SimUART(%(radar)r)))
     node = Node(cfg, sensor)
@@ -173,16 +174,26 @@ def _retain(host: str, port: int, topic: str, payload: str) -> None:
 
 
 def run_node(
-    micropython: str, host: str, port: int, seconds: int = 12, rate_messages: int = 1000
+    micropython: str,
+    host: str,
+    port: int,
+    seconds: int = 12,
+    rate_messages: int = 1000,
+    tls: tuple[int, Path] | None = None,
 ) -> dict[str, object]:
-    """Run the node image in ``micropython``; return its figures (bytes, counts, ms)."""
+    """Run the node image in ``micropython``; return its figures (bytes, counts, ms).
+
+    ``tls``: ``(TLS port, CA in DER)``: the node connects to ``localhost`` on that port
+    over TLS (``ca_file``, as on a board: a short name in its root folder); the remote
+    config is still put on the broker through ``host:port``.
+    """
     device = f"m-{time.time_ns() % 10**8:08d}"
     config_topic = f"werkplek/v1/bench/{device}/config"
     _retain(host, port, config_topic, REMOTE_CONFIG)
     try:
-        figures = _run(micropython, host, port, device, seconds, 0)
+        figures = _run(micropython, host, port, device, seconds, 0, tls)
         if rate_messages:
-            rate = _run(micropython, host, port, device, 0, rate_messages)
+            rate = _run(micropython, host, port, device, 0, rate_messages, tls)
             figures["rate_ms"], figures["rate_n"] = rate["rate_ms"], rate["rate_n"]
             figures["rate_per_s"] = rate["rate_per_s"]
         return figures
@@ -191,11 +202,23 @@ def run_node(
 
 
 def _run(
-    micropython: str, host: str, port: int, device: str, seconds: int, rate_messages: int
+    micropython: str,
+    host: str,
+    port: int,
+    device: str,
+    seconds: int,
+    rate_messages: int,
+    tls: tuple[int, Path] | None = None,
 ) -> dict[str, object]:
+    tls_cfg = ""
+    if tls is not None:
+        host, port = "localhost", tls[0]  # the name the broker's certificate carries
+        tls_cfg = ' "ca_file": "ca.der",'
     with tempfile.TemporaryDirectory(prefix="wp-mem-") as tmp:
         image = Path(tmp) / "image"
         firmware_build.build(image, board=False)
+        if tls is not None:
+            shutil.copyfile(tls[1], image / "ca.der")
         pir, radar = Path(tmp) / "pir", Path(tmp) / "radar"
         _put(pir, "0")
         _put(radar, "0 0 0 0 0")
@@ -212,6 +235,7 @@ def _run(
                 "radar": str(radar),
                 "host": host,
                 "port": port,
+                "tls_cfg": tls_cfg,
                 "seconds": seconds,
                 "rate_messages": rate_messages,
                 "device": device,
@@ -339,13 +363,25 @@ def paho_rate(host: str, port: int, messages: int = 1000) -> float:
 
 def main() -> None:
     micropython = str(Path(sys.executable).parent / "micropython")
-    broker = Mosquitto(workdir=make_tempdir("bench-fw") / "mosquitto")
+    work = make_tempdir("bench-fw")
+    pki.create_ca(work / "pki", "bench CA")
+    pki.issue(work / "pki", "broker", ["localhost"])
+    broker = Mosquitto(workdir=work / "mosquitto", tls_dir=work / "pki")
     broker.start()
     try:
         figures = run_node(micropython, "127.0.0.1", broker.port, seconds=20, rate_messages=2000)
+        tls = run_node(
+            micropython,
+            "127.0.0.1",
+            broker.port,
+            seconds=20,
+            rate_messages=2000,
+            tls=(broker.tls_port, work / "pki" / "ca.der"),
+        )
         baseline_rate = paho_rate("127.0.0.1", broker.port, 2000)
     finally:
         broker.stop()
+        shutil.rmtree(work, ignore_errors=True)
     steady, code, base = figures["steady"], figures["code"], figures["baseline"]
     assert isinstance(steady, int) and isinstance(code, int) and isinstance(base, int)
     print("firmware_memory: MicroPython unix port (64-bit), gc.mem_alloc() after gc.collect()")
@@ -379,3 +415,23 @@ def main() -> None:
     print(f"  QoS 1 rate, one node          {rate:8.0f} msg/s (presence messages, one in flight)")
     print(f"  QoS 1 rate, paho (CPython)    {baseline_rate:8.0f} msg/s  (baseline)")
     print("  verdict: " + ("PASS" if steady < LIMIT_BYTES else "OVER the 40 KB target"))
+    _print_tls(figures, tls)
+
+
+def _print_tls(plain: dict[str, object], tls: dict[str, object]) -> None:
+    """The same node over TLS (mbedTLS), against the plain node of the same run."""
+    steady, level, plain_steady = tls["steady"], tls["level"], plain["steady"]
+    assert isinstance(steady, int) and isinstance(level, int) and isinstance(plain_steady, int)
+    print("firmware_memory, TLS node (ca_file set; the same driver, broker and run)")
+    print(
+        f"  = steady state, whole heap, peak         {steady / 1024:6.1f} KB"
+        f"  (plain node {plain_steady / 1024:.1f} KB:"
+        f" TLS adds {(steady - plain_steady) / 1024:.1f} KB)"
+    )
+    print(f"    level between telemetry messages       {level / 1024:6.1f} KB")
+    print(
+        "  not counted: mbedTLS's own buffers and handshake state, which this port (like"
+        " ESP-IDF builds) allocates outside the MicroPython heap (docs/firmware.md, TLS)"
+    )
+    print(f"  resident firmware modules: {', '.join(tls['resident'])}")  # type: ignore[arg-type]
+    print(f"  QoS 1 rate over TLS, one node {tls['rate_per_s']:8.0f} msg/s")
