@@ -24,9 +24,17 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from gateway import Gateway, GatewaySettings
+from gateway.health import DeviceHealth
+from gateway.live import SpaceState
 from tests.services import ConfiguredMosquitto, make_tempdir, require_binary, wait_until
 from werkplek.broker_acl import device_acl
-from werkplek.contract import device_topic, gateway_status_topic, registry_topic, space_state_topic
+from werkplek.contract import (
+    MAX_PAYLOAD_BYTES,
+    device_topic,
+    gateway_status_topic,
+    registry_topic,
+    space_state_topic,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -368,3 +376,34 @@ def test_scale_out_history_gateways_share_the_gateway_account(tmp_path, broker):
         sensor.close()
         first.stop()
         second.stop()
+
+
+def test_the_largest_legitimate_messages_fit_the_broker_limit():
+    """The limit is sized from the contract: the biggest messages the services build fit."""
+    conf = CONF.read_text()
+    limit = int(conf.split("\nmessage_size_limit ", 1)[1].split()[0])
+    site, space = "s" * 63, "p" * 63
+    health = DeviceHealth(
+        site,
+        "d" * 63,
+        last_seen_ms=2**53,
+        online=True,
+        space_id=space,
+        rssi=-200,
+        battery_v=99.99,
+        fw="f" * 940,  # what still fits a 1024-byte telemetry message
+        uptime_s=2**63 - 1,
+        heap_free=2**63 - 1,
+        messages=2**63 - 1,
+        errors=2**63 - 1,
+        last_error="out_of_range",
+        clock_corrected=2**63 - 1,
+        stale_after_s=3 * 7 * 24 * 3600.0,
+        msg_per_min=2**31,
+    )
+    assert len(health.payload()) <= limit
+    # A space with 50 sensors, every id 63 characters long.
+    devices = tuple(f"{i:02d}" + "d" * 61 for i in range(50))
+    state = SpaceState(site, space, "occupied", 2**53, 2**53, "sensor", devices)
+    assert len(state.payload()) <= limit
+    assert MAX_PAYLOAD_BYTES < limit  # every device message and registry record
