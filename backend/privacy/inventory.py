@@ -369,8 +369,9 @@ ITEMS: tuple[Item, ...] = (
     Item(
         "HTTP access logs",
         "log",
-        "The reverse proxy's access log (the backend's own is silenced): "
-        "time, client IP address, method, URL, status, user agent",
+        "Access logs: none by default (Caddy in deploy/Caddyfile has no `log` "
+        "directive; the backend's uvicorn access log is silenced); one an operator enables "
+        "holds time, client IP address, method, URL, status, user agent",
         "security, fault finding",
         _SECURITY,
         "IT",
