@@ -7,14 +7,21 @@ another CA or for another host name.
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
 
 from tests.firmware.harness import NodeProcess, Watcher, new_device_id, wait_for
-from tests.services import Mosquitto, make_tempdir
+from tests.services import ConfiguredMosquitto, Mosquitto, make_tempdir, wait_until
+from werkplek.broker_acl import device_acl
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.integration
 
@@ -112,5 +119,60 @@ def test_node_reconnects_over_tls_after_broker_restart(micropython_bin, pki, tmp
         node.stop()
         if watcher is not None:
             watcher.close()
+        broker.stop()
+        shutil.rmtree(broker.workdir, ignore_errors=True)
+
+
+def test_shipped_broker_config_takes_a_device_over_tls_only(micropython_bin, pki, tmp_path):
+    """deploy/mosquitto/mosquitto.conf's TLS listener, with a device account and its ACL."""
+    device_id, password = new_device_id(), "pw-" + uuid.uuid4().hex
+    broker = ConfiguredMosquitto(
+        workdir=make_tempdir("mosquitto-deploy-tls"),
+        config_file=REPO / "deploy" / "mosquitto" / "mosquitto.conf",
+        passwords={"passwd": {device_id: password}, "passwd-services": {"gateway": password}},
+        files={
+            "acl-devices": device_acl([("hq", device_id)]),
+            "acl-services": (REPO / "deploy" / "mosquitto" / "acl-services").read_text(),
+        },
+        tls=True,
+    )
+    files = broker.workdir / "tls"  # where the config's /mosquitto/config/tls/ points
+    files.mkdir()
+    for name in ("ca.crt", "broker.crt", "broker.key"):
+        shutil.copyfile(pki.dir / name, files / name)
+    if os.geteuid() == 0:  # the broker runs as its own account and must read its key
+        for path in (files, *files.iterdir()):
+            shutil.chown(path, "mosquitto", "mosquitto")
+    broker.start()
+    tls_port = broker.ports[8883]
+    node = None
+    try:
+        # Plain MQTT with the right account on the TLS port gets no CONNACK: it is dropped.
+        plain = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=device_id)
+        plain.username_pw_set(device_id, password)
+        dropped = False
+        deadline = time.monotonic() + 15
+        try:
+            plain.connect("127.0.0.1", tls_port, keepalive=5)
+            while not dropped and time.monotonic() < deadline:
+                dropped = plain.loop(timeout=0.5) != mqtt.MQTT_ERR_SUCCESS
+                assert not plain.is_connected(), "plain MQTT accepted on the TLS listener"
+        except OSError:
+            dropped = True
+        assert dropped
+        cfg = _cfg(broker, device_id, pki.ca_der, username=device_id, password=password)
+        cfg["broker_port"] = tls_port
+        node = NodeProcess(micropython_bin, tmp_path, cfg)
+        node.wait_line(f"MQTT up localhost:{tls_port}", 30)
+        node.set_presence(True)
+        node.wait_line(f"PUB werkplek/v1/hq/{device_id}/presence", 15)
+        log = broker.workdir / "mosquitto.log"
+        wait_until(
+            lambda: f"as {device_id}" in log.read_text(), 15, what="the broker logged the node"
+        )
+        assert f"u'{device_id}'" in log.read_text()  # logged in with its device account
+    finally:
+        if node is not None:
+            node.stop()
         broker.stop()
         shutil.rmtree(broker.workdir, ignore_errors=True)
