@@ -87,8 +87,7 @@ def warnings(report: dict[str, Any]) -> list[str]:
         out.append(f"history retention: {retention.get('reason')}")
     history = report.get("history") or {}
     if not history.get("reachable", True):
-        out.append(
-            f"history store unreachable ({history.get('reason')}); "
-            f"{history.get('spooled', 0)} points spooled"
-        )
+        spooled = history.get("spooled")
+        suffix = "" if spooled is None else f"; {spooled} points spooled"
+        out.append(f"history store unreachable ({history.get('reason')}){suffix}")
     return out

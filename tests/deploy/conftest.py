@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.backend.conftest import db_url, seeded  # noqa: F401 - the facility tests' database
 from tests.services import InfluxDB, make_tempdir
 
 ADMIN = ("admin", "admin-secret")

