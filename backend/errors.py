@@ -21,11 +21,18 @@ class DomainError(Exception):
     status_code = 400
     reason = "bad_request"
 
-    def __init__(self, message: str, *, reason: str | None = None) -> None:
+    #: Seconds a client should wait before retrying (429 and 503 send ``Retry-After``).
+    retry_after: int | None = None
+
+    def __init__(
+        self, message: str, *, reason: str | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if reason is not None:
             self.reason = reason
+        if retry_after is not None:
+            self.retry_after = retry_after
 
 
 class InvalidInput(DomainError):
@@ -68,6 +75,7 @@ class RateLimited(DomainError):
 
     status_code = 429
     reason = "rate_limited"
+    retry_after = 60
 
 
 class Unavailable(DomainError):
@@ -75,3 +83,4 @@ class Unavailable(DomainError):
 
     status_code = 503
     reason = "unavailable"
+    retry_after = 10

@@ -1,4 +1,4 @@
-"""ASGI application factory: routers, the one domain-error handler, lifespan, signage files."""
+"""ASGI application factory: routers, error handlers, guarding middlewares, lifespan, pages."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
+from backend import handlers
 from backend.auth.router import router as auth_router
 from backend.auth.stream import StreamTokens
 from backend.availability.compress import GzipExceptStreams
@@ -24,56 +24,20 @@ from backend.bookings.rules_router import router as rules_router
 from backend.bookings.series import router as series_router
 from backend.config import Settings, get_settings
 from backend.dependencies import RuntimeDep, SessionDep
-from backend.errors import DomainError
+from backend.docs_page import install_docs
 from backend.facility.router import router as facility_router
 from backend.health.router import router as health_router
 from backend.health.status import HistoryHealth, mqtt_status
 from backend.metrics import install_metrics
+from backend.middleware.errors import CatchAll
+from backend.middleware.headers import SecurityHeaders
+from backend.middleware.limits import RequestGuard
+from backend.openapi import install_openapi
 from backend.people.router import router as people_router
 from backend.privacy.router import router as privacy_router
 from backend.runtime import Runtime
 from backend.spaces import service as spaces_service
 from backend.spaces.router import router as spaces_router
-
-
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
-    headers = None
-    if exc.status_code == 401:
-        headers = {"WWW-Authenticate": "Bearer"}
-    elif exc.status_code == 503:
-        headers = {"Retry-After": "10"}
-    elif exc.status_code == 429:
-        headers = {"Retry-After": "900"}
-    return _problem(exc.status_code, exc.message, exc.reason, headers=headers)
-
-
-def _problem(
-    status: int, detail: str, reason: str, headers: dict[str, str] | None = None, **extra: Any
-) -> JSONResponse:
-    # RFC 9457 problem details; ``reason`` is our stable machine-readable code.
-    body = {
-        "type": f"https://werkplek.example/problems/{reason}",
-        "title": reason.replace("_", " "),
-        "status": status,
-        "detail": detail,
-        "reason": reason,
-        **extra,
-    }
-    return JSONResponse(
-        body, status_code=status, headers=headers, media_type="application/problem+json"
-    )
-
-
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
-        for e in exc.errors()
-    ]
-    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-    where = ".".join(str(p) for p in first["loc"])
-    return _problem(422, f"{where}: {first['msg']}", "validation_error", errors=errors)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -90,13 +54,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await runtime.stop()
 
-    app = FastAPI(title="Werkplek", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Werkplek", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.runtime = runtime
     key = settings.stream_token_key
     app.state.stream_tokens = StreamTokens(key.get_secret_value().encode() if key else None)
+    # The first added runs innermost: headers wrap everything, even a 413 or a 500.
     app.add_middleware(GzipExceptStreams)  # pages and JSON; never the SSE stream
-    app.add_exception_handler(DomainError, _domain_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(CatchAll)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    handlers.install(app)
+    install_docs(app)
+    install_openapi(app)
     app.include_router(spaces_router)
     app.include_router(availability_router)
     app.include_router(queries_router)

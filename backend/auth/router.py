@@ -11,7 +11,14 @@ from pydantic import BaseModel
 from backend.auth import service as auth_service
 from backend.auth.models import ApiToken
 from backend.auth.stream import StreamTokenError, StreamTokens
-from backend.dependencies import READER_ROLES, ReaderDep, get_runtime, get_token, require_role
+from backend.dependencies import (
+    READER_ROLES,
+    BearerDoc,
+    ReaderDep,
+    get_runtime,
+    get_token,
+    require_role,
+)
 from backend.errors import Unauthorized
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -43,6 +50,7 @@ def create_stream_token(request: Request, token: ReaderDep) -> StreamTokenPublic
 
 async def stream_reader(
     request: Request,
+    declared: BearerDoc,
     stream_token: Annotated[
         str | None, Query(description="from POST /api/v1/stream-tokens; valid 60 s")
     ] = None,
@@ -53,7 +61,7 @@ async def stream_reader(
     access logs and browser history, which is why stream tokens exist.
     """
     if stream_token is None:
-        row = await get_token(request)
+        row = await get_token(request, declared)
     else:
         try:
             token_id = stream_tokens(request).check(stream_token)

@@ -46,7 +46,14 @@ def opening_table(session: Session, site_id: str) -> dict[int, tuple[time, time]
 
 
 def set_opening_hours(session: Session, site_id: str, days: list[OpeningDay], actor: str) -> None:
-    """Replace a site's opening hours (weekdays not listed are closed)."""
+    """Replace a site's opening hours (weekdays not listed are closed).
+
+    Raises:
+        InvalidInput: a weekday is listed twice (one row per weekday is stored).
+    """
+    weekdays = [day.weekday for day in days]
+    if len(set(weekdays)) != len(weekdays):
+        raise InvalidInput("each weekday may be listed once", reason="repeated_weekday")
     session.execute(delete(OpeningHours).where(OpeningHours.site_id == site_id))
     for day in days:
         session.add(

@@ -86,7 +86,11 @@ def _day_rows(
 
 
 def _unavailable(exc: HistoryUnavailable) -> Unavailable:
-    return Unavailable(f"history store unavailable: {exc}", reason="history_unavailable")
+    # The cause names a file path or a database's own text: for the log, not the client.
+    log.warning("history store unavailable: %s", exc)
+    return Unavailable(
+        "the history store cannot be read right now; retry later", reason="history_unavailable"
+    )
 
 
 def _min_group(requested: int | None) -> int:

@@ -3,26 +3,41 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Role = Literal["employee", "facility", "admin", "signage", "integration", "panel"]
 
 
-class LocalLogin(BaseModel):
-    """Body of ``POST /api/v1/auth/login``."""
+class AnonymousBody(BaseModel):
+    """Base of bodies anyone may send before logging in: unknown keys cost one check.
+
+    ``extra="forbid"`` alone makes pydantic build one error per unknown key, which
+    for a body of 80,000 keys took a second of the event loop. Here the keys are
+    compared once and the whole body is refused with a single error.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys_only(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.keys() <= cls.model_fields.keys():
+            unknown = len(data.keys() - cls.model_fields.keys())
+            raise ValueError(f"{unknown} unknown field(s); expected {sorted(cls.model_fields)}")
+        return data
+
+
+class LocalLogin(AnonymousBody):
+    """Body of ``POST /api/v1/auth/login``."""
 
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=1000)
 
 
-class OidcLogin(BaseModel):
+class OidcLogin(AnonymousBody):
     """Body of ``POST /api/v1/auth/oidc``: the ID token the IdP gave the client."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id_token: str = Field(min_length=10, max_length=20000)
 
@@ -67,4 +82,3 @@ class Session(BaseModel):
     token: str
     expires_at: datetime
     user: UserPublic
-

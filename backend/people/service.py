@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -22,6 +23,7 @@ from backend.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauth
 from backend.people import audit
 from backend.people.models import ROLES, User
 
+log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 #: Failed logins per username within ``LOCKOUT_S`` before further tries are refused.
 MAX_FAILURES, LOCKOUT_S = 10, 900.0
@@ -124,6 +126,7 @@ def _check_attempts(username: str) -> None:
         raise RateLimited(
             "too many failed logins for this account; try again in 15 minutes",
             reason="too_many_attempts",
+            retry_after=int(LOCKOUT_S),
         )
 
 
@@ -158,8 +161,27 @@ def verify_id_token(token: str, *, jwks_url: str, issuer: str, audience: str) ->
             leeway=30,
         )
     except jwt.PyJWTError as exc:
-        raise Unauthorized(f"the ID token is not valid: {exc}", reason="bad_id_token") from exc
+        # The library's own text can echo token contents; the client gets our words.
+        log.info("ID token refused: %s", type(exc).__name__)
+        raise Unauthorized(
+            f"the ID token is not valid ({_id_token_problem(exc)})", reason="bad_id_token"
+        ) from exc
     return claims
+
+
+def _id_token_problem(exc: jwt.PyJWTError) -> str:
+    for kind, text in (
+        (jwt.ExpiredSignatureError, "it has expired"),
+        (jwt.InvalidAudienceError, "it is for another client"),
+        (jwt.InvalidIssuerError, "another issuer made it"),
+        (jwt.MissingRequiredClaimError, "a required claim is missing"),
+        (jwt.InvalidSignatureError, "its signature does not verify"),
+        (jwt.PyJWKClientError, "its signing key is not known"),
+        (jwt.DecodeError, "it cannot be read"),
+    ):
+        if isinstance(exc, kind):
+            return text
+    return "it was refused"
 
 
 def login_oidc(session: Session, claims: dict[str, Any]) -> User:

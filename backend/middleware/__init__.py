@@ -1,0 +1,1 @@
+"""ASGI middlewares that guard every request before a route runs, and every answer."""
