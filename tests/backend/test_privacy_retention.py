@@ -9,6 +9,7 @@ the models forget are scanned too) is searched for each user's id and username.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -188,3 +189,23 @@ def test_within_the_period_records_stay_linked(seeded, client, idp):
     logins = seeded.query(f"SELECT count(*) FROM audit_log WHERE action = 'login' "
                           f"AND object_id = '{zoe}'")  # fmt: skip
     assert logins == [(1,)]
+
+
+def test_failed_logins_leave_nothing_a_year_later(seeded, client):
+    """Whatever a mistyped password leaves (audit, attempt counters) is on the clock too."""
+    name = f"typo-{uuid.uuid4().hex[:8]}"  # its own name: login limits count per username
+    made = client.post("/api/v1/users", headers=bearer(seeded.admin_token), json={
+        "username": name, "display_name": "Typo", "password": PASSWORD})  # fmt: skip
+    assert made.status_code == 201, made.text
+    uid = made.json()["id"]
+    for _ in range(3):
+        typo = client.post("/api/v1/auth/login", json={"username": name, "password": "typo"})
+        assert typo.status_code == 401
+    ok = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
+    assert ok.status_code == 200, ok.text
+    assert traces(seeded.url, uid, name)
+    engine = make_engine(seeded.url)
+    with make_session_factory(engine)() as session:
+        run_retention(session, utcnow() + timedelta(days=400), days=30)
+    engine.dispose()
+    assert traces(seeded.url, uid, name) == []
