@@ -50,7 +50,7 @@ async def running(client: MQTTClient) -> asyncio.Task:
 
 async def finish(client: MQTTClient, task: asyncio.Task) -> None:
     await client.close()
-    await asyncio.wait_for(task, 2)
+    await asyncio.wait_for(task, 10)
 
 
 def test_connect_sends_connect_with_will_then_retained_birth():
@@ -84,7 +84,7 @@ def test_qos1_publish_returns_only_after_puback():
         assert not pub.done()
         sent = broker.of_kind(3)[-1]
         broker.streams[0].feed(b"\x40\x02" + sent.body[5:7])
-        await asyncio.wait_for(pub, 1)
+        await asyncio.wait_for(pub, 10)
         await finish(client, task)
 
     asyncio.run(scenario())
@@ -95,7 +95,7 @@ def test_missing_puback_drops_link_and_resends_with_dup_after_reconnect():
         broker = FakeBroker(ack_from_conn=1)
         client = make_client(broker, ack_timeout_ms=100)
         task = await running(client)
-        await asyncio.wait_for(client.publish("t/p", b"x", qos=1), 2)
+        await asyncio.wait_for(client.publish("t/p", b"x", qos=1), 10)
         first, again = [p for p in broker.of_kind(3) if p.body.endswith(b"x")][:2]
         assert first.first == 0x32 and again.first == 0x3A  # DUP set on the resend
         assert first.body == again.body  # same topic, packet id and payload
@@ -292,8 +292,8 @@ def test_close_while_down_ends_a_waiting_qos1_publish():
         assert not pub.done()
         await client.close()
         with pytest.raises(MQTTError):
-            await asyncio.wait_for(pub, 2)
-        await asyncio.wait_for(task, 2)
+            await asyncio.wait_for(pub, 10)
+        await asyncio.wait_for(task, 10)
 
     asyncio.run(scenario())
 
