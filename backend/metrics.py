@@ -23,6 +23,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.errors import NotFound
 from backend.facility.settings import FacilitySettings
 from backend.health.service import problems
 from backend.runtime import Runtime
@@ -169,7 +170,13 @@ def install_metrics(app: FastAPI, runtime: Runtime) -> None:
     app.add_middleware(RequestCounter, counter=requests)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics(_request: Request) -> Response:
-        """Prometheus text format, computed now."""
+    async def metrics(request: Request) -> Response:
+        """Prometheus text format, computed now; only for scrapers inside the deployment.
+
+        The reverse proxy always adds ``X-Forwarded-For``, so a request carrying it came
+        from outside and gets a 404 (Prometheus scrapes the backend directly).
+        """
+        if "x-forwarded-for" in request.headers or "forwarded" in request.headers:
+            raise NotFound("metrics are served to the internal network only", reason="not_found")
         await collector.refresh()
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

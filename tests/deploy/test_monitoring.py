@@ -153,3 +153,19 @@ def test_every_metric_in_the_rules_is_exposed_by_the_real_services(
         "offline",
         "stale",
     }
+
+
+def test_metrics_are_refused_through_the_reverse_proxy(tmp_path):
+    from fastapi.testclient import TestClient
+
+    settings = BackendSettings(
+        database_url=f"sqlite:///{tmp_path}/werkplek.sqlite3", mqtt_enabled=False
+    )
+    with TestClient(create_app(settings)) as client:
+        direct = client.get("/metrics")
+        assert direct.status_code == 200
+        assert "werkplek_backend_mqtt_connected 0.0" in direct.text
+        proxied = client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+        assert proxied.status_code == 404
+        assert proxied.headers["content-type"].startswith("application/problem+json")
+        assert proxied.json()["reason"] == "not_found"
