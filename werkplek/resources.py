@@ -17,11 +17,20 @@ class MissingResource(RuntimeError):
 
 
 def dashboards_dir() -> Path:
-    """The ``dashboards`` folder (``signage/``, ``app/``, ``facility/``) on disk."""
-    root = Path(str(resources.files("dashboards")))
-    if not (root / "signage" / "index.html").is_file():
-        raise MissingResource(f"the dashboards are not installed in {root}; reinstall werkplek")
-    return root
+    """The ``dashboards`` folder (``signage/``, ``app/``, ``facility/``) on disk.
+
+    Found as a package; an editable install made before ``dashboards`` became
+    one does not map it, so its place next to ``werkplek`` is the fallback.
+    """
+    try:
+        candidates = [Path(str(resources.files("dashboards")))]
+    except ModuleNotFoundError:
+        candidates = []
+    candidates.append(Path(__file__).resolve().parent.parent / "dashboards")
+    for root in candidates:
+        if (root / "signage" / "index.html").is_file():
+            return root
+    raise MissingResource("the dashboards are not installed; reinstall werkplek")
 
 
 def firmware_dir() -> Path:
