@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, FilePath, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from werkplek.mqtt_tls import check_settings, client_context
 from werkplek.mqtt_url import parse_mqtt_url
 from werkplek.resources import dashboards_dir
+
+if TYPE_CHECKING:
+    from backend.auth.throttle import Limits
 
 
 def _signage_dir() -> Path:
@@ -60,6 +63,13 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=30, ge=1)
     #: Largest request body read; larger ones get 413 before anything parses them.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    #: Login throttle (``backend.auth.throttle``): attempts of one account from one
+    #: address, and of one address in all, before each further one must wait longer.
+    login_free_attempts: int = Field(default=5, ge=1)
+    login_source_free_attempts: int = Field(default=20, ge=1)
+    #: The first wait after the free attempts; it doubles per attempt up to the max.
+    login_backoff_s: float = Field(default=1.0, gt=0)
+    login_backoff_max_s: float = Field(default=900.0, gt=0)
     #: Lifetime of a login session token.
     session_hours: float = Field(default=10.0, gt=0)
     #: OpenID Connect: issuer, client id (the ID token's audience) and the IdP's JWKS URL.
@@ -85,6 +95,19 @@ class Settings(BaseSettings):
         if not parse_mqtt_url(self.mqtt_url).tls:
             return None
         return client_context(self.mqtt_ca_file, self.mqtt_cert_file, self.mqtt_key_file)
+
+    def login_limits(self) -> Limits:
+        """Throttle limits of one account from one source address."""
+        from backend.auth.throttle import Limits  # the settings stay free of models
+
+        return Limits(self.login_free_attempts, self.login_backoff_s, self.login_backoff_max_s)
+
+    def source_limits(self) -> Limits:
+        """Throttle limits of one source address over all accounts."""
+        from backend.auth.throttle import Limits
+
+        free = self.login_source_free_attempts
+        return Limits(free, self.login_backoff_s, self.login_backoff_max_s)
 
 
 @lru_cache(maxsize=1)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
+from backend.auth import throttle
 from backend.dependencies import AdminDep, BookerDep, ManagerDep, RuntimeDep, SessionDep
 from backend.errors import NotFound, Unavailable
 from backend.people import audit
@@ -31,9 +32,17 @@ def _session(runtime: RuntimeDep, session: SessionDep, user: Any) -> Session:
 
 
 @router.post("/auth/login", response_model=Session)
-def login(body: LocalLogin, session: SessionDep, runtime: RuntimeDep) -> Session:
-    """Log in with a local account (the embedded default); returns a session token."""
-    user = people.login_local(session, body.username, body.password)
+def login(body: LocalLogin, request: Request, session: SessionDep, runtime: RuntimeDep) -> Session:
+    """Log in with a local account (the embedded default); returns a session token.
+
+    Runs in the thread pool (a plain ``def``): argon2 takes tens of milliseconds
+    of CPU, which must not hold up the event loop and the screens' streams.
+    """
+    source = throttle.source_of(request.client.host if request.client else None)
+    attempt = throttle.Attempt.of(
+        body.username, source, runtime.settings.login_limits(), runtime.settings.source_limits()
+    )
+    user = people.login_local(session, body.username, body.password, attempt, source)
     return _session(runtime, session, user)
 
 

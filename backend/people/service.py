@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -17,18 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.auth import throttle
 from backend.auth.models import ApiToken
 from backend.auth.service import hash_token
-from backend.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
+from backend.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from backend.people import audit
 from backend.people.models import ROLES, User
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
-#: Failed logins per username within ``LOCKOUT_S`` before further tries are refused.
-MAX_FAILURES, LOCKOUT_S = 10, 900.0
-_failures: dict[str, list[float]] = {}
-_lock = threading.Lock()
 #: Verified against when the user does not exist, so timing does not reveal usernames.
 _DUMMY_HASH = _hasher.hash("not-a-password")
 
@@ -93,48 +88,51 @@ def issue_session(session: Session, user: User, hours: float) -> tuple[str, date
     return token, expires
 
 
-def login_local(session: Session, username: str, password: str) -> User:
+def login_local(
+    session: Session, username: str, password: str, attempt: throttle.Attempt, source: str
+) -> User:
     """Check a local account's password (argon2) and return the user.
 
+    The attempt is counted first (``backend.auth.throttle``); a failure is audited
+    and logged with its cause, never with the password.
+
     Raises:
+        RateLimited: this source, or this account from this source, must wait.
         Unauthorized: unknown user, no local password, wrong password or inactive user.
     """
-    _check_attempts(username)
+    now = datetime.now(UTC)
+    throttle.admit(session, attempt, now)
     user = session.scalar(select(User).where(User.username == username))
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
         _hasher.verify(stored, password)
-        ok = user is not None and user.password_hash is not None and user.active
+        verified = True
     except (VerificationError, InvalidHashError):
-        ok = False
-    if not ok or user is None:
-        _failed(username)
+        verified = False
+    if user is None or user.password_hash is None or not verified or not user.active:
+        _failed_login(session, user, verified, source, now)
         raise Unauthorized("unknown user or wrong password", reason="bad_credentials")
+    throttle.succeeded(session, attempt, now)
     if _hasher.check_needs_rehash(stored):
         user.password_hash = _hasher.hash(password)
     return user
 
 
-def _check_attempts(username: str) -> None:
-    # Per process, per username: slows password guessing; a shared limit belongs
-    # at the reverse proxy in production.
-    cutoff = time.monotonic() - LOCKOUT_S
-    with _lock:
-        recent = [t for t in _failures.get(username, []) if t > cutoff]
-        _failures[username] = recent
-    if len(recent) >= MAX_FAILURES:
-        raise RateLimited(
-            "too many failed logins for this account; try again in 15 minutes",
-            reason="too_many_attempts",
-            retry_after=int(LOCKOUT_S),
-        )
-
-
-def _failed(username: str) -> None:
-    with _lock:
-        if len(_failures) > 10_000:
-            _failures.clear()
-        _failures.setdefault(username, []).append(time.monotonic())
+def _failed_login(
+    session: Session, user: User | None, verified: bool, source: str, now: datetime
+) -> None:
+    if user is None:
+        why = "unknown_user"
+    elif user.password_hash is None:
+        why = "no_local_password"
+    elif not verified:
+        why = "wrong_password"
+    else:
+        why = "account_disabled"
+    target = user.id if user is not None else "unknown"
+    audit.record(session, "anonymous", "login.failed", "user", target, at=now, why=why)
+    session.commit()
+    log.warning("login failed: user %s from %s (%s)", target, source, why)
 
 
 @lru_cache(maxsize=4)
