@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
@@ -59,8 +59,12 @@ class BackupSettings(BaseSettings):
     database_url: str = "sqlite:///var/werkplek.sqlite3"
     influx_url: str | None = None
     influx_database: str = Field(default="werkplek", min_length=1)
+    #: Dropping and restoring a database needs an admin (the one `werkplek influx init` uses);
+    #: without its password the service credentials below are tried.
+    influx_admin_username: str = "admin"
+    influx_admin_password: SecretStr | None = None
     influx_username: str | None = None
-    influx_password: str | None = None
+    influx_password: SecretStr | None = None
     #: InfluxDB's backup/restore (RPC) address; default: the influx_url host, port 8088.
     influx_backup_address: str | None = None
     #: The broker's ``persistence_location`` (holds mosquitto.db).
@@ -177,8 +181,12 @@ def restore_postgres(settings: BackupSettings, source: Path) -> None:
 
 def _influx(settings: BackupSettings, query: str, *, db: bool = True) -> list[dict[str, Any]]:
     auth = None
-    if settings.influx_username:
-        auth = httpx.BasicAuth(settings.influx_username, settings.influx_password or "")
+    if settings.influx_admin_password is not None:
+        admin = settings.influx_admin_password.get_secret_value()
+        auth = httpx.BasicAuth(settings.influx_admin_username, admin)
+    elif settings.influx_username:
+        password = settings.influx_password.get_secret_value() if settings.influx_password else ""
+        auth = httpx.BasicAuth(settings.influx_username, password)
     data = {"q": query, **({"db": settings.influx_database} if db else {})}
     try:
         response = httpx.post(f"{settings.influx_url}/query", data=data, auth=auth, timeout=60)

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 
 from backend.database import make_engine, make_session_factory, migrate
 from backend.seed import seed_demo
-from tests.services import wait_until
+from tests.conftest import InfluxDatabase
+from tests.services import InfluxDB, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -116,6 +117,7 @@ def _seed_presence(influx_db) -> None:
         f"{influx_db.url}/write",
         params={"db": influx_db.database, "rp": "raw"},
         content=lines.encode(),
+        auth=influx_db.server.admin,
         timeout=30,
     )
     assert response.status_code == 204, response.text
@@ -161,6 +163,14 @@ def _werkplek(env: dict[str, str], *args: str) -> dict[str, object]:
     return result
 
 
+@pytest.fixture
+def influx_db(influxdb_auth: InfluxDB) -> Iterator[InfluxDatabase]:
+    """A fresh database on the InfluxDB with authentication on (dropped afterwards)."""
+    name = influxdb_auth.create_database()
+    yield InfluxDatabase(server=influxdb_auth, database=name)
+    influxdb_auth.query(f'DROP DATABASE "{name}"')
+
+
 def test_backup_wipe_restore_brings_every_booking_and_point_back(
     owned_db, influx_db, mosquitto_factory, tmp_path
 ):
@@ -180,12 +190,15 @@ def test_backup_wipe_restore_brings_every_booking_and_point_back(
         spool.executemany("INSERT INTO spool (line) VALUES (?)", [(f"p{i}",) for i in range(123)])
 
     rpc = f"{influx_db.server.host}:{influx_db.server.rpc_port}"
+    user, password = influx_db.server.admin
     env = {
         "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
         "WERKPLEK_DATABASE_URL": owned_db,
         "WERKPLEK_INFLUX_URL": influx_db.url,
         "WERKPLEK_INFLUX_DATABASE": influx_db.database,
         "WERKPLEK_INFLUX_BACKUP_ADDRESS": rpc,
+        "WERKPLEK_INFLUX_ADMIN_USERNAME": user,
+        "WERKPLEK_INFLUX_ADMIN_PASSWORD": password,
         "WERKPLEK_MOSQUITTO_DATA_DIR": str(broker.workdir),
         "WERKPLEK_STATE_DIR": str(state),
     }
