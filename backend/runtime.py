@@ -26,6 +26,7 @@ from backend.availability.hub import AvailabilityHub
 from backend.availability.live import SUB_GATEWAY_STATUS, LiveState
 from backend.availability.service import FloorInfo, SpaceInfo
 from backend.bookings import scheduler
+from backend.bookings.marks import MarksRefresher
 from backend.bookings.policy import utcnow
 from backend.config import Settings
 from backend.database import make_engine, make_session_factory, migrate
@@ -60,6 +61,7 @@ class Runtime:
         self._marks_seq = itertools.count(1)
         self._marks_applied = 0
         self.last_tick: scheduler.TickResult | None = None
+        self.marks = MarksRefresher(self._refresh_marks)
         #: sha256 of a token -> (trusted until, monotonic s; the token row)
         self.token_cache: dict[str, tuple[float, ApiToken]] = {}
 
@@ -146,7 +148,14 @@ class Runtime:
                 log.exception("availability ticker failed; it keeps running")
 
     def bookings_changed(self) -> None:
-        """Re-read the booking marks after a change (any thread) and push what changed."""
+        """Re-read the booking marks after a change (any thread) and push what changed.
+
+        Concurrent changes share one read (``MarksRefresher``); it is scheduled on the
+        loop before the caller's response, so the client's next read sees the change.
+        """
+        self.marks.changed()
+
+    def _refresh_marks(self) -> None:
         self._call_soon(self._apply_marks, *self._read_marks())
 
     def _apply_marks(self, seq: int, marks: dict[str, tuple[int | None, int | None]]) -> None:

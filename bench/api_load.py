@@ -48,6 +48,37 @@ def hammer(url: str, method: str, bodies: list[list[dict[str, Any]]], headers: l
     return {"seconds": time.perf_counter() - began, "latencies": latencies, "codes": codes}
 
 
+async def _rush(url: str, plan: list[tuple[float, dict[str, Any], str]]) -> dict:
+    # One request per person at its planned second; each waits for its own answer.
+    limits = httpx.Limits(max_connections=len(plan), max_keepalive_connections=len(plan))
+    latencies: list[float] = []
+    codes: dict[int, int] = {}
+    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+        began = time.perf_counter()
+
+        async def one(at: float, body: dict[str, Any], token: str) -> None:
+            await asyncio.sleep(max(0.0, at - (time.perf_counter() - began)))
+            start = time.perf_counter()
+            try:
+                response = await http.post(
+                    url, json=body, headers={"Authorization": f"Bearer {token}"}
+                )
+                code = response.status_code
+            except httpx.HTTPError:
+                code = 0  # no answer within the client's 30 s
+            latencies.append(time.perf_counter() - start)
+            codes[code] = codes.get(code, 0) + 1
+
+        await asyncio.gather(*(one(*item) for item in plan))
+        seconds = time.perf_counter() - began
+    return {"seconds": seconds, "latencies": latencies, "codes": codes}
+
+
+def rush(url: str, plan: list[tuple[float, dict[str, Any], str]]) -> dict:
+    """Send one POST per planned (second, body, token): people arriving, not a closed loop."""
+    return asyncio.run(_rush(url, plan))
+
+
 async def _listen(host: str, port: int, path: str, marks: set[str], out: dict, ready: list) -> None:
     # A snapshot of a 500-space floor is one long line; the default limit is 64 KiB.
     reader, writer = await asyncio.open_connection(host, port, limit=1 << 24)

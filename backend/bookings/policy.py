@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from backend.bookings import times
@@ -76,10 +76,38 @@ def add_holiday(session: Session, site_id: str, holiday: HolidayPublic, actor: s
     session.commit()
 
 
+#: ``session.info`` key of a per-booking memo of ``open_time`` (set by the booking service).
+OPEN_TIME_MEMO = "werkplek.open_time"
+
+
 def open_time(session: Session, site: Site, day: date) -> times.OpenTime:
-    """Return when the site is open on a local day."""
-    tz = times.zone(site.timezone)
-    return times.open_time(day, tz, opening_table(session, site.id), holidays(session, site.id))
+    """Return when the site is open on a local day.
+
+    One round trip: whether the site has its own hours, that weekday's hours and
+    the day's holiday (a booking is on the hot path of the Monday rush). Within a
+    booking the answer is memoised (``OPEN_TIME_MEMO``): it is asked twice per day part.
+    """
+    memo = session.info.get(OPEN_TIME_MEMO)
+    if memo is not None and (site.id, day) in memo:
+        span: times.OpenTime = memo[(site.id, day)]
+        return span
+    hours_of = select(OpeningHours).where(OpeningHours.site_id == site.id)
+    weekday = hours_of.where(OpeningHours.weekday == day.weekday())
+    own, opens, closes, holiday = session.execute(
+        select(
+            select(func.count()).select_from(hours_of.subquery()).scalar_subquery(),
+            weekday.with_only_columns(OpeningHours.opens).scalar_subquery(),
+            weekday.with_only_columns(OpeningHours.closes).scalar_subquery(),
+            select(Holiday.name)
+            .where(Holiday.site_id == site.id, Holiday.day == day)
+            .scalar_subquery(),
+        )
+    ).one()
+    table = None if not own else ({day.weekday(): (opens, closes)} if opens is not None else {})
+    span = times.open_time(day, times.zone(site.timezone), table, {day: holiday} if holiday else {})
+    if memo is not None:
+        memo[(site.id, day)] = span
+    return span
 
 
 def check_times(

@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 from backend.auth.models import ApiToken
 from backend.bookings import policy as policies
 from backend.bookings import times
-from backend.bookings.models import ACTIVE, Booking
+from backend.bookings.models import ACTIVE, Booking, SitePolicy
 from backend.bookings.schemas import BookingCreate
 from backend.database_limits import DatabaseBusy, get_limits
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.people import audit
 from backend.people import service as people
+from backend.people.models import User
 from backend.spaces.models import Site, Space
 
 MANAGERS = ("facility", "admin")
@@ -67,9 +68,39 @@ def create_booking(
         NotFound: unknown space or user. Forbidden: booking for someone else.
         InvalidInput: a site rule is broken. Conflict: taken, or one desk per day.
     """
-    space = session.get(Space, req.space_id)
-    if space is None:
+    session.info[policies.OPEN_TIME_MEMO] = {}
+    try:
+        return _create(session, token, req, now, series_id)
+    finally:
+        session.info.pop(policies.OPEN_TIME_MEMO, None)
+
+
+def _prefetch(session: Session, space_id: str, owner_id: int | None) -> tuple[Any, ...] | None:
+    """Load the space, its site, the site's rules and the owner in one round trip.
+
+    The caller keeps the returned row while it works: the session's identity map
+    holds objects weakly, and while they live ``session.get`` finds them without a
+    query (the checks below made four round trips for these).
+    """
+    row = session.execute(
+        select(Space, Site, SitePolicy, User)
+        .join(Site, Site.id == Space.site_id)
+        .outerjoin(SitePolicy, SitePolicy.site_id == Space.site_id)
+        .outerjoin(User, User.id == owner_id)
+        .where(Space.id == space_id)
+    ).one_or_none()
+    return None if row is None else tuple(row)
+
+
+def _create(
+    session: Session, token: ApiToken, req: BookingCreate, now: datetime, series_id: str | None
+) -> Booking:
+    held = _prefetch(
+        session, req.space_id, req.user_id if req.user_id is not None else token.user_id
+    )
+    if held is None:
         raise NotFound(f"space {req.space_id!r} does not exist", reason="space_not_found")
+    space: Space = held[0]
     owner_id = req.user_id if req.user_id is not None else token.user_id
     if owner_id != token.user_id and token.role not in MANAGERS:
         raise Forbidden("only facility or admin may book for someone else", reason="not_yours")
