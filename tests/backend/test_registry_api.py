@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from fastapi.testclient import TestClient
 
 from backend.database import make_engine, make_session_factory
@@ -9,6 +12,8 @@ from backend.main import create_app
 from backend.registry_publisher import RegistryPublisher
 from backend.spaces.models import Device
 from tests.backend.conftest import bearer
+from tests.backend.helpers import MqttProbe
+from tests.services import wait_until
 from werkplek import contract
 
 
@@ -186,3 +191,29 @@ def test_registry_publisher_gives_up_on_a_topic_the_client_refuses(caplog):
     publisher.update(device, None)
     assert publisher.publish_all() == 0
     assert "cannot be published" in caplog.text
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_bad_record_never_makes_the_backend_reconnect(seeded, serve, mosquitto_factory):
+    """Against a real Mosquitto: a record 'x\\n' once cost a reconnect a second, for good."""
+    engine = make_engine(seeded.url)
+    try:
+        with make_session_factory(engine)() as session:
+            session.add(Device(id="x\n", site_id="hq", source="radar", heartbeat_s=60))
+            session.commit()
+    finally:
+        engine.dispose()
+    broker = mosquitto_factory()
+    probe = MqttProbe(broker.host, broker.port, contract.SUB_REGISTRY)
+    try:
+        serve(seeded.settings(mqtt_enabled=True, mqtt_url=broker.url))
+        valid = seeded.query("SELECT count(*) FROM device")[0][0] - 1
+        wait_until(lambda: len({t for t, _, _ in probe.messages}) >= valid, 15, what="registry")
+        time.sleep(3)  # the old loop reconnected within a second or two
+        log = (broker.workdir / "mosquitto.log").read_text()
+        assert log.count("as werkplek-backend-") == 1, log[-2000:]
+        assert all(contract.parse_registry_topic(t) for t, _, _ in probe.messages)
+    finally:
+        probe.client.disconnect()
+        probe.client.loop_stop()
