@@ -139,6 +139,20 @@ ITEMS: tuple[Item, ...] = (
         other=("id", "at", "action", "object_type", "detail"),
     ),
     Item(
+        "login_throttle",
+        "table",
+        "Counted login attempts per source address and per account from a source, under a "
+        "SHA-256 key (no username or address in the clear, but a guessable pseudonym)",
+        "slowing password guessing without locking the owner out",
+        _SECURITY,
+        "nobody (the login check only)",
+        "a day after the last attempt (`backend.auth.throttle.RETENTION`)",
+        "the login check and the retention job delete rows quiet for a day; not in the "
+        "export: without the person's address the key cannot be found",
+        personal=("key",),
+        other=("failures", "next_allowed_at", "updated_at"),
+    ),
+    Item(
         "cleaning_mark",
         "table",
         "Cleaning marks: space, time, role (never which person)",
@@ -384,13 +398,14 @@ ITEMS: tuple[Item, ...] = (
     Item(
         "application logs",
         "log",
-        "Backend and gateway logs on stdout (no names, no "
-        "tokens; user ids only in audit, not in logs)",
-        "operating the services",
+        "Backend and gateway logs on stdout (never names, passwords or tokens; a failed "
+        "login is logged with the user id and the client address)",
+        "operating the services; noticing password guessing",
         _SECURITY,
         "IT",
         "operator's log rotation: at most 30 days (docs/operations.md)",
         "log rotation",
+        personal=("user id of a failed login", "client address of a failed login"),
         other=("time", "level", "logger", "message"),
     ),
 )

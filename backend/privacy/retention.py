@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, not_, or_, update
 from sqlalchemy.orm import Session
 
-from backend.auth.models import ApiToken
+from backend.auth import throttle
+from backend.auth.models import ApiToken, LoginThrottle
 from backend.bookings.models import Booking
 from backend.people.models import AuditLog
 
@@ -21,10 +22,16 @@ from backend.people.models import AuditLog
 ANONYMISED = "anonymised"
 #: Actors that never stand for a person; every other actor is anonymised after the period
 #: (``token:<name>`` too: a name given to a token can be a person's).
-SYSTEM_ACTORS = ("system", "oidc", ANONYMISED, "erased")
+SYSTEM_ACTORS = ("system", "oidc", "anonymous", ANONYMISED, "erased")
 #: Audit actions a person does to their own account: worth nothing once unlinked, so the
 #: rows are deleted rather than kept as noise.
-SELF_ACTIONS = ("login", "calendar_feed.issue", "calendar_feed.revoke", "user.preferences")
+SELF_ACTIONS = (
+    "login",
+    "login.failed",
+    "calendar_feed.issue",
+    "calendar_feed.revoke",
+    "user.preferences",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +42,7 @@ class RetentionResult:
     audit_anonymised: int
     tokens_deleted: int
     audit_deleted: int = 0
+    throttle_deleted: int = 0
 
 
 def personal_actor() -> ColumnElement[bool]:
@@ -53,8 +61,9 @@ def run_retention(session: Session, now: datetime, days: int) -> RetentionResult
     """Delete or anonymise everything person-linked older than ``days``; commit.
 
     Bookings go ``days`` after they ended; tokens ``days`` after they expired or
-    were revoked; audit records stay (the municipality must account for changes)
-    but lose the person as actor and as object.
+    were revoked; login-throttle counts a day after the last attempt. Audit records
+    stay (the municipality must account for changes) but lose the person as actor
+    and as object.
     """
     cutoff = now - timedelta(days=days)
     ended = or_(Booking.end_at < cutoff, Booking.ended_at < cutoff)
@@ -95,5 +104,8 @@ def run_retention(session: Session, now: datetime, days: int) -> RetentionResult
             )
         )
     )
+    # The login check prunes these too, but only when someone logs in.
+    quiet = LoginThrottle.updated_at < now - throttle.RETENTION
+    counts = _count(session.execute(delete(LoginThrottle).where(quiet)))
     session.commit()
-    return RetentionResult(bookings, anonymised, tokens, dropped)
+    return RetentionResult(bookings, anonymised, tokens, dropped, counts)

@@ -203,9 +203,11 @@ def test_failed_logins_leave_nothing_a_year_later(seeded, client):
         assert typo.status_code == 401
     ok = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
     assert ok.status_code == 200, ok.text
+    assert seeded.query("SELECT count(*) FROM login_throttle")[0][0] >= 1
     assert traces(seeded.url, uid, name)
     engine = make_engine(seeded.url)
     with make_session_factory(engine)() as session:
         run_retention(session, utcnow() + timedelta(days=400), days=30)
     engine.dispose()
     assert traces(seeded.url, uid, name) == []
+    assert seeded.query("SELECT count(*) FROM login_throttle") == [(0,)]  # counts are hashed
