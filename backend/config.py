@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     sse_queue_size: int = Field(default=64, ge=1)
     #: Open SSE streams per process; more get 503 + Retry-After instead of degrading all.
     sse_max_clients: int = Field(default=1000, ge=1)
+    #: Open SSE streams of one token; more get 429 (give each screen its own token).
+    sse_max_per_token: int = Field(default=50, ge=1)
+    #: How often open streams re-check that their token is live (revoked, expired,
+    #: person deactivated); a change made through this process is checked at once.
+    stream_recheck_s: float = Field(default=1.0, gt=0)
     #: How often silent spaces are re-checked for staleness.
     stale_check_s: float = Field(default=1.0, gt=0)
     #: How often the registry is re-read, so spaces added by another process appear.

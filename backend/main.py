@@ -15,6 +15,7 @@ from sqlalchemy import text
 from backend import handlers
 from backend.auth.router import router as auth_router
 from backend.auth.stream import StreamTokens
+from backend.auth.streams import StreamWatch
 from backend.availability.compress import GzipExceptStreams
 from backend.availability.queries import router as queries_router
 from backend.availability.router import router as availability_router
@@ -49,15 +50,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = runtime
         await runtime.start()
+        await app.state.stream_watch.start()
         try:
             yield
         finally:
+            await app.state.stream_watch.stop()
             await runtime.stop()
 
     app = FastAPI(
         title="Werkplek", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
     )
     app.state.runtime = runtime
+    app.state.stream_watch = StreamWatch(
+        runtime.session_factory,
+        per_token=settings.sse_max_per_token,
+        recheck_s=settings.stream_recheck_s,
+    )
     key = settings.stream_token_key
     app.state.stream_tokens = StreamTokens(key.get_secret_value().encode() if key else None)
     # The first added runs innermost: headers wrap everything, even a 413 or a 500.

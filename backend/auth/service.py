@@ -12,14 +12,14 @@ import hashlib
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from backend.auth.feed import FEED_ROLE, looks_like_feed_token
 from backend.auth.models import ApiToken
 from backend.auth.stream import looks_like_stream_token
 from backend.errors import InvalidInput, Unauthorized
-from backend.people.models import ROLES
+from backend.people.models import ROLES, User
 
 
 def hash_token(token: str) -> str:
@@ -73,6 +73,20 @@ def authenticate(session: Session, token: str | None) -> ApiToken:
         raise Unauthorized("the API token is unknown or revoked", reason="invalid_token")
     if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
         raise Unauthorized("the session has expired; log in again", reason="expired_token")
+    return _as_its_person(session, row)
+
+
+def _as_its_person(session: Session, row: ApiToken) -> ApiToken:
+    # A person's token is worth what the person is now: nothing once deactivated,
+    # and a login session has the person's current role, not the one at login.
+    if row.user_id is None:
+        return row
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise Unauthorized("this account is disabled", reason="account_disabled")
+    if row.expires_at is not None and row.role != user.role:
+        session.expunge(row)  # a changed copy for this request; nothing is written
+        row.role = user.role
     return row
 
 
@@ -83,10 +97,30 @@ def authenticate_id(session: Session, token_id: int) -> ApiToken:
         Unauthorized: the token was deleted, revoked or has expired since.
     """
     row = session.get(ApiToken, token_id)
-    if row is None or row.revoked_at is not None:
+    if row is None or row.revoked_at is not None or row.role == FEED_ROLE:
         raise Unauthorized(
             "the token this stream token was made from is revoked", reason="invalid_token"
         )
     if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
         raise Unauthorized("the session has expired; log in again", reason="expired_token")
-    return row
+    return _as_its_person(session, row)
+
+
+def live_ids(session: Session, token_ids: set[int], now: datetime) -> set[int]:
+    """Return which of ``token_ids`` still open something: not revoked, unexpired, person active.
+
+    One query for all open streams of a process (``backend.auth.streams``).
+    """
+    if not token_ids:
+        return set()
+    rows = session.execute(
+        select(ApiToken.id)
+        .outerjoin(User, User.id == ApiToken.user_id)
+        .where(
+            ApiToken.id.in_(token_ids),
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+            or_(ApiToken.user_id.is_(None), User.active.is_(True)),
+        )
+    )
+    return {int(token_id) for (token_id,) in rows}

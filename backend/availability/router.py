@@ -6,14 +6,16 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import asdict
+from functools import partial
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from backend.auth.router import StreamReaderDep
+from backend.auth.streams import StreamWatch, Ticket, WatchedStream
 from backend.availability.at import availability_at
-from backend.availability.hub import CLOSE, AvailabilityHub, sse_frame
+from backend.availability.hub import CLOSE, AvailabilityHub, StreamClient, sse_frame
 from backend.availability.schemas import AvailabilityAtPublic, AvailabilityPublic
 from backend.bookings.policy import utcnow
 from backend.dependencies import BookerDep, ReaderDep, RuntimeDep, SessionDep
@@ -86,12 +88,22 @@ def read_availability_at(
     )
 
 
+def _end(client: StreamClient) -> None:
+    # The stream's token was revoked: drop the backlog, then the closing marker.
+    while not client.queue.empty():
+        client.queue.get_nowait()
+    client.queue.put_nowait(CLOSE)
+
+
 async def _events(
-    hub: AvailabilityHub, site: str | None, floor: str | None, ping_s: float
+    hub: AvailabilityHub, site: str | None, floor: str | None, ping_s: float, ticket: Ticket
 ) -> AsyncIterator[str]:
     # Subscribing and taking the snapshot in one synchronous step means no
     # delta can fall between them.
+    if ticket.ended:
+        return
     client = hub.subscribe(site, floor)
+    ticket.end = partial(_end, client)
     first = "retry: 3000\n\n" + sse_frame("snapshot", hub.snapshot(site, floor))
     try:
         yield first
@@ -116,7 +128,11 @@ async def _events(
 
 @router.get("/stream", response_class=StreamingResponse)
 async def stream_availability(
-    runtime: RuntimeDep, _token: StreamReaderDep, site: SiteQuery = None, floor: FloorQuery = None
+    request: Request,
+    runtime: RuntimeDep,
+    token: StreamReaderDep,
+    site: SiteQuery = None,
+    floor: FloorQuery = None,
 ) -> StreamingResponse:
     """Server-sent events: a ``snapshot`` first, then ``delta`` events with changed spaces.
 
@@ -126,8 +142,12 @@ async def stream_availability(
     _check_filter(runtime.hub, site, floor)
     if len(runtime.hub.clients) >= runtime.settings.sse_max_clients:
         raise Unavailable("too many open streams; retry shortly", reason="too_many_streams")
-    return StreamingResponse(
-        _events(runtime.hub, site, floor, runtime.settings.sse_ping_s),
+    watch: StreamWatch = request.app.state.stream_watch  # ends it when the token dies
+    ticket = watch.open(token.id)
+    return WatchedStream(
+        _events(runtime.hub, site, floor, runtime.settings.sse_ping_s, ticket),
+        watch=watch,
+        ticket=ticket,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import select
 
 from backend.auth import throttle
 from backend.dependencies import AdminDep, BookerDep, ManagerDep, RuntimeDep, SessionDep
-from backend.errors import NotFound, Unavailable
+from backend.errors import Conflict, NotFound, Unavailable
 from backend.people import audit
 from backend.people import service as people
 from backend.people.models import AuditLog
@@ -19,6 +19,7 @@ from backend.people.schemas import (
     OidcLogin,
     Preferences,
     Session,
+    UserChange,
     UserCreate,
     UserPublic,
 )
@@ -87,6 +88,32 @@ def update_me(body: Preferences, session: SessionDep, token: BookerDep) -> UserP
 def create_user(body: UserCreate, session: SessionDep, token: AdminDep) -> UserPublic:
     """Create a user; with a password it is a local account."""
     user = people.create_user(session, actor=audit.actor_of(token), **body.model_dump())
+    return UserPublic.model_validate(user)
+
+
+@router.patch("/users/{user_id}", response_model=UserPublic)
+def update_user(
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: UserChange,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    token: AdminDep,
+) -> UserPublic:
+    """Change a person's role or (de)activate them; takes effect on their sessions at once.
+
+    Their cached tokens are dropped in this process and their open streams are
+    re-checked now (other replicas: within ``TOKEN_CACHE_S`` and one stream re-check).
+    """
+    if body.active is False and token.user_id == user_id:
+        raise Conflict("you cannot deactivate yourself", reason="self_deactivation")
+    user = people.change_user(
+        session, user_id, role=body.role, active=body.active, actor=audit.actor_of(token)
+    )
+    for digest, (_until, row) in list(runtime.token_cache.items()):
+        if row.user_id == user_id:
+            runtime.token_cache.pop(digest, None)
+    request.app.state.stream_watch.poke()
     return UserPublic.model_validate(user)
 
 

@@ -68,6 +68,21 @@ class UserCreate(BaseModel):
     password: str | None = Field(default=None, min_length=10, max_length=1000)
 
 
+class UserChange(BaseModel):
+    """Body of ``PATCH /api/v1/users/{id}`` (admin): a new role, or (de)activation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    active: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> UserChange:
+        if self.role is None and self.active is None:
+            raise ValueError("give a role, active, or both")
+        return self
+
+
 class Preferences(BaseModel):
     """Body of ``PATCH /api/v1/me``."""
 

@@ -11,11 +11,12 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.auth import throttle
+from backend.auth.feed import FEED_ROLE
 from backend.auth.models import ApiToken
 from backend.auth.service import hash_token
 from backend.errors import Conflict, InvalidInput, NotFound, Unauthorized
@@ -66,6 +67,43 @@ def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id} does not exist", reason="user_not_found")
+    return user
+
+
+def change_user(
+    session: Session, user_id: int, *, role: str | None, active: bool | None, actor: str
+) -> User:
+    """Change a person's role or (de)activate them; their tokens follow at once.
+
+    Deactivation revokes every token of the person (sessions, calendar feed); a
+    new role is written into their login sessions. ``authenticate`` checks the
+    person too, so a token another replica has cached stops within its cache time.
+    """
+    user = get_user(session, user_id)
+    now = datetime.now(UTC)
+    if role is not None and role != user.role:
+        user.role = role
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user_id, ApiToken.expires_at.is_not(None))
+            .where(ApiToken.role != FEED_ROLE)
+            .values(role=role)
+        )
+    revoked = 0
+    if active is not None and active != user.active:
+        user.active = active
+        if not active:
+            result = session.execute(
+                update(ApiToken)
+                .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            revoked = int(result.rowcount)  # type: ignore[attr-defined]
+    audit.record(
+        session, actor, "user.update", "user", user_id, at=now,
+        role=user.role, active=user.active, revoked_tokens=revoked,
+    )  # fmt: skip
+    session.commit()
     return user
 
 

@@ -71,7 +71,8 @@ def test_owner_logs_in_from_elsewhere_during_a_guessing_attack(
     assert [row[0] for row in stored] == [0, 0, 5, 5]  # a success is taken back; guesses kept
     again = serve(seeded.settings(login_backoff_s=30.0))
     with _client(again, "127.0.0.2") as attacker:
-        assert attacker.post(LOGIN, json={"username": "owner", "password": SECRET}).status_code == 429
+        still = attacker.post(LOGIN, json={"username": "owner", "password": SECRET})
+        assert still.status_code == 429
 
 
 @ON_POSTGRESQL
