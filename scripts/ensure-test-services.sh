@@ -12,6 +12,8 @@ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chr
 # tests/deploy: Debian's Compose (the version docs/operations.md names) and promtool.
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# tests/deploy/test_caddy.py: the reverse proxy of docker-compose.yml, run for real.
+command -v caddy >/dev/null 2>&1 || missing+=(caddy)
 if [ -z "${WERKPLEK_TEST_DATABASE_URL:-}" ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
     || missing+=(postgresql)
