@@ -61,11 +61,14 @@ def make_engine(database_url: str, limits: DatabaseLimits | None = None) -> Engi
         else:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs.update(pooled)
-        engine = create_engine(url, **kwargs)
+        # hide_parameters: an error's text must not carry a person's name or title.
+        engine = create_engine(url, hide_parameters=True, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(limits.lock_timeout_ms))
         return engine
     connect_args = {"options": limits.postgres_options()}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **pooled)
+    return create_engine(
+        url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args, **pooled
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

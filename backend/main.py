@@ -30,6 +30,7 @@ from backend.facility.router import router as facility_router
 from backend.health.router import router as health_router
 from backend.health.status import HistoryHealth, mqtt_status
 from backend.metrics import install_metrics
+from backend.middleware.access_log import install_access_log_filter
 from backend.middleware.errors import CatchAll
 from backend.middleware.headers import SecurityHeaders
 from backend.middleware.limits import RequestGuard
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     handlers.install(app)
+    install_access_log_filter()  # no tokens in the access log
     install_docs(app)
     install_openapi(app)
     app.include_router(spaces_router)
