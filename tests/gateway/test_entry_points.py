@@ -98,10 +98,20 @@ def test_the_healthcheck_follows_the_broker_link(tmp_path, mosquitto_factory, in
         WERKPLEK_INFLUX_URL=influx_db.url, WERKPLEK_INFLUX_DATABASE=influx_db.database,
     )  # fmt: skip
     gateway = Service(["gateway"], env, tmp_path)
+    health_file = tmp_path / "state" / "gateway-health.json"
+
+    def ready() -> bool:
+        try:
+            health = json.loads(health_file.read_text())
+        except (OSError, ValueError):
+            return False
+        return health["mqtt"]["connected"] is True and health["retention"]["ok"] is not None
+
     try:
-        wait_until(lambda: gateway.healthcheck("gateway").returncode == 0, 30, interval=0.5)
-        health = json.loads((tmp_path / "state" / "gateway-health.json").read_text())
-        assert health["mqtt"]["connected"] is True
+        # Healthy during the first seconds too (the broker may take a moment): wait for both.
+        wait_until(ready, 30, what="gateway connected and retention checked")
+        assert gateway.healthcheck("gateway").returncode == 0
+        health = json.loads(health_file.read_text())
         assert health["retention"]["ok"] is True, health["retention"]
         assert health["history"]["reachable"] is True
 
@@ -138,3 +148,33 @@ def test_python_m_gateway_writes_the_same_health_file(tmp_path, mosquitto):
     assert proc.stderr is not None
     lines = [line for line in proc.stderr.read().splitlines() if line.strip()]
     assert lines and all(json.loads(line)["logger"] for line in lines)
+
+
+def test_werkplek_backend_logs_json_and_its_healthcheck_follows_the_broker(
+    tmp_path, mosquitto_factory
+):
+    broker = mosquitto_factory()
+    broker.stop()  # the backend starts while the broker is down
+    port = free_port()
+    env = gateway_env(
+        tmp_path, broker.url,
+        WERKPLEK_DATABASE_URL=f"sqlite:///{tmp_path / 'werkplek.sqlite3'}",
+        WERKPLEK_HTTP_PORT=str(port),
+    )  # fmt: skip
+    backend = Service(["backend"], env, tmp_path)
+    try:
+        wait_until(
+            lambda: any('"ERROR"' in line and "unreachable" in line for line in backend.lines),
+            20, what="an error line about the unreachable broker",
+        )  # fmt: skip
+        wait_until(lambda: backend.healthcheck("backend").returncode == 1, 60, interval=0.5)
+        check = backend.healthcheck("backend")
+        assert "not connected to the MQTT broker" in check.stderr, check.stderr
+        broker.start()
+        wait_until(lambda: backend.healthcheck("backend").returncode == 0, 60, interval=0.5)
+    finally:
+        # uvicorn shuts down cleanly, then re-raises the SIGTERM it caught.
+        assert backend.stop() in (0, -signal.SIGTERM)
+    records = [json.loads(line) for line in backend.lines if line.strip()]  # uvicorn's too
+    assert any(r["logger"].startswith("uvicorn") for r in records)
+    assert not [r for r in records if "HTTP Request" in r["message"]]
