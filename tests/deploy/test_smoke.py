@@ -269,6 +269,26 @@ def test_the_deployed_stack_end_to_end(micropython_bin, page, tmp_path):
         assert ran >= 5
         log(f"retention policies {sorted(names)}; {ran} Grafana queries ran as the read-only user")
 
+        # What Prometheus scrapes: every metric the alert rules name, healthy values.
+        scraped = httpx.get(f"{base}/metrics", timeout=10).text
+        scraped += httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        rules = (REPO / "deploy/prometheus/alerts.yml").read_text()
+        missing = set(re.findall(r"\b(werkplek_[a-z0-9_]+)", rules)) - set(
+            re.findall(r"^(werkplek_[a-z0-9_]+)", scraped, re.M)
+        )
+        assert not missing, f"alert rules name metrics the services do not expose: {missing}"
+        for healthy in (
+            "werkplek_backend_mqtt_connected 1.0",
+            "werkplek_backend_gateway_online 1.0",
+            "werkplek_backend_history_reachable 1.0",
+            'werkplek_backend_history_retention_policy{policy="raw"} 1.0',
+            'werkplek_backend_history_retention_policy{policy="hourly"} 1.0',
+            "werkplek_gateway_history_retention_ok 1.0",
+            "werkplek_gateway_mqtt_connected 1.0",
+        ):
+            assert healthy in scraped, healthy
+        log("/metrics of backend and gateway: every metric of the alert rules, all healthy")
+
         rows_before, points_before = _rows(database_url), _points(influx)
         for name, stop, start in (
             ("mosquitto", broker.stop, broker.start),
