@@ -262,6 +262,7 @@ class Gateway:
     def _tick(self) -> None:
         now_ms = int(time.time() * 1000)
         self._metrics.inbox_depth(self._inbox.qsize())
+        self._metrics.mqtt_connected(self._link.connected.is_set())  # embedded gateways too
         if not self._publishes:
             return
         with self._live_lock:
