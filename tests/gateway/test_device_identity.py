@@ -98,6 +98,8 @@ def test_a_device_publishing_under_another_site_is_dead_lettered(setup):
     gateway, client = setup
     client.publish(device_topic(SITE, DEVICE, "presence"), bare_presence(True, 0))
     wait_until(lambda: state(client) == "occupied", 10, what="occupied")
+    # Live state comes first; the reading is stored after the writer's linger.
+    wait_until(lambda: gateway.counters().get("stored", 0) == 1, 10, what="reading stored")
     stored = gateway.counters()["stored"]
 
     foreign = device_topic("dalfsen", DEVICE, "presence")
