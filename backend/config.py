@@ -81,6 +81,25 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     oidc_jwks_url: str | None = None
+    #: Single sign-on (authorization code flow with PKCE, ``backend.auth.oidc_router``):
+    #: on when issuer, client id and redirect URL are set. The issuer's discovery document
+    #: names the endpoints; no secret: a public client (PKCE only).
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    #: This backend's ``/api/v1/auth/oidc/callback`` as the provider has it registered.
+    oidc_redirect_url: str | None = None
+    oidc_scopes: str = "openid profile email"
+    #: The ID-token claim that proposes a user name (people are keyed by issuer + subject).
+    oidc_username_claim: str = "preferred_username"
+    #: The claim listing the person's groups; with it, each login sets the role from
+    #: ``oidc_role_groups`` (group -> facility or admin; no match: employee).
+    oidc_groups_claim: str | None = None
+    oidc_role_groups: dict[str, Literal["facility", "admin"]] = Field(default_factory=dict)
+    #: HMAC key of the login-flow cookies; replicas behind one address share it.
+    #: Unset: a random key per process (a login in progress during a restart starts over).
+    oidc_state_key: SecretStr | None = None
+    #: A token signed with an unknown key fetches the provider's keys again, at most this often.
+    oidc_jwks_refetch_s: float = Field(default=10.0, gt=0)
     #: HMAC key of the short-lived stream tokens; replicas behind one address share it.
     #: Unset: a random key per process (after a restart screens just ask for a new token).
     stream_token_key: SecretStr | None = None

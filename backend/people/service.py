@@ -226,9 +226,10 @@ def login_oidc(session: Session, claims: dict[str, Any]) -> User:
     user = session.scalar(select(User).where(User.subject == subject))
     name = str(claims.get("name") or claims.get("preferred_username") or claims["sub"])
     if user is None:
-        username = str(claims.get("preferred_username") or claims["sub"])[:100]
-        if session.scalar(select(User).where(User.username == username)) is not None:
-            username = f"{username}-{secrets.token_hex(3)}"
+        # Never a claimed panel, screen or local account name (backend.auth.oidc_users).
+        from backend.auth.oidc_users import username_for  # noqa: PLC0415 (an import cycle)
+
+        username = username_for(session, claims, "preferred_username")
         user = create_user(
             session,
             username=username,
