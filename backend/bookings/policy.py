@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from backend.bookings import times
-from backend.bookings.models import Holiday, OpeningHours, SitePolicy
+from backend.bookings.models import ACTIVE, Booking, Holiday, OpeningHours, SitePolicy
 from backend.bookings.schemas import HolidayPublic, OpeningDay, PolicyPublic
-from backend.errors import InvalidInput
+from backend.errors import Conflict, InvalidInput
 from backend.people import audit
 from backend.spaces.models import Site, Space
 
@@ -154,6 +154,44 @@ def check_times(
             reason="outside_opening_hours",
         )
     return day
+
+
+#: Guest desks one employee may host per local day. Facility and admin, who book for
+#: visitors as their job, are not limited. Without it an employee could hold every desk
+#: of a day by naming guests, since the one-desk-per-day rule does not count guests.
+GUEST_DESKS_PER_DAY = 2
+#: First key of the advisory lock that queues one host's guest bookings (second: the host).
+_GUEST_LOCK = text("SELECT pg_advisory_xact_lock(:cls, :host)")
+_GUEST_LOCK_CLASS = 0x67756573  # "gues"
+
+
+def check_guest_desks(session: Session, host_id: int, day: date) -> None:
+    """Refuse a guest desk beyond ``GUEST_DESKS_PER_DAY`` for one host on one day.
+
+    Call inside the booking's transaction: on PostgreSQL a per-host advisory lock makes
+    parallel requests count one after another (SQLite has one writer anyway).
+
+    Raises:
+        Conflict: the host already has that many guest desks that day.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_GUEST_LOCK, {"cls": _GUEST_LOCK_CLASS, "host": host_id})
+    held = session.scalar(
+        select(func.count())
+        .select_from(Booking)
+        .where(
+            Booking.user_id == host_id,
+            Booking.local_day == day,
+            Booking.space_kind == "desk",
+            Booking.guest_name.is_not(None),
+            Booking.status.in_(ACTIVE),
+        )
+    )
+    if (held or 0) >= GUEST_DESKS_PER_DAY:
+        raise Conflict(
+            f"you host {GUEST_DESKS_PER_DAY} guest desks that day already; facility can book more",
+            reason="guest_desk_limit",
+        )
 
 
 def utcnow() -> datetime:

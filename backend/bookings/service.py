@@ -189,6 +189,8 @@ def _queue_for_space(session: Session, space_id: str) -> None:
 
 
 def _insert(session: Session, token: ApiToken, fields: dict[str, Any], now: datetime) -> Booking:
+    if fields["guest_name"] and fields["space_kind"] == "desk" and token.role not in MANAGERS:
+        policies.check_guest_desks(session, fields["user_id"], fields["local_day"])
     _queue_for_space(session, fields["space_id"])
     booking = Booking(**fields)
     session.add(booking)
