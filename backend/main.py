@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
@@ -106,6 +106,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         StaticFiles(directory=settings.signage_dir.parent / "facility", html=True, check_dir=False),
         name="facility",
     )
+
+    favicon = settings.signage_dir.parent / "favicon.svg"
+
+    @app.get("/favicon.svg", include_in_schema=False)
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon_file() -> FileResponse:
+        """One SVG icon for every page (browsers ask /favicon.ico when a page names none)."""
+        return FileResponse(
+            favicon, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}
+        )
 
     @app.get("/", include_in_schema=False)
     def start_page(session: SessionDep) -> RedirectResponse:

@@ -16,6 +16,10 @@
       quietOne: "stille werkplek vrij", quietMany: "stille werkplekken vrij",
       placeOne: "stille plek vrij", placeMany: "stille plekken vrij",
       desks: "{free} van {total} werkplekken vrij", unknownDesks: "{n} onbekend",
+      roomsLine: "{free} van {total} ruimtes vrij", desksUnknown: "{total} werkplekken: onbekend",
+      roomsUnknown: "{total} ruimtes: onbekend", whySensors: "— sensoren niet bereikbaar sinds {t}",
+      whyStale: "— geen actuele gegevens sinds {t}", whyNever: "— nog geen gegevens",
+      quietLegend: "Stiltezone", listedLegend: "In de lijst", desk: "Werkplek",
       quietWhere: "Stille plekken vrij", noQuiet: "Nu geen stille plek vrij", more: "en nog {n}",
       rooms: "Ruimtes", noRooms: "Geen ruimtes op deze verdieping", otherFloors: "Andere verdiepingen",
       otherSites: "Andere locaties", person: "1 persoon", persons: "{n} personen", short: "{n} p.",
@@ -35,6 +39,10 @@
       quietOne: "quiet desk free", quietMany: "quiet desks free",
       placeOne: "quiet desk free", placeMany: "quiet desks free",
       desks: "{free} of {total} desks free", unknownDesks: "{n} unknown",
+      roomsLine: "{free} of {total} rooms free", desksUnknown: "{total} desks: unknown",
+      roomsUnknown: "{total} rooms: unknown", whySensors: "— sensors not reachable since {t}",
+      whyStale: "— no current data since {t}", whyNever: "— no data yet",
+      quietLegend: "Quiet zone", listedLegend: "In the list", desk: "Desk",
       quietWhere: "Free quiet desks", noQuiet: "No quiet desk free now", more: "and {n} more",
       rooms: "Rooms", noRooms: "No rooms on this floor", otherFloors: "Other floors",
       otherSites: "Other locations", person: "1 person", persons: "{n} people", short: "{n} p.",
@@ -52,8 +60,10 @@
   }[W.lang];
   var st = {
     shapes: new Map(), nodes: new Map(), avail: new Map(), floors: [], sites: new Map(),
-    connected: false, gateway: "unknown", lastData: 0, tz: "Europe/Amsterdam", stream: null
+    connected: false, gateway: "unknown", lastData: 0, tz: "Europe/Amsterdam", stream: null,
+    otherFloors: [], otherSites: [], quietRows: 0, sensorsDownSince: 0, html: {}
   };
+  var byName = new Intl.Collator(W.lang, { numeric: true, sensitivity: "base" }).compare;
 
   function t(key, vars) { return W.fill(TEXT[key], vars || {}); }
   function $(id) { return document.getElementById(id); }
@@ -63,55 +73,129 @@
     if (parent) parent.appendChild(node);
     return node;
   }
-  function li(parent, html, state) {
-    var item = document.createElement("li");
-    item.innerHTML = html;
-    if (state) item.setAttribute("data-state", state);
-    parent.appendChild(item);
-    return item;
-  }
   function icon(state) {
     return '<svg class="mini" aria-hidden="true"><use href="#icon-' + state + '"></use></svg>';
   }
-  function fit(text, width) {
-    if (text.getComputedTextLength() > width) {
-      text.setAttribute("textLength", width);
-      text.setAttribute("lengthAdjust", "spacingAndGlyphs");
-    }
+  /* Set a list's rows only when they changed: no DOM work on a quiet minute. */
+  function setHtml(node, html) {
+    if (st.html[node.id] === html) return;
+    st.html[node.id] = html;
+    node.innerHTML = html;
+  }
+  function row(html, state, id) {
+    return "<li" + (state ? ' data-state="' + state + '"' : "") +
+      (id ? ' data-space="' + W.esc(id) + '"' : "") + ">" + html + "</li>";
+  }
+  /* Estimated width of bold text in em, from its characters: sizes are worked out once,
+   * by arithmetic, so the screen never measures text (no forced layout per tile). */
+  function ems(text) {
+    var w = 0;
+    for (var i = 0; i < text.length; i++) w += /[.,:;1il ]/.test(text[i]) ? 0.4 : /[mwMW]/.test(text[i]) ? 1.0 : 0.66;
+    return w;
+  }
+  function sizeFor(text, width, largest) {
+    return Math.max(12, Math.min(largest, Math.floor(width / Math.max(ems(text), 1))));
+  }
+  /* "Werkplek 1.28" -> "1.28": the number the list and the plan share. */
+  function deskNo(name) {
+    var m = /(\d[\w.\-]*)\s*$/.exec(name);
+    return m ? m[1] : name.slice(0, 4);
+  }
+  function zoneName(s) {
+    return s.quiet ? TEXT.quietZone : s.zone ? t("zone", { z: s.zone.toUpperCase() }) : "";
+  }
+
+  /* Desks of one zone split into blocks where a gap between rows is wider than a desk. */
+  function blocks(spaces) {
+    var zones = {}, out = [];
+    spaces.forEach(function (s) {
+      if (s.kind === "desk" && s.zone) (zones[s.zone] = zones[s.zone] || []).push(s);
+    });
+    Object.keys(zones).forEach(function (z) {
+      var desks = zones[z].slice().sort(function (a, b) { return a.y - b.y; }), block = null;
+      desks.forEach(function (s) {
+        if (!block || s.y > block.y2 + s.h / 2) {
+          block = { zone: z, quiet: s.quiet, first: s, x1: s.x, y1: s.y, x2: s.x + s.w, y2: s.y + s.h };
+          out.push(block);
+        }
+        block.x1 = Math.min(block.x1, s.x);
+        block.x2 = Math.max(block.x2, s.x + s.w);
+        block.y2 = Math.max(block.y2, s.y + s.h);
+      });
+    });
+    return out;
   }
 
   function buildPlan(floorInfo, spaces) {
-    var svg = $("plan"), zones = $("plan-zones"), layer = $("plan-spaces"), boxes = {};
-    svg.setAttribute("viewBox", "0 0 " + floorInfo.plan_width + " " + floorInfo.plan_height);
+    var svg = $("plan"), zones = $("plan-zones"), layer = $("plan-spaces");
+    var box = { x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity };
+    function grow(x1, y1, x2, y2) {
+      box.x1 = Math.min(box.x1, x1); box.y1 = Math.min(box.y1, y1);
+      box.x2 = Math.max(box.x2, x2); box.y2 = Math.max(box.y2, y2);
+    }
     svg.setAttribute("aria-label", TEXT.plan + " " + floorInfo.name);
+    var longest = [TEXT.free, TEXT.occupied, TEXT.booked, TEXT.unknown];
     spaces.forEach(function (s) {
       st.shapes.set(s.id, s);
-      var g = el("g", { "class": "space " + (s.kind === "desk" ? "desk" : "room"),
+      grow(s.x, s.y, s.x + s.w, s.y + s.h);
+      var desk = s.kind === "desk", g = el("g", { "class": "space " + (desk ? "desk" : "room"),
         "data-space-id": s.id, "data-state": "unknown", role: "img" }, layer);
       el("rect", { "class": "shape", x: s.x, y: s.y, width: s.w, height: s.h, rx: 6 }, g);
-      var big = s.kind !== "desk", size = big ? 36 : 24, until = null;
-      var ic = el("use", { "class": "icon", href: "#icon-unknown", width: size, height: size,
-        x: big ? s.x + 12 : s.x + s.w / 2 - size / 2, y: big ? s.y + s.h - 50 : s.y + 5 }, g);
-      var label = el("text", { "class": "state-text", x: big ? s.x + 56 : s.x + s.w / 2,
-        y: big ? s.y + s.h - 22 : s.y + s.h - 8, "text-anchor": big ? "start" : "middle" }, g);
-      if (big) {
+      var node = { g: g, key: "", sizes: {} };
+      if (desk) {
+        var no = deskNo(s.name), size = Math.min(18, s.h / 3);
+        node.icon = el("use", { "class": "icon", href: "#icon-unknown", width: size, height: size,
+          x: s.x + s.w / 2 - size / 2, y: s.y + 3 }, g);
+        var num = el("text", { "class": "desk-no", x: s.x + s.w / 2, y: s.y + s.h - 6,
+          "text-anchor": "middle" }, g);
+        num.textContent = no;
+        num.setAttribute("font-size", sizeFor(no, s.w - 8, 25));
+      } else {
         var name = el("text", { "class": "room-name", x: s.x + 12, y: s.y + 30 }, g);
         name.textContent = s.name;
-        fit(name, s.w - 24);
+        name.setAttribute("font-size", sizeFor(s.name, s.w - 24, 22));
         var cap = el("text", { "class": "room-cap", x: s.x + 12, y: s.y + 56 }, g);
         cap.textContent = s.capacity === 1 ? TEXT.person : t("persons", { n: s.capacity });
-        until = el("text", { "class": "until-text", x: s.x + 12, y: s.y + 92 }, g);
-      } else if (s.zone) {
-        var b = boxes[s.zone] || (boxes[s.zone] = { x: s.x, y: s.y, quiet: s.quiet });
-        b.x = Math.min(b.x, s.x);
-        b.y = Math.min(b.y, s.y);
+        node.icon = el("use", { "class": "icon", href: "#icon-unknown", width: 34, height: 34,
+          x: s.x + 12, y: s.y + 70 }, g);
+        node.until = el("text", { "class": "until-text", x: s.x + 54, y: s.y + 97 }, g);
+        node.label = el("text", { "class": "state-text", x: s.x + 12, y: s.y + s.h - 14 }, g);
+        longest.forEach(function (word) { node.sizes[word] = sizeFor(word, s.w - 24, 30); });
       }
-      st.nodes.set(s.id, { g: g, icon: ic, label: label, until: until, width: s.w, key: "" });
+      st.nodes.set(s.id, node);
     });
-    Object.keys(boxes).forEach(function (z) {
-      var label = el("text", { "class": "zone-label", x: boxes[z].x, y: boxes[z].y - 12 }, zones);
-      label.textContent = boxes[z].quiet ? TEXT.quietZone : t("zone", { z: z.toUpperCase() });
+    blocks(spaces).forEach(function (b) {
+      if (b.quiet) {
+        el("rect", { "class": "quiet-zone", x: b.x1 - 8, y: b.y1 - 8, width: b.x2 - b.x1 + 16,
+          height: b.y2 - b.y1 + 16, rx: 10 }, zones);
+      }
+      var x = b.x1;
+      if (b.quiet) {
+        el("use", { "class": "zone-label-icon", href: "#icon-quiet", width: 28, height: 28,
+          x: x, y: b.y1 - 44 }, zones);
+        x += 34;
+      }
+      var label = el("text", { "class": "zone-label", x: x, y: b.y1 - 20 }, zones);
+      label.textContent = zoneName(b.first);
+      grow(b.x1 - 10, b.y1 - 50, b.x2 + 10, b.y2 + 10);
     });
+    // The view is the drawing itself (not the whole sheet): no empty bands around it.
+    svg.setAttribute("viewBox", [box.x1 - 10, box.y1 - 10, box.x2 - box.x1 + 20,
+      box.y2 - box.y1 + 20].join(" "));
+  }
+
+  /* The panel's fixed rows, known before any data: other floors and sites. */
+  function buildPanel(floors) {
+    st.otherFloors = floors.filter(function (f) { return f.id !== floor; });
+    st.sites.forEach(function (s, id) { if (id !== site) st.otherSites.push(s); });
+    $("other-floors-title").hidden = $("other-floors").hidden = !st.otherFloors.length;
+    $("other-sites-title").hidden = $("other-sites").hidden = !st.otherSites.length;
+  }
+  /* How many rows the quiet list has room for: read once at start and on resize. */
+  function measure() {
+    var list = $("quiet-desks"), rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    st.quietRows = Math.max(1, Math.floor(list.clientHeight / (2.6 * rem)));
+    st.html = {};
   }
 
   function stale() { return Date.now() - st.lastData > STALE_MS; }
@@ -138,101 +222,134 @@
     if (node.key === key) return;
     node.key = key;
     node.g.setAttribute("data-state", state);
-    node.g.setAttribute("aria-label", shape.name + ": " + sentence(state, until));
+    var where = shape.kind === "desk" && shape.quiet ? " (" + TEXT.quietZone + ")" : "";
+    node.g.setAttribute("aria-label", shape.name + where + ": " + sentence(state, until));
     node.icon.setAttribute("href", "#icon-" + state);
-    node.label.removeAttribute("textLength");
-    node.label.textContent = TEXT[state];
+    if (node.label) {
+      node.label.textContent = TEXT[state];
+      node.label.setAttribute("font-size", node.sizes[TEXT[state]]);
+    }
     if (node.until) node.until.textContent = until ? t("until", { t: until }) : "";
-    if (shape.kind === "desk") fit(node.label, node.width - 6);
   }
   function renderAll() { st.nodes.forEach(function (_, id) { renderSpace(id); }); renderPanel(); }
 
-  function renderPanel() {
-    var old = stale();
-    var here = st.floors.filter(function (f) { return f.floor === floor; })[0];
-    var quiet = here && !old ? here.free_quiet_desks : 0;
-    $("count-quiet").textContent = old || !here ? "–" : String(quiet);
-    $("count-quiet-label").textContent = quiet === 1 ? TEXT.quietOne : TEXT.quietMany;
-    var line = here && !old ? t("desks", { free: here.free_desks, total: here.desks }) : "";
-    if (here && !old && here.unknown) line += " · " + t("unknownDesks", { n: here.unknown });
-    $("count-desks").textContent = line;
-    renderQuiet(old);
-    renderRooms();
-    renderOthers(old);
-    fitPanel();
+  /* Desks and rooms counted apart, from what the plan shows. */
+  function counts() {
+    var c = { desks: 0, deskFree: 0, deskUnknown: 0, quietFree: 0, rooms: 0, roomFree: 0, roomUnknown: 0 };
+    st.shapes.forEach(function (s, id) {
+      var state = shownState(id);
+      if (s.kind === "desk") {
+        c.desks += 1;
+        if (state === "free") c.deskFree += 1;
+        if (state === "free" && s.quiet) c.quietFree += 1;
+        if (state === "unknown") c.deskUnknown += 1;
+      } else {
+        c.rooms += 1;
+        if (state === "free") c.roomFree += 1;
+        if (state === "unknown") c.roomUnknown += 1;
+      }
+    });
+    return c;
   }
-  function renderQuiet(old) {
-    var list = $("quiet-desks");
-    list.innerHTML = "";
-    var free = [];
+  /* Why the numbers cannot be trusted now, or null. "0 free" is never shown for "unknown":
+   * no fresh data, the sensors' link down, or most desks unknown. */
+  function outage(c) {
+    if (!st.lastData) return { why: "whyNever" };
+    if (stale()) return { why: "whyStale", since: st.lastData };
+    var down = !st.connected || st.gateway === "offline" || (c.desks && c.deskUnknown * 2 > c.desks);
+    if (!down) { st.sensorsDownSince = 0; return null; }
+    if (!st.sensorsDownSince) st.sensorsDownSince = sensorsSince();
+    return { why: "whySensors", since: st.sensorsDownSince };
+  }
+  /* When the desks went unknown, by their own "since" (the middle one), else now. */
+  function sensorsSince() {
+    var times = [];
+    st.shapes.forEach(function (s, id) {
+      var a = st.avail.get(id);
+      if (s.kind === "desk" && a && a.availability === "unknown" && a.since) times.push(a.since);
+    });
+    times.sort(function (a, b) { return a - b; });
+    return times.length ? times[Math.floor(times.length / 2)] : Date.now();
+  }
+
+  function renderPanel() {
+    var c = counts(), down = outage(c);
+    $("headline").setAttribute("data-mode", down ? "unknown" : "count");
+    $("count-quiet").textContent = down ? TEXT.unknown : String(c.quietFree);
+    $("count-quiet-label").textContent = down ?
+      t(down.why, { t: down.since ? W.clockTime(down.since, st.tz) : "" }) :
+      c.quietFree === 1 ? TEXT.quietOne : TEXT.quietMany;
+    var desks = t("desks", { free: c.deskFree, total: c.desks });
+    if (c.deskUnknown) desks += " · " + t("unknownDesks", { n: c.deskUnknown });
+    var rooms = t("roomsLine", { free: c.roomFree, total: c.rooms });
+    if (c.roomUnknown) rooms += " · " + t("unknownDesks", { n: c.roomUnknown });
+    $("count-desks").textContent = down ? t("desksUnknown", { total: c.desks }) : desks;
+    $("count-rooms").textContent = !c.rooms ? TEXT.noRooms :
+      down ? t("roomsUnknown", { total: c.rooms }) : rooms;
+    renderQuiet(down);
+    renderRooms();
+    renderOthers(!!down);
+  }
+  function renderQuiet(down) {
+    var free = [], html = "";
     st.shapes.forEach(function (s, id) {
       if (s.kind === "desk" && s.quiet && shownState(id) === "free") free.push(s);
     });
-    free.sort(function (a, b) { return a.name < b.name ? -1 : 1; });
-    free.forEach(function (s) {
+    free.sort(function (a, b) { return byName(a.name, b.name); });
+    // Nobody scrolls a wall screen: as many rows as fit, then "and N more".
+    var shown = free.length > st.quietRows ? free.slice(0, st.quietRows - 1) : free;
+    var listed = new Set(shown.map(function (s) { return s.id; }));
+    shown.forEach(function (s) {
       var until = untilOf(s.id, "free");
-      var where = s.zone ? (s.quiet ? TEXT.quietZone : t("zone", { z: s.zone.toUpperCase() })) : "";
-      li(list, icon("free") + "<strong>" + W.esc(s.name) + "</strong> " +
-        '<span class="where">' + W.esc(where) + "</span> " +
-        '<span class="until">' + W.esc(until ? sentence("free", until) : TEXT.free) + "</span>", "free")
-        .setAttribute("data-space", s.id);
+      html += row(icon("free") + "<strong>" + W.esc(s.name) + "</strong> " +
+        '<span class="where">' + W.esc(zoneName(s)) + "</span> " +
+        '<span class="until">' + W.esc(until ? sentence("free", until) : TEXT.free) + "</span>",
+        "free", s.id);
     });
-    if (!free.length) li(list, W.esc(old ? TEXT.staleNever : TEXT.noQuiet));
+    if (shown.length < free.length) {
+      html += '<li class="more">' + W.esc(t("more", { n: free.length - shown.length })) + "</li>";
+    }
+    if (!free.length) html = row(W.esc(down ? TEXT.unknown : TEXT.noQuiet));
+    setHtml($("quiet-desks"), html);
+    // The plan frames the desks the list names, so a number read there is found here.
+    st.nodes.forEach(function (node, id) {
+      var on = listed.has(id) ? "true" : "false";
+      if (node.g.getAttribute("data-listed") !== on) node.g.setAttribute("data-listed", on);
+    });
   }
+  /* Rooms by name and number, always in the same order: rows never jump on a glance screen. */
   function renderRooms() {
-    var list = $("rooms"), rooms = [];
-    list.innerHTML = "";
+    var rooms = [], html = "";
     st.shapes.forEach(function (s) { if (s.kind !== "desk") rooms.push(s); });
-    var order = { free: 0, booked: 1, occupied: 2, unknown: 3 };
-    rooms.sort(function (a, b) {
-      var d = order[shownState(a.id)] - order[shownState(b.id)];
-      return d || (a.name < b.name ? -1 : 1);
-    });
+    rooms.sort(function (a, b) { return byName(a.name, b.name); });
     rooms.forEach(function (s) {
       var state = shownState(s.id);
-      li(list, icon(state) + "<strong>" + W.esc(s.name) + "</strong> " +
+      html += row(icon(state) + "<strong>" + W.esc(s.name) + "</strong> " +
         '<span class="cap">' + W.esc(t("short", { n: s.capacity })) + "</span> " +
-        '<span class="until">' + W.esc(sentence(state, untilOf(s.id, state))) + "</span>", state)
-        .setAttribute("data-space", s.id);
+        '<span class="until">' + W.esc(sentence(state, untilOf(s.id, state))) + "</span>", state, s.id);
     });
-    if (!rooms.length) li(list, W.esc(TEXT.noRooms));
+    setHtml($("rooms"), html || row(W.esc(TEXT.noRooms)));
   }
-  function renderOthers(old) {
-    var others = $("other-floors"), sites = $("other-sites"), bySite = {};
-    others.innerHTML = "";
-    sites.innerHTML = "";
+  function renderOthers(down) {
+    var byFloor = new Map(st.floors.map(function (f) { return [f.floor, f]; })), bySite = {};
     st.floors.forEach(function (f) {
-      if (f.site === site && f.floor !== floor) li(others, W.esc(f.name) + ": " + summary(f, old));
-      if (f.site !== site) {
-        var s = bySite[f.site] || (bySite[f.site] = { free_quiet_desks: 0, free_rooms: 0 });
-        s.free_quiet_desks += f.free_quiet_desks;
-        s.free_rooms += f.free_rooms;
-      }
+      if (f.site === site) return;
+      var s = bySite[f.site] || (bySite[f.site] = { free_quiet_desks: 0, free_rooms: 0 });
+      s.free_quiet_desks += f.free_quiet_desks;
+      s.free_rooms += f.free_rooms;
     });
-    Object.keys(bySite).forEach(function (id) {
-      var name = st.sites.has(id) ? st.sites.get(id).name : id;
-      li(sites, W.esc(name) + ": " + summary(bySite[id], old));
-    });
-    $("other-floors-title").hidden = others.hidden = !others.children.length;
-    $("other-sites-title").hidden = sites.hidden = !sites.children.length;
+    setHtml($("other-floors"), st.otherFloors.map(function (f) {
+      return row(W.esc(f.name) + ": " + summary(byFloor.get(f.id), down));
+    }).join(""));
+    setHtml($("other-sites"), st.otherSites.map(function (s) {
+      return row(W.esc(s.name) + ": " + summary(bySite[s.id], down));
+    }).join(""));
   }
-  function summary(f, old) {
-    if (old) return W.esc(TEXT.unknown);
+  function summary(f, down) {
+    if (down || !f) return W.esc(TEXT.unknown);
     var q = f.free_quiet_desks, r = f.free_rooms;
     return "<strong>" + q + "</strong> " + W.esc(q === 1 ? TEXT.placeOne : TEXT.placeMany) +
       " · " + W.esc(r === 1 ? TEXT.roomsOne : t("roomsMany", { n: r }));
-  }
-  /* Nobody scrolls a wall screen: shorten the quiet-desk list until the panel fits. */
-  function fitPanel() {
-    var panel = $("panel"), list = $("quiet-desks");
-    var items = list.querySelectorAll("li[data-space]"), hidden = 0;
-    while (panel.scrollHeight > panel.clientHeight + 1 && items.length - hidden > 1) {
-      hidden += 1;
-      items[items.length - hidden].hidden = true;
-      var more = list.querySelector("li.more") || li(list, "", "");
-      more.className = "more";
-      more.textContent = t("more", { n: hidden });
-    }
   }
 
   function applySnapshot(data) {
@@ -283,7 +400,7 @@
     } else if (stale()) {
       state = "stale";
       text = st.lastData ? t("stale", { t: W.clockTime(st.lastData, st.tz) }) : TEXT.staleNever;
-    } else if (!st.connected || st.gateway === "offline") {
+    } else if (outage(counts())) {
       state = "nosensors"; text = TEXT.nosensors;
     } else {
       state = "live"; text = TEXT.live;
@@ -328,7 +445,12 @@
       return W.api("/api/v1/floors/" + encodeURIComponent(floor) + "/spaces").then(function (spaces) {
         showMessage("");
         buildPlan(info, spaces);
+        document.body.classList.remove("loading");
+        buildPanel(floors);
         renderAll();
+        measure();  // with every fixed row in place: how many quiet desks fit
+        renderPanel();
+        window.addEventListener("resize", function () { measure(); renderPanel(); });
         var q = "site=" + encodeURIComponent(site) + "&floor=" + encodeURIComponent(floor);
         st.stream = new W.LiveStream("/api/v1/stream?" + q, {
           snapshot: applySnapshot, delta: applyDelta, status: renderStatus,
