@@ -1,8 +1,9 @@
 """Room door panels: today's schedule of one room (never who booked) and "book now".
 
 A door panel holds a token of role ``panel`` bound to one room (its name is
-``panel:<space id>``, set only here). It reads like a signage screen and may do one
-thing more: book *its own* room from now for 15, 30 or 60 minutes. The booking is
+``panel:<space id>``, set only here). It reads like a signage screen and may do a few
+things more, in *its own* room only: book it from now for 15, 30 or 60 minutes, and
+check in, end early or extend the meeting running there (``panel_actions``). The booking is
 owned by the panel's own account, so no person is linked to it, and the database's
 overlap rule refuses it when the room is taken, like every other booking.
 """
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from backend.auth import service as auth_service
 from backend.auth.models import ApiToken
+from backend.bookings import panel_actions as actions
 from backend.bookings import policy as policies
 from backend.bookings import service as bookings
 from backend.bookings import times
@@ -91,6 +93,33 @@ class BookedNow(BaseModel):
     end: datetime
 
 
+class Extend(BaseModel):
+    """Body of ``POST /spaces/{id}/panel/extend``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    minutes: Literal[15, 30]
+
+
+class PanelMeeting(BaseModel):
+    """The room's meeting after a panel action: times and state, never who."""
+
+    space_id: str
+    start: datetime
+    end: datetime
+    status: Literal["booked", "checked_in", "released"]
+
+    @classmethod
+    def of(cls, booking: Booking) -> PanelMeeting:
+        """Only the fields a door may show."""
+        return cls(
+            space_id=booking.space_id,
+            start=booking.start_at,
+            end=booking.end_at,
+            status=booking.status,  # type: ignore[arg-type]
+        )
+
+
 class PanelToken(BaseModel):
     """A new door-panel token (shown once)."""
 
@@ -98,7 +127,8 @@ class PanelToken(BaseModel):
     token: str
 
 
-def _room(session: Session, space_id: str) -> tuple[Space, Site]:
+def room_of(session: Session, space_id: str) -> tuple[Space, Site]:
+    """Return the room and its site; 404 for no such space, 422 for a desk."""
     space = session.get(Space, space_id)
     if space is None:
         raise NotFound(f"space {space_id!r} does not exist", reason="space_not_found")
@@ -111,7 +141,7 @@ def _room(session: Session, space_id: str) -> tuple[Space, Site]:
 
 def room_today(session: Session, token: ApiToken, space_id: str, now: datetime) -> RoomToday:
     """Return the room's bookings on the site's current local day."""
-    space, site = _room(session, space_id)
+    space, site = room_of(session, space_id)
     tz = times.zone(site.timezone)
     day = times.local_day(now, tz)
     span = policies.open_time(session, site, day)
@@ -152,7 +182,7 @@ def book_now(
     Raises:
         Forbidden: not this room's panel. Conflict: taken. InvalidInput: closed.
     """
-    _room(session, space_id)
+    room_of(session, space_id)
     if not may_book(token, space_id):
         raise Forbidden(
             "only this room's door panel may book it from here", reason="not_this_panel"
@@ -166,7 +196,7 @@ def book_now(
 
 def create_panel(session: Session, space_id: str, actor: str) -> str:
     """Create (or reuse) the room's panel account and issue it a new token."""
-    _room(session, space_id)
+    room_of(session, space_id)
     name = panel_name(space_id)
     user = session.scalar(select(User).where(User.username == name))
     if user is None:
@@ -193,6 +223,36 @@ def create_booking_now(
     return BookedNow(
         id=booking.id, space_id=booking.space_id, start=booking.start_at, end=booking.end_at
     )
+
+
+@router.post("/spaces/{space_id}/panel/check-in", response_model=PanelMeeting)
+def panel_check_in(
+    space_id: str, session: SessionDep, runtime: RuntimeDep, token: ReaderDep
+) -> PanelMeeting:
+    """Check in the meeting in this room (its own door panel only)."""
+    booking = actions.check_in(session, token, space_id, utcnow())
+    runtime.bookings_changed()
+    return PanelMeeting.of(booking)
+
+
+@router.post("/spaces/{space_id}/panel/end", response_model=PanelMeeting)
+def panel_end_early(
+    space_id: str, session: SessionDep, runtime: RuntimeDep, token: ReaderDep
+) -> PanelMeeting:
+    """End the running meeting now, so the room is free (its own door panel only)."""
+    booking = actions.end_early(session, token, space_id, utcnow())
+    runtime.bookings_changed()
+    return PanelMeeting.of(booking)
+
+
+@router.post("/spaces/{space_id}/panel/extend", response_model=PanelMeeting)
+def panel_extend(
+    space_id: str, body: Extend, session: SessionDep, runtime: RuntimeDep, token: ReaderDep
+) -> PanelMeeting:
+    """Extend the running meeting by 15 or 30 minutes when the room is free after it."""
+    booking = actions.extend(session, token, space_id, body.minutes, utcnow())
+    runtime.bookings_changed()
+    return PanelMeeting.of(booking)
 
 
 @router.post("/spaces/{space_id}/panel-token", response_model=PanelToken, status_code=201)
