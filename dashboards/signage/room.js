@@ -23,7 +23,14 @@
       stale: "Gegevens niet actueel", nosensors: "Sensoren niet bereikbaar",
       noToken: "Dit scherm heeft geen geldige toegangscode. Vraag de beheerder om de juiste link.",
       noRoom: "Deze ruimte bestaat niet. Vraag de beheerder om de juiste link.",
-      loadFailed: "De gegevens laden lukt niet. We proberen het opnieuw."
+      loadFailed: "De gegevens laden lukt niet. We proberen het opnieuw.",
+      meeting: "Deze reservering", checkIn: "Inchecken", endNow: "Nu beëindigen",
+      endSure: "Tik nog eens om te beëindigen", extend: "+{n} min", extendLong: "{n} minuten verlengen",
+      closedUntil: "Gesloten tot {t}", closedSince: "Gesloten sinds {t}", busyUntil: "Bezet tot {t}",
+      noExtend: "Verlengen kan tot {t}: dan begint de volgende reservering.",
+      noExtendShut: "Verlengen kan tot {t}: dan gaat het gebouw dicht.",
+      checkedIn: "Ingecheckt. Fijne vergadering!", ended: "Beëindigd. De ruimte is nu vrij.",
+      extended: "Verlengd tot {t}.", actFailed: "Dat lukt nu niet. Probeer het zo opnieuw."
     },
     en: {
       free: "Free", occupied: "Occupied", booked: "Booked", unknown: "Unknown",
@@ -42,9 +49,17 @@
       stale: "Data not up to date", nosensors: "Sensors not reachable",
       noToken: "This screen has no valid access code. Ask the administrator for the right link.",
       noRoom: "This room does not exist. Ask the administrator for the right link.",
-      loadFailed: "Loading the data failed. Trying again."
+      loadFailed: "Loading the data failed. Trying again.",
+      meeting: "This booking", checkIn: "Check in", endNow: "End now",
+      endSure: "Tap again to end", extend: "+{n} min", extendLong: "Extend by {n} minutes",
+      closedUntil: "Closed until {t}", closedSince: "Closed since {t}", busyUntil: "Occupied until {t}",
+      noExtend: "Extending is possible until {t}: the next booking starts then.",
+      noExtendShut: "Extending is possible until {t}: the building closes then.",
+      checkedIn: "Checked in. Have a good meeting!", ended: "Ended. The room is free now.",
+      extended: "Extended until {t}.", actFailed: "That did not work. Please try again shortly."
     }
   }[W.lang];
+  var EARLY_MS = 10 * 60000;  // check-in opens 10 minutes before the start, as in the app
   var STALE_MS = 60000;
   var st = { info: null, avail: null, connected: false, gateway: "unknown", lastData: 0, stream: null, busy: false };
 
@@ -95,16 +110,68 @@
     if (!info || !info.opens || start < ms(info.opens) || end > ms(info.closes)) return false;
     return !info.bookings.some(function (b) { return ms(b.start) < end && ms(b.end) > start; });
   }
+  /* The booking running now (or starting within 10 minutes), else null. */
+  function current() {
+    var now = Date.now();
+    return st.info ? st.info.bookings.filter(function (b) {
+      return ms(b.start) - EARLY_MS <= now && now < ms(b.end);
+    })[0] || null : null;
+  }
+  /* The first moment after ``from`` at which the room stops being free: the next
+   * booking's start or closing time (whichever comes first). */
+  function limitAfter(from, skip) {
+    var info = st.info, limit = info.closes ? ms(info.closes) : from, shut = true;
+    info.bookings.forEach(function (b) {
+      if (b !== skip && ms(b.end) > from && ms(b.start) < limit) { limit = Math.max(from, ms(b.start)); shut = false; }
+    });
+    return { at: limit, shut: shut };
+  }
+  /* Why the book-now buttons are (partly) off, in words; "" when all can be used. */
+  function bookWhy(cur) {
+    var info = st.info, now = Date.now();
+    if (!info.opens) return TEXT.closed;
+    if (now < ms(info.opens)) return t("closedUntil", { t: hm(info.opens) });
+    if (now >= ms(info.closes)) return t("closedSince", { t: hm(info.closes) });
+    if (cur) return t("busyUntil", { t: hm(cur.end) });
+    var some = info.durations.some(function (n) { return !fits(n); });
+    return some ? t("freeUntil", { t: W.clockTime(limitAfter(now, null).at, tz()) }) : "";
+  }
+  function renderMeeting(cur) {
+    var box = $("meeting"), now = Date.now(), started = cur && ms(cur.start) <= now;
+    box.hidden = !cur;
+    if (!cur) return;
+    $("check-in").hidden = cur.status !== "booked";
+    $("end-early").hidden = !started;
+    var limit = limitAfter(ms(cur.end), cur), why = "";
+    [15, 30].forEach(function (n) {
+      var b = $("extend-" + n);
+      b.textContent = t("extend", { n: n });
+      b.setAttribute("aria-label", t("extendLong", { n: n }));
+      b.setAttribute("aria-describedby", "meeting-why");
+      b.hidden = !started;
+      b.disabled = st.busy || ms(cur.end) + n * 60000 > limit.at;
+      if (b.disabled && started && !st.busy) {
+        why = t(limit.shut ? "noExtendShut" : "noExtend", { t: W.clockTime(limit.at, tz()) });
+      }
+    });
+    ["check-in", "end-early"].forEach(function (id) { $(id).disabled = st.busy; });
+    if ($("meeting-why").textContent !== why) $("meeting-why").textContent = why;
+  }
   function renderButtons() {
     var info = st.info, box = $("buttons");
     $("book").hidden = !(info && info.can_book);
     if (!info || !info.can_book) return;
+    var cur = current();
+    renderMeeting(cur);
+    var why = bookWhy(cur);
+    if ($("book-why").textContent !== why) $("book-why").textContent = why;
     if (!box.children.length) {
       info.durations.forEach(function (n) {
         var b = document.createElement("button");
         b.type = "button";
         b.setAttribute("data-minutes", String(n));
         b.setAttribute("aria-label", t("minutesLong", { n: n }));
+        b.setAttribute("aria-describedby", "book-why");
         b.textContent = t("minutes", { n: n });
         b.addEventListener("click", function () { book(n); });
         box.appendChild(b);
@@ -133,6 +200,51 @@
       .then(function () { st.busy = false; renderButtons(); },
         function () { st.busy = false; renderButtons(); });
   }
+
+  /* Check in, end early or extend the room's meeting; "end" asks for a second tap. */
+  var confirmTimer = 0;
+  function act(action, body, done) {
+    if (st.busy) return;
+    var end = $("end-early");
+    if (action === "end" && end.getAttribute("data-confirm") !== "true") {
+      end.setAttribute("data-confirm", "true");
+      end.textContent = TEXT.endSure;
+      clearTimeout(confirmTimer);
+      confirmTimer = setTimeout(unconfirm, 8000);
+      return;
+    }
+    unconfirm();
+    st.busy = true;
+    renderButtons();
+    $("book-result").textContent = TEXT.busy;
+    W.api("/api/v1/spaces/" + encodeURIComponent(space) + "/panel/" + action,
+      { method: "POST", body: body ? JSON.stringify(body) : undefined })
+      .then(function (meeting) {
+        $("book-result").textContent = done(meeting);
+      }, function (err) {
+        var why = { not_this_panel: "notHere", role_not_allowed: "notHere" }[err.reason];
+        $("book-result").textContent = why ? TEXT[why] : TEXT.actFailed;
+      })
+      .then(load)
+      .then(function () { st.busy = false; renderButtons(); },
+        function () { st.busy = false; renderButtons(); });
+  }
+  function unconfirm() {
+    var end = $("end-early");
+    end.removeAttribute("data-confirm");
+    end.textContent = TEXT.endNow;
+  }
+  $("check-in").addEventListener("click", function () {
+    act("check-in", null, function () { return TEXT.checkedIn; });
+  });
+  $("end-early").addEventListener("click", function () {
+    act("end", null, function () { return TEXT.ended; });
+  });
+  [15, 30].forEach(function (n) {
+    $("extend-" + n).addEventListener("click", function () {
+      act("extend", { minutes: n }, function (m) { return t("extended", { t: hm(m.end) }); });
+    });
+  });
 
   function applySpaces(items) {
     items.forEach(function (a) { if (a.space_id === space) st.avail = a; });
