@@ -65,6 +65,7 @@ def test_an_unreachable_influxdb_is_a_503(seeded, history_env):
 
 
 @pytest.mark.integration
+@pytest.mark.xdist_group("influxdb-auth")  # with test_influx_init: one auth-enabled server
 def test_influxdb_without_the_rollup_policy_gives_no_empty_advice(
     seeded, history_env, influxdb_auth: InfluxDB, caplog
 ):

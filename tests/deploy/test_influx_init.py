@@ -25,7 +25,8 @@ from tests.deploy.conftest import ADMIN
 from tests.services import InfluxDB, wait_until
 from werkplek.influx_init import InfluxInit, InfluxInitSettings, v2_instructions
 
-pytestmark = pytest.mark.integration
+# One worker builds the auth-enabled InfluxDB once (make test runs --dist loadgroup).
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("influxdb-auth")]
 
 REPO = Path(__file__).resolve().parents[2]
 DAY_MS = 86_400_000

@@ -23,7 +23,8 @@ import pytest
 
 from tests.services import free_port, make_tempdir, wait_until
 
-pytestmark = pytest.mark.integration
+# One worker builds the wheel and its venv once (make test runs --dist loadgroup).
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("wheel")]
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = ("/signage/", "/app/", "/facility/", "/signage/room.html", "/app/qr.html")
@@ -62,8 +63,8 @@ def installed() -> Iterator[Installed]:
     venv.EnvBuilder(with_pip=True).create(root / "venv")
     bin_dir = root / "venv" / "bin"
     run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-c", str(REPO / "constraints.txt"), str(wheel)],
+        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--no-compile",
+         "--disable-pip-version-check", "-c", str(REPO / "constraints.txt"), str(wheel)],
         cwd=root,
     )  # fmt: skip
     yield Installed(wheel=wheel, bin=bin_dir)
