@@ -4,7 +4,7 @@
  * opened with a short-lived stream token, so the login token never sits in a URL. */
 (function () {
   "use strict";
-  var ALL = window.WERKPLEK_TEXT, PLAN = window.WerkplekPlan;
+  var ALL = window.WERKPLEK_TEXT, PLAN = window.WerkplekPlan, SSO = window.WerkplekSso;
   var params = new URLSearchParams(location.search);
   var FILTERS = ["quiet", "standing", "screen", "accessible"];
   var STATES = { free: 1, booked: 1, occupied: 1, mine: 1 };
@@ -522,6 +522,11 @@
     }).catch(function (err) { showError(explain(err)); });
   }
   function logout() {
+    // The session ends at the backend too; single sign-on offers the provider's logout.
+    $("oidc-end").hidden = true;
+    if (st.token) {
+      SSO.end(st.token, "app").then(function (url) { if (url) { $("oidc-end").href = url; $("oidc-end").hidden = false; } });
+    }
     st.token = ""; st.user = null;
     sessionStorage.removeItem("werkplek.token");
     stopStream();
@@ -592,6 +597,12 @@
   }, 30000);
 
   applyLang();
-  if (st.token) enter();
+  SSO.offer("app", $("oidc-login"));
+  if (SSO.returned()) {
+    SSO.collect().then(function (s) {
+      st.token = s.token; sessionStorage.setItem("werkplek.token", s.token);
+      return enter().then(function () { $("main").focus(); });
+    }, function (err) { showError(SSO.text(ALL[st.lang], err), "login-error"); });
+  } else if (st.token) enter();
   else if (st.checkin) $("notice").textContent = T("qrLogin");
 })();

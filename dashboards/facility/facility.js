@@ -258,6 +258,13 @@
     }).catch(function (err) { showError(explain(err)); });
   }
   function logout() {
+    // The session ends at the backend too; single sign-on offers the provider's logout.
+    $("oidc-end").hidden = true;
+    if (st.token) {
+      window.WerkplekSso.end(st.token, "facility").then(function (url) {
+        if (url) { $("oidc-end").href = url; $("oidc-end").hidden = false; }
+      });
+    }
     st.token = ""; sessionStorage.removeItem("werkplek.token");
     $("app-view").hidden = true; $("logout").hidden = true; $("login-view").hidden = false;
   }
@@ -296,5 +303,11 @@
     });
   });
   applyTexts();
-  if (st.token) enter();
+  window.WerkplekSso.offer("facility", $("oidc-login"));
+  if (window.WerkplekSso.returned()) {
+    window.WerkplekSso.collect().then(function (s) {
+      st.token = s.token; sessionStorage.setItem("werkplek.token", s.token);
+      return enter().then(function () { $("main").focus(); });
+    }, function (err) { showError(window.WerkplekSso.text(TEXT[st.lang], err)); });
+  } else if (st.token) enter();
 })();

@@ -3,6 +3,11 @@ window.FACILITY_TEXT = {
   nl: {
     skip: "Naar de inhoud", title: "Facilitair beheer", settings: "Instellingen", logout: "Uitloggen",
     loginTitle: "Inloggen", username: "Gebruikersnaam", password: "Wachtwoord", login: "Inloggen",
+    ssoLogin: "Inloggen met de gemeente-account", ssoEnd: "Ook uitloggen bij de gemeente-account",
+    err_oidc: "Inloggen met de gemeente-account is niet gelukt. Probeer het opnieuw.",
+    err_oidc_login_refused: "Inloggen bij de gemeente is afgebroken of geweigerd.",
+    err_oidc_provider_unavailable: "De inlogdienst van de gemeente is nu niet bereikbaar. Probeer het later opnieuw.",
+    err_account_disabled: "Uw account is uitgeschakeld. Neem contact op met de servicedesk.",
     sections: "Onderdelen", site: "Locatie", floor: "Verdieping", allFloors: "Alle verdiepingen",
     from: "Van", to: "Tot en met", show: "Toon",
     cleaningTitle: "Schoonmaak", useTitle: "Gebruik", energyTitle: "Energie",
@@ -39,6 +44,11 @@ window.FACILITY_TEXT = {
   en: {
     skip: "Skip to content", title: "Facility management", settings: "Settings", logout: "Log out",
     loginTitle: "Log in", username: "User name", password: "Password", login: "Log in",
+    ssoLogin: "Log in with your municipality account", ssoEnd: "Also log out of your municipality account",
+    err_oidc: "Logging in with your municipality account did not work. Please try again.",
+    err_oidc_login_refused: "The municipality's login was cancelled or refused.",
+    err_oidc_provider_unavailable: "The municipality's login service cannot be reached now. Please try again later.",
+    err_account_disabled: "Your account is disabled. Please contact the service desk.",
     sections: "Sections", site: "Location", floor: "Floor", allFloors: "All floors",
     from: "From", to: "Up to and including", show: "Show",
     cleaningTitle: "Cleaning", useTitle: "Use", energyTitle: "Energy",
