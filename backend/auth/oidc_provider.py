@@ -108,8 +108,8 @@ class KeySet:
                 continue
             try:
                 key = jwt.PyJWK(entry)
-            except jwt.PyJWTError:
-                continue  # a key type we do not use (e.g. for encryption)
+            except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+                continue  # a key type or curve we do not use
             keys[str(entry.get("kid", ""))] = key
         self._keys = keys
 
@@ -195,9 +195,11 @@ class Provider:
         try:
             data = answer.json()
         except ValueError:
+            data = None
+        if not isinstance(data, dict):
             data = {}
         if answer.status_code != 200 or not isinstance(data.get("id_token"), str):
-            error = data.get("error") if isinstance(data, dict) else None
+            error = data.get("error")
             log.info("OpenID token request refused: HTTP %s %r", answer.status_code, error)
             if answer.status_code >= 500:
                 raise unreachable("its token endpoint")
@@ -225,10 +227,12 @@ class Provider:
                 options={"require": ["exp", "iat", "sub", "iss", "aud", "nonce"]},
                 leeway=LEEWAY_S,
             )
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, TypeError, ValueError) as exc:
+            # TypeError/ValueError: a key that does not fit the named algorithm.
             log.info("ID token refused: %s", type(exc).__name__)
+            problem = _problem(exc) if isinstance(exc, jwt.PyJWTError) else "its key does not fit"
             raise Unauthorized(
-                f"the ID token is not valid ({_problem(exc)})", reason="oidc_bad_id_token"
+                f"the ID token is not valid ({problem})", reason="oidc_bad_id_token"
             ) from exc
         if not hmac.compare_digest(str(claims["nonce"]), nonce):
             raise Unauthorized(

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from backend.auth.oidc_provider import Provider
 from backend.auth.oidc_settings import oidc_config
@@ -120,6 +121,14 @@ def test_id_tokens_for_another_client_expired_or_unsigned_are_refused(sso):
             provider.verify(token, "n1")
         assert refused.value.reason == "oidc_bad_id_token"
         assert why in refused.value.message
+    # An EC signature under the provider's RSA key id, and no token at all: refused, no 500.
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    claims = {"iss": sso.idp.issuer, "aud": CLIENT_ID, "sub": "anna", "nonce": "n1"}
+    mismatched = jwt.encode(claims, ec_key, algorithm="ES256", headers={"kid": sso.idp.kid})
+    for token in (mismatched, "not-a-token", ""):
+        with pytest.raises(Unauthorized) as refused:
+            provider.verify(token, "n1")
+        assert refused.value.reason == "oidc_bad_id_token"
 
 
 def test_unknown_keys_refetch_the_key_set_at_most_once_per_interval(sso):
