@@ -8,6 +8,10 @@ from typing import Any
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
+#: The largest id an ``Integer`` primary key holds (PostgreSQL ``integer``); ids in
+#: requests are bounded by it, so a larger number is a 422 rather than a database error.
+MAX_ROW_ID = 2**31 - 1
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """An aware UTC timestamp on every database.

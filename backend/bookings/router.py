@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +18,10 @@ from backend.bookings.schemas import BookingCreate, BookingPage, BookingPublic, 
 from backend.dependencies import BookerDep, ReaderDep, RuntimeDep, SessionDep
 from backend.errors import Forbidden, NotFound
 from backend.spaces.models import Space
+from backend.types import MAX_ROW_ID
+
+#: A booking id in the path; larger numbers than the column holds are a 422, not a 500.
+BookingId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 router = APIRouter(prefix="/api/v1", tags=["bookings"])
 ICS = "text/calendar; charset=utf-8"
@@ -37,7 +41,7 @@ def create_booking(
 def read_bookings(
     session: SessionDep,
     token: BookerDep,
-    user_id: int | None = None,
+    user_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
     space_id: str | None = None,
     active: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -62,14 +66,14 @@ def read_bookings(
 
 
 @router.get("/bookings/{booking_id}", response_model=BookingPublic)
-def read_booking(booking_id: int, session: SessionDep, token: BookerDep) -> BookingPublic:
+def read_booking(booking_id: BookingId, session: SessionDep, token: BookerDep) -> BookingPublic:
     """Return one booking (404 for someone else's)."""
     return BookingPublic.model_validate(bookings.get_booking(session, token, booking_id))
 
 
 @router.delete("/bookings/{booking_id}", response_model=BookingPublic)
 def cancel_booking(
-    booking_id: int, session: SessionDep, runtime: RuntimeDep, token: BookerDep
+    booking_id: BookingId, session: SessionDep, runtime: RuntimeDep, token: BookerDep
 ) -> BookingPublic:
     """Cancel a booking; the space is free again at once."""
     booking = bookings.cancel_booking(session, token, booking_id, utcnow())
@@ -79,7 +83,11 @@ def cancel_booking(
 
 @router.post("/bookings/{booking_id}/check-in", response_model=BookingPublic)
 def check_in(
-    booking_id: int, session: SessionDep, runtime: RuntimeDep, token: BookerDep, body: CheckIn
+    booking_id: BookingId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    token: BookerDep,
+    body: CheckIn,
 ) -> BookingPublic:
     """Check in by hand (app); needed when the space's sensor is offline."""
     booking = checkin.check_in(session, token, booking_id, body.method, utcnow())
@@ -103,7 +111,7 @@ def _space_name(session: SessionDep, space_id: str) -> str:
 
 
 @router.get("/bookings/{booking_id}/calendar.ics", response_class=Response)
-def read_confirmation(booking_id: int, session: SessionDep, token: BookerDep) -> Response:
+def read_confirmation(booking_id: BookingId, session: SessionDep, token: BookerDep) -> Response:
     """The booking as an iCalendar file a calendar client imports."""
     booking = bookings.get_booking(session, token, booking_id)
     body = calendar.confirmation(booking, _space_name(session, booking.space_id), utcnow())

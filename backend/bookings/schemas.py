@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from backend.types import MAX_ROW_ID
+
 DayPart = Literal["morning", "afternoon", "day"]
 
 
@@ -27,7 +29,7 @@ class BookingCreate(BaseModel):
     title: str | None = Field(default=None, max_length=200)
     guest_name: str | None = Field(default=None, min_length=1, max_length=200)
     #: Facility and admin may book for someone else.
-    user_id: int | None = None
+    user_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
 
     @model_validator(mode="after")
     def _one_way(self) -> BookingCreate:

@@ -27,6 +27,7 @@ from backend.bookings.schemas import BookingCreate, BookingPublic
 from backend.dependencies import BookerDep, RuntimeDep, SessionDep
 from backend.errors import DomainError, InvalidInput, NotFound
 from backend.spaces.models import Space
+from backend.types import MAX_ROW_ID
 
 router = APIRouter(prefix="/api/v1/booking-series", tags=["bookings"])
 
@@ -44,7 +45,7 @@ class SeriesCreate(BaseModel):
     count: int = Field(ge=1, le=52)
     except_dates: list[dt.date] = Field(default_factory=list, max_length=52)
     title: str | None = Field(default=None, max_length=200)
-    user_id: int | None = None
+    user_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
 
     @model_validator(mode="after")
     def _order(self) -> SeriesCreate:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import DataError
 
 from backend.main import create_app
 from tests.backend.conftest import SeededDb, bearer
@@ -63,8 +64,11 @@ def test_nul_characters_are_refused_before_login(api: TestClient, seeded: Seeded
 
 def test_numbers_and_dates_out_of_range(api: TestClient, seeded: SeededDb) -> None:
     admin = bearer(seeded.admin_token)
+    # Refused by validation: the OpenAPI says ids are at most 2**31 - 1.
     _problem(api.get("/api/v1/bookings/99999999999999999999", headers=admin), 422,
-             "value_out_of_range")  # fmt: skip
+             "validation_error")  # fmt: skip
+    _problem(api.get("/api/v1/bookings?user_id=2147483648", headers=admin), 422,
+             "validation_error")  # fmt: skip
     for start, end in [
         ("9999-12-31T23:00:00+00:00", "9999-12-31T23:30:00+00:00"),
         ("0001-01-01T00:00:00", "0001-01-01T00:30:00"),
@@ -95,8 +99,13 @@ def test_unexpected_error_is_a_500_problem_without_internals(
     def boom() -> None:
         raise RuntimeError(carried)
 
+    @app.get("/too-big")
+    def too_big() -> None:  # what the database says to a number its column cannot hold
+        raise DataError("INSERT ...", {}, ValueError("integer out of range"))
+
     caplog.set_level(logging.INFO)
     with TestClient(app, raise_server_exceptions=False) as client:
+        _problem(client.get("/too-big"), 422, "value_out_of_range")
         answer = client.get("/boom")
     body = _problem(answer, 500, "internal_error")
     assert "secret" not in answer.text and "RuntimeError" not in answer.text
