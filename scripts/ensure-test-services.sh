@@ -33,8 +33,21 @@ install_oidc_provider() {
   echo "Installed tests/oidc/node_modules (oidc-provider)"
 }
 
+# Lighthouse 12.2.3 (tests/e2e/test_signage_lighthouse.py) from tests/lighthouse's lock file,
+# the same way; it drives Debian's Chromium (CHROME_PATH), never a downloaded one.
+install_lighthouse() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/lighthouse"
+  if [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    return 0
+  fi
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+  echo "Installed tests/lighthouse/node_modules (lighthouse)"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   install_oidc_provider
+  install_lighthouse
   exit 0
 fi
 
@@ -45,6 +58,7 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
   echo "Installed: ${missing[*]}"
   install_oidc_provider
+  install_lighthouse
 else
   echo "Install them with your package manager (Debian: sudo apt-get install ${missing[*]})," >&2
   echo "or run 'make test' as root on Debian so it can install them itself." >&2

@@ -160,7 +160,7 @@
           x: s.x + 12, y: s.y + 70 }, g);
         node.until = el("text", { "class": "until-text", x: s.x + 54, y: s.y + 97 }, g);
         node.label = el("text", { "class": "state-text", x: s.x + 12, y: s.y + s.h - 14 }, g);
-        longest.forEach(function (word) { node.sizes[word] = sizeFor(word, s.w - 24, 30); });
+        longest.forEach(function (word) { node.sizes[word] = sizeFor(word, s.w - 24, 32); });
       }
       st.nodes.set(s.id, node);
     });
