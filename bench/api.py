@@ -286,8 +286,10 @@ def measure_push(db_url: str) -> None:
 
     screen, _ = build(db_url)
     base_app, queues, loop = baseline_app()
+    # One stream token opens every client's stream, so the per-token cap is lifted.
     settings = Settings(database_url=db_url, mqtt_enabled=False, booking_check_s=3600,
-                        sse_max_clients=STREAMS + 10, sse_queue_size=256)  # fmt: skip
+                        sse_max_clients=STREAMS + 10, sse_max_per_token=STREAMS + 10,
+                        sse_queue_size=256)  # fmt: skip
     app = create_app(settings)
     runtime = app.state.runtime
     with serve_app(base_app, free_port()) as base, serve_app(app, free_port()) as real:
