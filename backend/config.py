@@ -114,6 +114,20 @@ class Settings(BaseSettings):
         check_settings(tls, self.mqtt_ca_file, self.mqtt_cert_file, self.mqtt_key_file)
         return self
 
+    @model_validator(mode="after")
+    def _check_oidc(self) -> Settings:
+        # Half a single sign-on configuration would silently leave it off; refuse to start.
+        flow = (self.oidc_client_id, self.oidc_redirect_url)
+        if any(flow) and not (all(flow) and self.oidc_issuer):
+            raise ValueError(
+                "single sign-on needs WERKPLEK_OIDC_ISSUER, WERKPLEK_OIDC_CLIENT_ID and "
+                "WERKPLEK_OIDC_REDIRECT_URL together"
+            )
+        for url in (self.oidc_issuer, self.oidc_redirect_url):
+            if url is not None and not url.startswith(("https://", "http://")):
+                raise ValueError(f"an OpenID Connect URL must be http(s): {url!r}")
+        return self
+
     def mqtt_tls(self) -> ssl.SSLContext | None:
         """The TLS context for an ``mqtts://`` broker; None for a plain one."""
         if not parse_mqtt_url(self.mqtt_url).tls:

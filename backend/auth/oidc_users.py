@@ -45,8 +45,8 @@ def username_for(session: Session, claims: dict[str, Any], claim: str) -> str:
 def role_for(claims: dict[str, Any], groups_claim: str, role_groups: dict[str, str]) -> str:
     """The highest person role the person's groups map to (employee when none do)."""
     groups = claims.get(groups_claim)
-    names = {groups} if isinstance(groups, str) else set(groups or ())
-    granted = {role_groups[g] for g in names if isinstance(g, str) and g in role_groups}
+    listed = [groups] if isinstance(groups, str) else groups if isinstance(groups, list) else []
+    granted = {role_groups[g] for g in listed if isinstance(g, str) and g in role_groups}
     return max(granted | {"employee"}, key=PERSON_ROLES.index)
 
 
