@@ -99,7 +99,8 @@ def resolve_window(
             )
         # The part that has begun counts from now, as a booking of it would.
         return Window(max(begin, now), finish, day, part)
-    assert start is not None and end is not None
+    if start is None or end is None:
+        raise InvalidInput("a time range needs both start and end", reason="bad_window")
     begin, finish = times.to_utc(start, tz), times.to_utc(end, tz)
     # The rules of a room booking; a room-kind stand-in, because ranges are for rooms.
     local = policies.check_times(session, site, Space(kind="room"), rules, begin, finish, now)

@@ -125,3 +125,10 @@ def test_openapi_declares_errors_and_bearer(api: TestClient) -> None:
     login = schema["paths"]["/api/v1/auth/login"]["post"]
     assert {"400", "401", "413", "422", "429"} <= login["responses"].keys()
     assert "security" not in login
+
+
+def test_a_time_range_needs_both_ends(api: TestClient, seeded: SeededDb) -> None:
+    # Found by Schemathesis: an end without a start was an assertion error (500).
+    answer = api.get("/api/v1/availability/at?site=hq&end=2030-01-07T10:00:00",
+                     headers=bearer(seeded.admin_token))  # fmt: skip
+    _problem(answer, 422, "bad_window")
