@@ -283,9 +283,10 @@
     if (c.deskUnknown) desks += " · " + t("unknownDesks", { n: c.deskUnknown });
     var rooms = t("roomsLine", { free: c.roomFree, total: c.rooms });
     if (c.roomUnknown) rooms += " · " + t("unknownDesks", { n: c.roomUnknown });
-    $("count-desks").textContent = down ? t("desksUnknown", { total: c.desks }) : desks;
+    // Nothing known is said as such, never as "0 of 40 free".
+    $("count-desks").textContent = c.deskUnknown === c.desks ? t("desksUnknown", { total: c.desks }) : desks;
     $("count-rooms").textContent = !c.rooms ? TEXT.noRooms :
-      down ? t("roomsUnknown", { total: c.rooms }) : rooms;
+      c.roomUnknown === c.rooms ? t("roomsUnknown", { total: c.rooms }) : rooms;
     renderQuiet(down);
     renderRooms();
     renderOthers(!!down);
@@ -400,7 +401,7 @@
     } else if (stale()) {
       state = "stale";
       text = st.lastData ? t("stale", { t: W.clockTime(st.lastData, st.tz) }) : TEXT.staleNever;
-    } else if (outage(counts())) {
+    } else if (!st.connected || st.gateway === "offline") {
       state = "nosensors"; text = TEXT.nosensors;
     } else {
       state = "live"; text = TEXT.live;

@@ -42,7 +42,9 @@ def test_a_person_ends_the_meeting_early_and_the_room_is_free(browser, tmp_path,
             page = context.new_page()
             page.goto(f"{s.url}/signage/room.html?space={ROOM}#token={panel}")
             wait_until(lambda: page.is_visible("#end-early"), 10, what="end button")
-            assert text(page, "#now-text") == f"Bezet tot {end:%H:%M}"
+            # The state comes over the live stream, the schedule by a fetch: wait for both.
+            busy = f"Bezet tot {end:%H:%M}"
+            wait_until(lambda: text(page, "#now-text") == busy, 10, what=busy)
             assert text(page, "#book-why") == f"Bezet tot {end:%H:%M}"
             assert page.is_disabled('#buttons button[data-minutes="15"]')
             body = page.text_content("body") or ""
