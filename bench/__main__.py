@@ -1,7 +1,7 @@
 """Run every benchmark, or the ones named: ``python -m bench [name ...]``.
 
-A benchmark is any module in this folder with a ``main()``; each prints its
-figures against a baseline measured in the same run.
+A benchmark is any module in this folder with a ``main()`` (``_`` modules are
+helpers); each prints its figures against a baseline measured in the same run.
 """
 
 import importlib
@@ -15,8 +15,12 @@ BENCHMARKS = sorted(
     if not info.name.startswith("_")
 )
 
-names = sys.argv[1:] or BENCHMARKS
+# Options after the names go to each benchmark (``python -m bench soak --minutes 2``).
+args = sys.argv[1:]
+cut = next((i for i, arg in enumerate(args) if arg.startswith("-")), len(args))
+names, options = args[:cut] or BENCHMARKS, args[cut:]
 for name in names:
     if name not in BENCHMARKS:
         sys.exit(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+    sys.argv = [f"bench {name}", *options]
     importlib.import_module(f"bench.{name}").main()

@@ -291,6 +291,13 @@ bind-address = "{self.host}:{self.rpc_port}"
         _stop_process(self.proc, timeout=20)
         self.proc = None
 
+    def kill(self) -> None:
+        """Kill the server (SIGKILL): what it has not written to its WAL is gone."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
     def query(self, q: str, db: str | None = None) -> dict[str, object]:
         """Run one InfluxQL statement and return the decoded JSON answer."""
         params = {"q": q}
@@ -386,6 +393,39 @@ class PostgreSQL:
     def url(self) -> str:
         """SQLAlchemy URL of the default database."""
         return f"postgresql+psycopg://postgres@{self.host}:{self.port}/postgres"
+
+    def postmaster_pid(self) -> int | None:
+        """The running server's process id (first line of ``postmaster.pid``), if any."""
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            return int((self.workdir / "data" / "postmaster.pid").read_text().split()[0])
+        return None
+
+    def kill(self) -> None:
+        """Kill the postmaster (SIGKILL), as a crash would; its backends exit on their own."""
+        pid = self.postmaster_pid()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    def resume(self, timeout: float = 60.0) -> None:
+        """Start the existing cluster again (crash recovery); retried while old backends linger."""
+        assert self.bindir is not None, "start() the cluster first"
+        opts = (
+            f"-p {self.port} -k {self.workdir} -c listen_addresses={self.host} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        data, log = str(self.workdir / "data"), str(self.workdir / "postgres.log")
+        start = [str(self.bindir / "pg_ctl"), "-D", data, "-o", opts, "-w", "-l", log, "start"]
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._run(start)
+                return
+            except ServiceError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def stop(self) -> None:
         """Stop the cluster immediately."""
