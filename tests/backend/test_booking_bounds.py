@@ -91,7 +91,7 @@ def assert_busy(response: httpx.Response, reasons: set[str]) -> None:
 
 def test_held_lock_and_full_pool_answer_503_instead_of_hanging(seeded, serve, people, tight_limits):
     always_open(seeded.url)
-    backend = serve(seeded.settings())
+    backend = serve(seeded.settings(booking_check_s=3600))  # no scheduler tick mid-test
     pool: Any = backend.runtime.engine.pool
     ann, bob, cas, holder = (people("employee", n) for n in ("ann", "bob", "cas", "holder"))
     start, end = local_range(30)
@@ -142,7 +142,7 @@ def test_held_lock_and_full_pool_answer_503_instead_of_hanging(seeded, serve, pe
 def test_booking_wait_is_bounded_by_the_lock_timeout(seeded, serve, people, tight_limits):
     """One booking behind a held lock answers after about the lock timeout, not later."""
     always_open(seeded.url)
-    backend = serve(seeded.settings())
+    backend = serve(seeded.settings(booking_check_s=3600))  # no scheduler tick mid-test
     ann, holder = people("employee", "ann"), people("employee", "holder")
     start, end = local_range(30)
     with (
