@@ -101,6 +101,17 @@ def alembic_config(connection: Any = None) -> Any:
     return config
 
 
+def lift_request_bounds(conn: Any) -> None:
+    """Let this transaction run long and wait longer for locks (migrations, not requests).
+
+    A migration may rewrite a large table, or wait for another replica's migration;
+    the per-session bounds of ``backend.database_limits`` are meant for requests.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        conn.exec_driver_sql("SET LOCAL lock_timeout = '60s'")
+
+
 def migrate(engine: Engine) -> str:
     """Bring the schema to the newest revision; return what was done.
 
@@ -111,10 +122,7 @@ def migrate(engine: Engine) -> str:
     from sqlalchemy import inspect
 
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # A migration may rewrite a large table, or wait for a replica's migration.
-            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
-            conn.exec_driver_sql("SET LOCAL lock_timeout = '60s'")
+        lift_request_bounds(conn)
         config = alembic_config(conn)
         tables = set(inspect(conn).get_table_names())
         if "site" in tables and "alembic_version" not in tables:

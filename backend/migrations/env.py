@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from backend.database import Base, import_models, make_engine
+from backend.database import Base, import_models, lift_request_bounds, make_engine
 
 config = context.config
 import_models()
@@ -35,6 +35,7 @@ def run() -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
+            lift_request_bounds(conn)
             _run(conn)
     finally:
         engine.dispose()
