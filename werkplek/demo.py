@@ -25,6 +25,7 @@ import uvicorn
 from backend.config import Settings as BackendSettings
 from gateway.settings import GatewaySettings
 from werkplek.broker import EmbeddedBroker
+from werkplek.demo_history import needs_seed, seed_history
 from werkplek.fleet import TIMEZONE, Fleet, FleetDevice, SimClock, default_start
 from werkplek.mqtt_url import parse_mqtt_url
 from werkplek.settings import DemoSettings
@@ -51,10 +52,20 @@ class DemoHandles:
     signage_token: str
     floors: list[tuple[str, str, str]] = field(default_factory=list)  # (site, floor id, name)
     login: tuple[str, str] | None = None  # (username, password) of the demo employee
+    facility_login: tuple[str, str] | None = None  # the same for the demo facility manager
+    panel: tuple[str, str] | None = None  # (room id, door-panel token)
+    notes: list[str] = field(default_factory=list)  # printed under the URLs
 
     def signage_url(self, site: str, floor: str) -> str:
         """The kiosk URL of one floor."""
         return f"{self.base_url}/signage/?site={site}&floor={floor}#token={self.signage_token}"
+
+    def panel_url(self) -> str | None:
+        """The door panel of the demo's first meeting room."""
+        if self.panel is None:
+            return None
+        room, token = self.panel
+        return f"{self.base_url}/signage/room.html?space={room}#token={token}"
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -68,15 +79,41 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _pick_port(host: str, wanted: int) -> int:
-    """Use the wanted port when it is free, else any free one (and say so)."""
-    if wanted and _port_free(host, wanted):
-        return wanted
+def _any_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        port = int(sock.getsockname()[1])
-    log.warning("port %d on %s is taken; using %d instead", wanted, host, port)
-    return port
+        return int(sock.getsockname()[1])
+
+
+def keep_port(
+    host: str, wanted: int, remembered: Path, *, explicit: bool = False
+) -> tuple[int, str | None]:
+    """Choose a port that stays the same across restarts, so open screens come back.
+
+    The port used last time (kept in ``remembered``, in the demo's data folder)
+    comes first, then the configured one, then any free one; the choice is
+    written back. A port set explicitly (``WERKPLEK_HTTP_PORT``) wins over the
+    remembered one. Returns the port and, when the preferred port is in use by
+    another program, a sentence saying so that the demo prints.
+    """
+    preferred = wanted
+    if not explicit and remembered.exists():
+        with contextlib.suppress(ValueError):
+            kept = int(remembered.read_text().strip())
+            preferred = kept if 0 < kept < 65536 else wanted
+    note = None
+    if _port_free(host, preferred):
+        port = preferred
+    else:
+        port = wanted if wanted != preferred and _port_free(host, wanted) else _any_port(host)
+        note = (
+            f"Port {preferred} is in use by another program; the demo uses {port} "
+            f"(and keeps it next time). / Poort {preferred} is bezet door een ander "
+            f"programma; de demo gebruikt {port}."
+        )
+        log.warning("port %d on %s is in use by another program; using %d", preferred, host, port)
+    remembered.write_text(f"{port}\n")
+    return port, note
 
 
 def parse_start(value: str | None, now: datetime | None = None) -> datetime | None:
@@ -125,27 +162,36 @@ def prepare_database(backend: BackendSettings) -> tuple[str, list[FleetDevice], 
 
 
 DEMO_USER = "medewerker"
+DEMO_FACILITY_USER = "facilitair"
 
 
-def ensure_demo_login(backend: BackendSettings, password_file: Path) -> tuple[str, str]:
-    """Make the demo employee's local account once; keep its password beside the data.
+def ensure_demo_login(
+    backend: BackendSettings,
+    password_file: Path,
+    username: str = DEMO_USER,
+    role: str = "employee",
+    display_name: str = "Demo medewerker",
+) -> tuple[str, str]:
+    """Make a demo person's local account once; keep its password beside the data.
 
     The password is random per data folder (never a default in the code) and is
-    shown to whoever started the demo, so the booking app can be tried at once.
+    shown to whoever started the demo, so the booking app and the facility
+    pages can be tried at once. Only the demo does this.
     """
     from backend.database import make_engine, make_session_factory
     from backend.people import service as people
 
     if password_file.exists():
-        return DEMO_USER, password_file.read_text().strip()
+        return username, password_file.read_text().strip()
     password = secrets.token_urlsafe(9)
     engine = make_engine(backend.database_url)
     try:
         with make_session_factory(engine)() as session:
             people.create_user(
                 session,
-                username=DEMO_USER,
-                display_name="Demo medewerker",
+                username=username,
+                display_name=display_name,
+                role=role,
                 password=password,
                 actor="demo",
             )
@@ -153,7 +199,48 @@ def ensure_demo_login(backend: BackendSettings, password_file: Path) -> tuple[st
         engine.dispose()
     password_file.write_text(password + "\n")
     password_file.chmod(0o600)
-    return DEMO_USER, password
+    return username, password
+
+
+def make_panel(backend: BackendSettings) -> tuple[str, str] | None:
+    """A door-panel token for the first meeting room (a new one each start, as for screens)."""
+    from sqlalchemy import select
+
+    from backend.bookings.panel import create_panel
+    from backend.database import make_engine, make_session_factory
+    from backend.spaces.models import Space
+
+    engine = make_engine(backend.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            room = session.scalar(
+                select(Space.id).where(Space.kind == "meeting_room").order_by(Space.id).limit(1)
+            )
+            if room is None:
+                return None
+            token = create_panel(session, room, actor="demo")
+            session.commit()
+            return room, token
+    finally:
+        engine.dispose()
+
+
+def clock_note(start: datetime, speed: float, now: datetime | None = None) -> str | None:
+    """Say so when the simulated office day is not the real clock.
+
+    The fleet follows the simulated day; bookings, door panels and reports use
+    the real clock. They agree when the demo starts during office hours at the
+    normal speed (the default); otherwise this sentence tells the user why a
+    booking may be refused as outside opening hours.
+    """
+    real = (now or datetime.now(TIMEZONE)).astimezone(TIMEZONE)
+    if speed == 1.0 and abs((start - real).total_seconds()) < 60:
+        return None
+    return (
+        f"Simulated office time starts {start:%a %d %b %H:%M} (x{speed:g}) for the sensors; "
+        f"bookings, door panels and reports use the real clock ({real:%a %H:%M}). "
+        "/ De sensoren volgen de gesimuleerde dag; boekingen en rapporten de echte klok."
+    )
 
 
 async def run_demo(
@@ -167,19 +254,70 @@ async def run_demo(
     broker: EmbeddedBroker | None = None
     mqtt_url = settings.mqtt_url
     overrides: dict[str, Any] = {}
+    notes: list[str] = []
     if mqtt_url is None:
-        port = _pick_port(settings.embedded_mqtt_host, settings.embedded_mqtt_port)
+        port, note = keep_port(
+            settings.embedded_mqtt_host,
+            settings.embedded_mqtt_port,
+            settings.data_dir / "demo-mqtt-port.txt",
+            explicit="embedded_mqtt_port" in settings.model_fields_set,
+        )
+        notes += [note] if note else []
         broker = EmbeddedBroker(settings.embedded_mqtt_host, port)
         await broker.start()
         mqtt_url = broker.url
         overrides = {"mqtt_url": mqtt_url, "mqtt_protocol": "3.1.1"}
 
     backend_settings = BackendSettings(**overrides)
-    backend_settings.http_port = _pick_port(backend_settings.http_host, backend_settings.http_port)
+    backend_settings.http_port, note = keep_port(
+        backend_settings.http_host,
+        backend_settings.http_port,
+        settings.data_dir / "demo-http-port.txt",
+        explicit="http_port" in backend_settings.model_fields_set,
+    )
+    notes += [note] if note else []
     token, devices, floors = await asyncio.to_thread(prepare_database, backend_settings)
     login = await asyncio.to_thread(
         ensure_demo_login, backend_settings, settings.data_dir / "demo-login.txt"
     )
+    facility_login = await asyncio.to_thread(
+        ensure_demo_login,
+        backend_settings,
+        settings.data_dir / "demo-facility-login.txt",
+        DEMO_FACILITY_USER,
+        "facility",
+        "Demo facilitair",
+    )
+    panel = await asyncio.to_thread(make_panel, backend_settings)
+    gateway_settings = GatewaySettings(**overrides)
+    seeding = gateway_settings.influx_url is None and needs_seed(
+        settings.data_dir, settings.demo_history_weeks
+    )
+    if seeding:
+        notes.append(
+            f"The facility reports get {settings.demo_history_weeks} weeks of sample history, "
+            "written now in the background (about a minute). / De facilitaire rapporten "
+            "krijgen voorbeeldgeschiedenis; dat duurt ongeveer een minuut."
+        )
+    sim_start = options.start or default_start()
+    notes += [n for n in [clock_note(sim_start, options.speed)] if n and options.fleet]
+
+    # Written beside the start-up (short transactions, like the gateway's own), so the
+    # facility reports fill while the live desks come up.
+    history_task: asyncio.Future[Any] | None = None
+    if seeding:
+        history_task = asyncio.ensure_future(
+            asyncio.to_thread(
+                seed_history,
+                backend_settings,
+                gateway_settings.history_path,
+                settings.data_dir,
+                weeks=settings.demo_history_weeks,
+                seed=options.seed,
+                stop=stop.is_set,
+            )
+        )
+        history_task.add_done_callback(_report_failure)
 
     from backend.main import create_app
     from gateway.app import Gateway
@@ -195,7 +333,7 @@ async def run_demo(
         )
     )
     server_task = asyncio.create_task(server.serve(), name="backend")
-    gateway = Gateway(GatewaySettings(**overrides))
+    gateway = Gateway(gateway_settings)
     fleet: Fleet | None = None
     try:
         while not server.started:
@@ -208,16 +346,19 @@ async def run_demo(
             # Demo nodes connect without credentials: a broker that demands them is
             # a production broker, where real nodes carry their own.
             address = parse_mqtt_url(mqtt_url)
-            clock = SimClock(options.start or default_start(), options.speed)
+            clock = SimClock(sim_start, options.speed)
             fleet = Fleet(devices, address.host, address.port, clock, seed=options.seed)
             await fleet.start()
         base = f"http://{_display_host(backend_settings.http_host)}:{backend_settings.http_port}"
-        handles = DemoHandles(base, mqtt_url, token, floors, login)
+        handles = DemoHandles(base, mqtt_url, token, floors, login, facility_login, panel, notes)
         if on_ready is not None:
             on_ready(handles)
         await stop.wait()
     finally:
         log.info("stopping")
+        if history_task is not None:
+            with contextlib.suppress(Exception):  # stops between two days once ``stop`` is set
+                await asyncio.wait_for(history_task, timeout=30)
         if fleet is not None:
             await fleet.stop()
             log.info("fleet stopped")
@@ -234,6 +375,12 @@ async def run_demo(
         if broker is not None:
             await broker.stop()
             log.info("broker stopped")
+
+
+def _report_failure(task: asyncio.Future[Any]) -> None:
+    """Log a failed background step at once, not only when the demo stops."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("demo history could not be written: %s", task.exception())
 
 
 class _QuietServer(uvicorn.Server):
@@ -266,6 +413,14 @@ def describe(handles: DemoHandles, data_dir: Path) -> str:
         lines.append(
             f"  Booking app:           {handles.base_url}/app/  (log in: {user} / {password})"
         )
+    if handles.facility_login:
+        user, password = handles.facility_login
+        lines.append(
+            f"  Facility pages:        {handles.base_url}/facility/  (log in: {user} / {password})"
+        )
+    panel_url = handles.panel_url()
+    if panel_url:
+        lines.append(f"  Door panel:            {panel_url}")
     lines += [
         f"  API documentation:     {handles.base_url}/docs",
         f"  Availability (JSON):   curl -H 'Authorization: Bearer {handles.signage_token}' "
@@ -273,6 +428,8 @@ def describe(handles: DemoHandles, data_dir: Path) -> str:
         f"  MQTT broker:           {handles.mqtt_url}",
         f"  Data folder:           {data_dir.resolve()}",
         "",
+        *[f"  Note: {note}" for note in handles.notes],
+        *([""] if handles.notes else []),
         "Press Ctrl-C to stop. / Druk op Ctrl-C om te stoppen.",
         "",
     ]

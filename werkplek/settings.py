@@ -21,3 +21,6 @@ class DemoSettings(BaseSettings):
     data_dir: Path = Path("var")
     demo_speed: float = Field(default=1.0, gt=0, le=3600)
     demo_seed: int = 0
+    #: Weeks of past occupancy written once into a fresh demo's history (0 = none),
+    #: so the facility reports show figures at once. Keep it within the raw retention.
+    demo_history_weeks: int = Field(default=4, ge=0, le=4)

@@ -1,8 +1,10 @@
 """`werkplek demo` as a newcomer runs it: embedded broker, SQLite, simulated fleet.
 
 Runs the real command in a fresh folder, opens the URL it prints in Chromium,
-waits until live desks show, then stops it with Ctrl-C (SIGINT) and checks it
-stops cleanly.
+waits until live desks show, checks the facility side (printed login and door
+panel, every facility report filled from the seeded weeks of history within
+the start-up bound, the facility page in Chromium), then stops it with Ctrl-C
+(SIGINT) and checks it stops cleanly.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -86,6 +89,8 @@ def test_demo_serves_live_desks_and_stops_on_ctrl_c(tmp_path, page, record_prope
         assert login.status_code == 200, login.text
         assert login.json()["user"]["role"] == "employee"
 
+        check_facility_side(page, output, base, started)
+
         proc.send_signal(signal.SIGINT)
         stopped = time.monotonic()
         assert proc.wait(timeout=30) == 0, "".join(output[-40:])
@@ -95,3 +100,77 @@ def test_demo_serves_live_desks_and_stops_on_ctrl_c(tmp_path, page, record_prope
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def _last_working_day(today: date) -> date:
+    day = today - timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def check_facility_side(page, output: list[str], base: str, started: float) -> None:
+    """The printed facility login and door panel work, and every report has figures."""
+    facility_line = next((x for x in output if "Facility pages" in x), None)
+    assert facility_line, "".join(output[-40:])
+    user, password = re.search(r"log in: (\S+) / (\S+)\)", facility_line).groups()
+    panel_line = next((x for x in output if "Door panel" in x), None)
+    assert panel_line, "".join(output[-40:])
+    panel_url = re.search(r"http://\S+", panel_line).group(0)
+    room = re.search(r"space=([^#&]+)", panel_url).group(1)
+    panel_token = panel_url.split("#token=")[1]
+    today_answer = httpx.get(
+        f"{base}/api/v1/spaces/{room}/today", headers={"Authorization": f"Bearer {panel_token}"}
+    )
+    assert today_answer.status_code == 200, today_answer.text
+
+    login = httpx.post(f"{base}/api/v1/auth/login", json={"username": user, "password": password})
+    assert login.status_code == 200, login.text
+    assert login.json()["user"]["role"] == "facility"
+    auth = {"Authorization": f"Bearer {login.json()['token']}"}
+    # The page's own default period (the last four weeks) and its requests.
+    end = date.today()
+    period = f"start={end - timedelta(days=27)}&end={end}"
+    past = _last_working_day(end)
+    reports = {
+        f"utilisation?level=floor&{period}": "rows",
+        f"heatmap?level=floor&{period}": "rows",
+        f"trend?level=floor&{period}": "rows",
+        f"quiet-desks?{period}": "rows",
+        f"booked-vs-used?{period}": "rows",
+        "energy": "zones",
+        f"cleaning?site=hq&day={past}": "clean",
+    }
+
+    def empty_reports() -> list[str]:
+        empty = []
+        for path, key in reports.items():
+            answer = httpx.get(f"{base}/api/v1/facility/{path}", headers=auth, timeout=30)
+            assert answer.status_code == 200, (path, answer.text)
+            if not answer.json()[key]:
+                empty.append(path)
+        return empty
+
+    wait_until(
+        lambda: not empty_reports(),
+        max(5.0, READY_BOUND_S - (time.monotonic() - started)),
+        interval=1.0,
+        what="every facility report has figures",
+    )
+    facility_s = time.monotonic() - started
+    print(f"demo: facility reports filled {facility_s:.1f} s after start")
+
+    # One page in Chromium: the login printed, then tables with rows.
+    page.goto(f"{base}/facility/")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("#login-form button[type=submit]")
+
+    def counts() -> tuple[int, int, int]:
+        return (
+            len(page.query_selector_all("#util-table tbody tr")),
+            len(page.query_selector_all("#heat-table tbody td")),
+            len(page.query_selector_all("#trend-table tbody tr")),
+        )
+
+    wait_until(lambda: min(counts()) > 0, 30, interval=0.3, what="facility tables with rows")
