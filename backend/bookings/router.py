@@ -99,7 +99,10 @@ def check_in(
 def check_in_space(
     space_id: str, session: SessionDep, runtime: RuntimeDep, token: BookerDep
 ) -> BookingPublic:
-    """Check in the caller's current booking of this space (the QR code on the desk)."""
+    """Check in by a space's QR code; a free desk is booked for the rest of today first.
+
+    A free desk (and no other desk of the caller that day) is booked and checked in at once.
+    """
     booking = checkin.check_in_space(session, token, space_id, utcnow())
     runtime.bookings_changed()
     return BookingPublic.model_validate(booking)
