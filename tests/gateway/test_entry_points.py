@@ -77,7 +77,7 @@ def test_a_wrong_broker_address_is_an_error_at_once_and_fails_the_healthcheck(tm
     try:
         wait_until(
             lambda: any('"ERROR"' in line and "unreachable" in line for line in gateway.lines),
-            15, what="an error line about the unreachable broker",
+            60, what="an error line about the unreachable broker",
         )  # fmt: skip
         wait_until(lambda: gateway.healthcheck("gateway").returncode == 1, 30, interval=0.5)
         check = gateway.healthcheck("gateway")
@@ -165,7 +165,7 @@ def test_werkplek_backend_logs_json_and_its_healthcheck_follows_the_broker(
     try:
         wait_until(
             lambda: any('"ERROR"' in line and "unreachable" in line for line in backend.lines),
-            20, what="an error line about the unreachable broker",
+            60, what="an error line about the unreachable broker",
         )  # fmt: skip
         wait_until(lambda: backend.healthcheck("backend").returncode == 1, 60, interval=0.5)
         check = backend.healthcheck("backend")
