@@ -99,8 +99,12 @@ def run_once(
                 )  # fmt: skip
                 bucket = result.fallback
             else:
+                # Only from the status the decision was made on: a person who checks in
+                # between the read above and this update keeps the booking (no_show was
+                # decided on "booked", empty_early on "checked_in").
+                premise = ("booked",) if decision == "no_show" else ("checked_in",)
                 done = transition(
-                    session, booking.id, ACTIVE, actor=ACTOR, action="booking.release",
+                    session, booking.id, premise, actor=ACTOR, action="booking.release",
                     at=now, status="released", ended_at=now, end_reason=decision,
                 )  # fmt: skip
                 bucket = result.released

@@ -95,6 +95,28 @@ def test_replicas_racing_release_once(factory, people, seeded):
     assert sorted(int(r[0]) for r in rows) == sorted(ids)
 
 
+def test_check_in_between_read_and_release_keeps_the_booking(factory, people, monkeypatch):
+    # Found by the soak (bench/soak.py): the scheduler read a booking as "booked",
+    # the person checked in through the app, then the no-show release still went
+    # through because it accepted any active status.
+    ann = people("employee", "ann")
+    late = add(factory, ann.id, "hq.1.d-004", NOW - timedelta(minutes=30))
+    real = scheduler.transition
+
+    def person_checks_in_first(session, booking_id, from_states, **kw):
+        with factory() as other:
+            checked = real(other, booking_id, ("booked",), actor="user:ann",
+                           action="booking.check_in", at=NOW, status="checked_in",
+                           checked_in_at=NOW, check_in_method="app")  # fmt: skip
+            assert checked
+        return real(session, booking_id, from_states, **kw)
+
+    monkeypatch.setattr(scheduler, "transition", person_checks_in_first)
+    result = scheduler.run_once(factory, NOW, {"hq.1.d-004": vacant(NOW - timedelta(hours=1))})
+    assert result.released == []
+    assert status(factory, late) == ("checked_in", None, False)
+
+
 def test_retention_deletes_what_it_should(factory, people, seeded):
     ann = people("employee", "ann")
     old = add(factory, ann.id, "hq.1.d-005", NOW - timedelta(days=40))
