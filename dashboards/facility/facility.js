@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var TEXT = window.FACILITY_TEXT;
-  var st = { lang: pick(), token: sessionStorage.getItem("werkplek.token") || "", sites: [] };
+  var st = { lang: pick(), token: sessionStorage.getItem("werkplek.token") || "", sites: [], names: {} };
 
   function pick() {
     var p = new URLSearchParams(location.search).get("lang") || localStorage.getItem("werkplek.lang");
@@ -22,7 +22,23 @@
     if (text !== undefined && text !== null) el.textContent = text;
     return el;
   }
-  function pct(v) { return v === null || v === undefined ? T("hidden") : Math.round(v * 100) + " %"; }
+  /* Numbers and dates in the page's language (Dutch: "230,4", "di 8 december 2026"). */
+  function locale() { return st.lang === "en" ? "en-GB" : "nl-NL"; }
+  function pct(v) {
+    if (v === null || v === undefined) return T("hidden");
+    return new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: 0 }).format(v);
+  }
+  function num(v, digits) {
+    return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits || 0, maximumFractionDigits: digits || 0 }).format(v);
+  }
+  function day(text) {
+    var p = String(text || "").split("-").map(Number);
+    if (p.length !== 3 || p.some(isNaN)) return text;
+    return new Intl.DateTimeFormat(locale(), { weekday: "short", day: "numeric", month: "long", year: "numeric" })
+      .format(new Date(p[0], p[1] - 1, p[2]));
+  }
+  /* A space's name (as on the floor plan), never its id, where the name is known. */
+  function spaceName(id) { return st.names[id] || id; }
   function iso(d) { return d.toISOString().slice(0, 10); }
 
   function applyTexts() {
@@ -71,32 +87,33 @@
     if ($("floor").value) q += "&floor=" + encodeURIComponent($("floor").value);
     if ($("clean-day").value) q += "&day=" + encodeURIComponent($("clean-day").value);
     return api("GET", "/api/v1/facility/cleaning?" + q).then(function (body) {
-      $("clean-status").textContent = body.live ? T("cleanLive") : T("cleanPast", { day: body.day });
+      $("clean-status").textContent = body.live ? T("cleanLive") : T("cleanPast", { day: day(body.day) });
       var list = $("clean-list"); list.innerHTML = "";
       if (!body.clean.length) list.appendChild(make("li", {}, T("cleanNone")));
       body.clean.forEach(function (e) { list.appendChild(cleanCard(e, body.live)); });
       var skip = $("skip-list"); skip.innerHTML = "";
-      body.skip.forEach(function (e) { skip.appendChild(make("li", {}, e.space + " · " + floorName(e.floor))); });
+      body.skip.forEach(function (e) { skip.appendChild(make("li", {}, spaceName(e.space) + " · " + floorName(e.floor))); });
       $("skip-summary").textContent = T("skipCount", { n: body.skip.length });
     });
   }
   /* A past day's list is for looking back: only today's list has the "cleaned" button. */
   function cleanCard(e, live) {
     var li = make("li", { "data-space": e.space });
-    var what = make("span", { class: "what" }, e.space + " · " + floorName(e.floor));
+    var name = spaceName(e.space);
+    var what = make("span", { class: "what" }, name + " · " + floorName(e.floor));
     var why = e.kind === "desk" ? T("usedMinutes", { min: Math.round(e.occupied_minutes) })
       : T("usedUses", { n: e.uses });
     what.appendChild(make("span", { class: "why" }, (T("kinds")[e.kind] || e.kind) + ", " + why));
     li.appendChild(what);
     if (!live) return li;
-    var button = make("button", { type: "button", "aria-label": T("cleanedLabel", { name: e.space }) }, T("cleaned"));
+    var button = make("button", { type: "button", "aria-label": T("cleanedLabel", { name: name }) }, T("cleaned"));
     button.addEventListener("click", function () {
       button.disabled = true;
       request("POST", "/api/v1/facility/cleaning/" + encodeURIComponent(e.space) + "/cleaned").then(function () {
         li.classList.add("done");
         var state = make("span", { class: "state", role: "status" }, T("cleanedDone"));
         li.replaceChild(state, button);
-        notice(T("cleanedNotice", { name: e.space }));
+        notice(T("cleanedNotice", { name: name }));
       }, function (err) { button.disabled = false; showError(explain(err)); });
     });
     li.appendChild(button);
@@ -130,23 +147,36 @@
     ]).then(function (all) {
       var q = siteRows(all[4].rows)[0];
       $("quiet-text").textContent = !q ? "" : q.suppressed ? T("quietHidden") : T("quietText", {
-        supply: q.supply, avg: q.average_demand.toFixed(1), peak: q.peak_demand, full: q.full_days, days: q.days });
+        supply: num(q.supply), avg: num(q.average_demand, 1), peak: num(q.peak_demand), full: num(q.full_days), days: num(q.days) });
       table($("util-table"), [T("thFloor"), T("thSpaces"), T("thAvg"), T("thPeak")], siteRows(all[0].rows).map(function (r) {
-        return [floorName(r.floor), String(r.spaces), pct(r.utilisation), pct(r.peak)];
+        return [floorName(r.floor), num(r.spaces), pct(r.utilisation), pct(r.peak)];
       }));
       drawHeat(siteRows(all[1].rows));
       drawTrend(siteRows(all[2].rows));
       table($("usage-table"), [T("thKind"), T("thBookings"), T("thCheckedIn"), T("thNoShow"), T("thNoShowRate"), T("thWalkIn")],
         siteRows(all[3].rows).map(function (r) {
-          return [T("kinds")[r.kind] || r.kind, String(r.bookings), String(r.checked_in), String(r.no_shows),
-            r.bookings || r.suppressed ? pct(r.no_show_rate) : "-", String(r.walk_ins)];
+          return [T("kinds")[r.kind] || r.kind, num(r.bookings), num(r.checked_in), num(r.no_shows),
+            r.bookings || r.suppressed ? pct(r.no_show_rate) : "-", num(r.walk_ins)];
         }));
     });
   }
+  var SVG = "http://www.w3.org/2000/svg";
+  function svgEl(tag, attrs, text) {
+    var el = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (k) { el.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) el.textContent = text;
+    return el;
+  }
+  function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
+  function level(v) { return v === null ? "hidden" : "l" + Math.min(4, Math.floor((v || 0) * 5)); }
+
+  /* Heat map: the chart (shade and number per cell) and the table with the same figures. */
   function drawHeat(cells) {
     var floor = $("floor").value || (cells[0] && cells[0].floor);
     var mine = cells.filter(function (c) { return c.floor === floor; });
     var hours = Array.from(new Set(mine.map(function (c) { return c.hour; }))).sort(function (a, b) { return a - b; });
+    var days = [0, 1, 2, 3, 4, 5, 6].filter(function (d) { return mine.some(function (c) { return c.weekday === d; }); });
+    var find = function (d, h) { return mine.find(function (x) { return x.weekday === d && x.hour === h; }); };
     var el = $("heat-table"); el.innerHTML = "";
     el.appendChild(make("caption", {}, floorName(floor || "")));
     var thead = make("thead"), tr = make("tr");
@@ -154,47 +184,63 @@
     hours.forEach(function (h) { tr.appendChild(make("th", { scope: "col" }, String(h).padStart(2, "0") + ":00")); });
     thead.appendChild(tr); el.appendChild(thead);
     var tbody = make("tbody");
-    for (var d = 0; d < 7; d++) {
-      var day = mine.filter(function (c) { return c.weekday === d; });
-      if (!day.length) continue;
+    days.forEach(function (d) {
       var row = make("tr");
       row.appendChild(make("th", { scope: "row" }, T("weekdays")[d]));
       hours.forEach(function (h) {
-        var c = day.find(function (x) { return x.hour === h; });
-        var v = c ? c.occupancy : undefined;
-        var level = v === null ? "hidden" : "l" + Math.min(4, Math.floor((v || 0) * 5));
-        row.appendChild(make("td", { class: c ? level : "" }, c ? pct(v) : "-"));
+        var c = find(d, h);
+        row.appendChild(make("td", { class: c ? level(c.occupancy) : "" }, c ? pct(c.occupancy) : "-"));
       });
       tbody.appendChild(row);
-    }
+    });
     el.appendChild(tbody);
+
+    var svg = $("heat-chart"), cw = 44, ch = 28, left = 40, top = 22;
+    clear(svg);
+    svg.setAttribute("viewBox", "0 0 " + (left + cw * Math.max(1, hours.length)) + " " + (top + ch * Math.max(1, days.length)));
+    hours.forEach(function (h, i) {
+      svg.appendChild(svgEl("text", { x: left + i * cw + cw / 2, y: 15, "text-anchor": "middle" }, String(h).padStart(2, "0")));
+    });
+    days.forEach(function (d, j) {
+      var y = top + j * ch;
+      svg.appendChild(svgEl("text", { x: 0, y: y + ch / 2 + 4 }, T("weekdays")[d]));
+      hours.forEach(function (h, i) {
+        var c = find(d, h);
+        if (!c) return;
+        var lv = level(c.occupancy), x = left + i * cw;
+        svg.appendChild(svgEl("rect", { x: x + 1, y: y + 1, width: cw - 2, height: ch - 2, class: lv }));
+        svg.appendChild(svgEl("text", { x: x + cw / 2, y: y + ch / 2 + 4, "text-anchor": "middle",
+          class: lv === "l3" || lv === "l4" ? "on-dark" : "" }, c.occupancy === null ? "-" : pct(c.occupancy)));
+      });
+    });
   }
+
+  /* Trend: a line per week with its value written at each point, axis 0-100 %, and the table. */
   function drawTrend(rows) {
     var floor = $("floor").value || (rows[0] && rows[0].floor);
     var mine = rows.filter(function (r) { return r.floor === floor; });
     table($("trend-table"), [T("thWeek"), T("thUse")], mine.map(function (r) { return [r.week, pct(r.utilisation)]; }));
-    var svg = $("trend-chart"), w = 600, h = 180, pad = 30;
+    var svg = $("trend-chart"), w = 600, h = 200, left = 48, right = 20, top = 20, bottom = 30;
+    clear(svg);
     svg.setAttribute("viewBox", "0 0 " + w + " " + h);
-    svg.innerHTML = "";
-    var ns = "http://www.w3.org/2000/svg";
-    var step = mine.length > 1 ? (w - 2 * pad) / (mine.length - 1) : 0;
+    var plotH = h - top - bottom;
+    [0, 0.25, 0.5, 0.75, 1].forEach(function (v) {
+      var y = top + plotH * (1 - v);
+      svg.appendChild(svgEl("line", { x1: left, x2: w - right, y1: y, y2: y, class: v ? "grid" : "axis" }));
+      svg.appendChild(svgEl("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, pct(v)));
+    });
+    var step = mine.length > 1 ? (w - left - right - 20) / (mine.length - 1) : 0;
     var pts = [];
     mine.forEach(function (r, i) {
+      var x = left + 10 + i * step;
+      svg.appendChild(svgEl("text", { x: x, y: h - 8, "text-anchor": "middle" }, String(r.week).replace(/^\d{4}-/, "")));
       if (r.utilisation === null) return;
-      var x = pad + i * step, y = h - pad - r.utilisation * (h - 2 * pad);
+      var y = top + plotH * (1 - Math.min(1, r.utilisation));
       pts.push(x + "," + y);
-      var dot = document.createElementNS(ns, "circle");
-      dot.setAttribute("cx", x); dot.setAttribute("cy", y); dot.setAttribute("r", 4); dot.setAttribute("fill", "#0b4ea2");
-      svg.appendChild(dot);
-      var label = document.createElementNS(ns, "text");
-      label.setAttribute("x", x); label.setAttribute("y", y - 8); label.setAttribute("text-anchor", "middle");
-      label.textContent = pct(r.utilisation);
-      svg.appendChild(label);
+      svg.appendChild(svgEl("circle", { cx: x, cy: y, r: 4, class: "dot" }));
+      svg.appendChild(svgEl("text", { x: x, y: y - 8, "text-anchor": "middle" }, pct(r.utilisation)));
     });
-    var line = document.createElementNS(ns, "polyline");
-    line.setAttribute("points", pts.join(" ")); line.setAttribute("fill", "none");
-    line.setAttribute("stroke", "#0b4ea2"); line.setAttribute("stroke-width", "2");
-    svg.insertBefore(line, svg.firstChild);
+    if (pts.length > 1) svg.insertBefore(svgEl("polyline", { points: pts.join(" "), class: "line" }), svg.querySelector("circle"));
   }
 
   /* ---- energy ---- */
@@ -206,23 +252,23 @@
       var e = all[0], zones = siteRows(e.zones), a = e.assumptions;
       var saved = zones.reduce(function (s, z) { return s + z.kwh_saved; }, 0);
       $("energy-summary").textContent = T("energySummary", {
-        day: e.day, n: zones.filter(function (z) { return z.mode === "setback"; }).length,
-        all: zones.length, kwh: saved.toFixed(1) });
+        day: day(e.day), n: zones.filter(function (z) { return z.mode === "setback"; }).length,
+        all: zones.length, kwh: num(saved, 1) });
       $("energy-assumptions").textContent = T("energyAssumptions", {
-        kw: a.kw_per_zone, saving: Math.round(a.setback_saving * 100),
+        kw: num(a.kw_per_zone, 1), saving: Math.round(a.setback_saving * 100),
         below: Math.round(a.setback_below * 100), weeks: a.history_weeks });
       table($("energy-table"), [T("thZone"), T("thMode"), T("thBooked"), T("thExpected"), T("thKwh")],
         zones.map(function (z) {
           return [floorName(z.floor) + " · " + z.zone, T(z.mode), z.booked_peak === null ? T("hidden") : String(z.booked_peak),
-            pct(z.expected_peak), z.kwh_saved.toFixed(1)];
+            pct(z.expected_peak), num(z.kwh_saved, 1)];
         }));
       var list = $("advice-list"); list.innerHTML = "";
       var advice = siteRows(all[1].advice);
       if (!advice.length) list.appendChild(make("li", {}, T("adviceNone")));
       advice.forEach(function (x) {
         list.appendChild(make("li", {}, T("advice", {
-          text: st.lang === "nl" ? x.text_nl : x.text_en, kwh: x.kwh_saved_per_week.toFixed(1),
-          hours: x.setback_hours, zones: x.zones })));
+          text: st.lang === "nl" ? x.text_nl : x.text_en, kwh: num(x.kwh_saved_per_week, 1),
+          hours: num(x.setback_hours), zones: num(x.zones) })));
       });
     });
   }
@@ -234,6 +280,12 @@
       sel.appendChild(make("option", { value: "" }, T("allFloors")));
       floors.forEach(function (f) { sel.appendChild(make("option", { value: f.id }, f.name)); });
       sel.value = Array.prototype.some.call(sel.options, function (o) { return o.value === keep; }) ? keep : "";
+      // The spaces' names for the cleaning cards; without them the cards fall back to ids.
+      return Promise.all(floors.map(function (f) {
+        return api("GET", "/api/v1/floors/" + encodeURIComponent(f.id) + "/spaces").then(function (spaces) {
+          spaces.forEach(function (sp) { st.names[sp.id] = sp.name; });
+        }, function () { return null; });
+      }));
     });
   }
   function refresh() {
@@ -281,6 +333,7 @@
       }, function () { showError(T("err_login")); $("password").focus(); });
   });
   $("filters").addEventListener("submit", function (ev) { ev.preventDefault(); refresh(); });
+  $("period").addEventListener("submit", function (ev) { ev.preventDefault(); refresh(); });
   $("site").addEventListener("change", function () { loadFloors().then(refresh); });
   $("floor").addEventListener("change", refresh);
   $("clean-day").addEventListener("change", function () {

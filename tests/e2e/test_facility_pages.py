@@ -6,6 +6,7 @@ Screenshots go to docs/screenshots/facility-*.png only with WERKPLEK_UPDATE_SCRE
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,12 +21,16 @@ from gateway.history.base import PresencePoint
 from gateway.history.sqlite import SqliteHistory
 from tests.e2e.test_a11y import add_user, serious
 from tests.e2e.test_app import PASSWORD, SHOTS, running_backend
+from tests.services import wait_until
 from werkplek.history_gen import PlacedSpace, generate, midnight_ms
 from werkplek.workday import SpaceSpec
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.browser]
 
 ITEMS = "#clean-list li[data-space]"
+DUTCH_MONTHS = (
+    "januari februari maart april mei juni juli augustus september oktober november december"
+).split()
 SPACE_IDS = "l => l.map(e => e.dataset.space)"
 
 
@@ -107,6 +112,13 @@ def test_cleaner_marks_a_space_cleaned_on_a_phone(browser, tmp_path, facility_en
             page.wait_for_selector("#clean-list li[data-space]")
             listed = page.eval_on_selector_all(ITEMS, SPACE_IDS)
             assert sorted(listed) == sorted(used)
+            # Cards name the space as its plan does, not by its id.
+            names = {s.id: s.name for s in spaces}
+            card = page.text_content(f"#clean-list li[data-space='{used[0]}'] .what") or ""
+            assert card.startswith(names[used[0]]) and used[0] not in card
+            # On a phone the cleaning list comes before the period of the use figures.
+            cleaning_top = page.locator("#cleaning").bounding_box()["y"]
+            assert cleaning_top < page.locator("#period").bounding_box()["y"]
             assert (
                 page.evaluate("document.documentElement.scrollWidth") <= 390
             )  # no sideways scroll
@@ -115,7 +127,7 @@ def test_cleaner_marks_a_space_cleaned_on_a_phone(browser, tmp_path, facility_en
             first = used[0]
             page.click(f"#clean-list li[data-space='{first}'] button")
             page.wait_for_selector(f"#clean-list li.done[data-space='{first}']")
-            assert first in page.text_content("#notice")
+            assert names[first] in page.text_content("#notice")
             found["cleaned"] = serious(page)
             page.reload()
             page.wait_for_selector("#clean-list li[data-space]")
@@ -128,10 +140,14 @@ def test_cleaner_marks_a_space_cleaned_on_a_phone(browser, tmp_path, facility_en
             assert expected, "the plan must use a desk on that day"
             page.fill("#clean-day", past.isoformat())
             page.dispatch_event("#clean-day", "change")
-            page.wait_for_function(
-                "d => document.getElementById('clean-status').textContent.includes(d)",
-                arg=past.isoformat(),
+            month = DUTCH_MONTHS[past.month - 1]
+            wait_until(
+                lambda: f"{past.day} {month} {past.year}" in page.text_content("#clean-status"),
+                30,
+                interval=0.2,
+                what="the past day's list, its date written in Dutch",
             )
+            assert past.isoformat() not in page.text_content("#clean-status")
             listed = page.eval_on_selector_all(ITEMS, SPACE_IDS)
             assert sorted(s for s in listed if s in desks) == expected
             assert page.locator("#clean-list button").count() == 0
@@ -157,6 +173,12 @@ def test_cleaner_marks_a_space_cleaned_on_a_phone(browser, tmp_path, facility_en
             assert peaks and all(p.endswith("%") or p == "verborgen" for p in peaks)
             assert page.locator("#util-table thead th").count() == 4
             assert page.locator("#energy-table tbody tr").count() >= 1
+            # Charts drawn as SVG next to their tables; Dutch number formats; every heading.
+            assert page.locator("#heat-chart rect").count() == len(cells)
+            assert page.locator("#trend-chart circle").count() >= 1
+            assert page.text_content("#advice-title").strip()
+            summary = page.text_content("#energy-summary") or ""
+            assert re.search(r"\d,\d kWh", summary) and not re.search(r"\d\.\d", summary)
             page.wait_for_function("document.getElementById('quiet-text').textContent.length > 0")
             found["use and energy"] = serious(page)
             page.screenshot(path=str(SHOTS / "facility-use.png"), full_page=True)
