@@ -90,7 +90,7 @@
    * by arithmetic, so the screen never measures text (no forced layout per tile). */
   function ems(text) {
     var w = 0;
-    for (var i = 0; i < text.length; i++) w += /[.,:;1il ]/.test(text[i]) ? 0.4 : /[mwMW]/.test(text[i]) ? 1.0 : 0.66;
+    for (var i = 0; i < text.length; i++) w += /[.,:;1il ]/.test(text[i]) ? 0.4 : /[mwMW]/.test(text[i]) ? 1.0 : 0.72;
     return w;
   }
   function sizeFor(text, width, largest) {

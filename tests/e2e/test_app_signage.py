@@ -66,9 +66,8 @@ def test_signage_page_weight_and_first_paint(browser, tmp_path, record_property)
             pg = context.new_page()
             pg.on("response", lambda r: responses.append(r))
             pg.goto(f"{base}/signage/?site=hq&floor=hq-1#token={token}")
-            pg.wait_for_function(
-                "document.querySelectorAll('#plan-spaces [data-space-id]').length > 0"
-            )
+            # Polled from Python: a string predicate is eval'd in the page; the CSP refuses it.
+            wait_until(lambda: pg.locator("#plan-spaces [data-space-id]").count() > 0, 10)
             plan_ms = pg.evaluate("performance.now()")
             fcp = pg.evaluate(
                 "performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)"
