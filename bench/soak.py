@@ -73,6 +73,9 @@ class SoakResult:
     push_p99s: list[float]
     memory: dict[str, tuple[float, int, int] | None]
     api_codes: dict[int, int] = field(default_factory=dict)
+    api_errors: list[str] = field(default_factory=list)
+    logs: Path | None = None
+    hop_p99s: list[float] = field(default_factory=list)
 
 
 def roles_for(nodes: int) -> list[str]:
@@ -105,6 +108,7 @@ class People:
         self.codes: dict[int, int] = {}
         self.booked: list[tuple[str, str, float]] = []
         self.late: set[str] = set()  # check-in refused (the booking was released before)
+        self.errors: list[str] = []  # bodies of 5xx answers (a 500 is a defect; 503 is not)
         self._stop = threading.Event()
 
     def _call(self, http: httpx.Client, method: str, url: str, token: str, body: Any) -> Any:
@@ -122,6 +126,10 @@ class People:
             except httpx.HTTPError:
                 code = 0
             self.codes[code] = self.codes.get(code, 0) + 1
+            if code >= 500 and len(self.errors) < 10:
+                self.errors.append(
+                    f"{time.strftime('%H:%M:%S')} {method} {url} {code} {r.text[:200]}"
+                )
             if 0 < code < 500 or time.monotonic() > deadline:
                 return r if code else None
             time.sleep(1.0)
@@ -157,6 +165,33 @@ class People:
         self._stop.set()
 
 
+class BrokerHop:
+    """Baseline in the same run: probe presence straight from the broker (one hop), no chain."""
+
+    def __init__(self, host: str, port: int, devices: list[str]) -> None:
+        import paho.mqtt.client as mqtt
+
+        self.samples: list[tuple[float, int]] = []  # (received, ts of the message in ms)
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="soak-baseline")
+        topics = [(f"werkplek/v1/{SITE}/{d}/presence", 0) for d in devices]
+        self.client.on_connect = lambda c, *_: c.subscribe(topics)
+        self.client.on_message = lambda _c, _u, m: self.samples.append(
+            (time.time(), json.loads(m.payload)["ts"])
+        )
+        self.client.reconnect_delay_set(0.2, 2)
+        self.client.connect_async(host, port)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def as_seen(self) -> list[list[Any]]:
+        """In the screens' form (screen, received, since, state, kind) for ``push_rounds``."""
+        return [[0, at, ts, None, "delta"] for at, ts in self.samples]
+
+
 def _kill_times(cfg: SoakConfig) -> list[float]:
     warm = max(15.0, 0.15 * cfg.seconds)
     tail = max(25.0, 0.25 * cfg.seconds)
@@ -177,6 +212,8 @@ def run(cfg: SoakConfig, log: Any = print) -> SoakResult:  # noqa: PLR0915 - one
         chain.start_gateway()
         wait_until(chain.gateway_up, 30, interval=0.1, what="gateway connected to the broker")
         nodes = [Node(d, s, r) for d, (s, r) in building.devices.items()]
+        probes = [d for d, (_, r) in building.devices.items() if r == "probe"]
+        hop = BrokerHop(chain.broker.host, chain.broker.port, probes)
         start = time.time()
         parts = 2 if cfg.nodes >= 1000 else 1
         node_procs = []
@@ -208,11 +245,12 @@ def run(cfg: SoakConfig, log: Any = print) -> SoakResult:  # noqa: PLR0915 - one
             time.sleep(max(0.0, start + at - time.time()))
             killed, up = chain.kill_and_restart(name)
             restarts.append(checks.Restart(name, killed, up))
-            log(f"  {time.time() - start:6.1f} s  killed {name}, up again in {up - killed:.1f} s")
+            log(f"  {killed - start:6.1f} s  killed {name}, up again in {up - killed:.1f} s")
         time.sleep(max(0.0, start + cfg.seconds - time.time()))
         end = time.time()
         memory.stop()
         people.stop()
+        hop.stop()
         booker.join(90)
         sent: dict[str, dict[str, int]] = {}
         for proc, out in node_procs:
@@ -243,19 +281,27 @@ def run(cfg: SoakConfig, log: Any = print) -> SoakResult:  # noqa: PLR0915 - one
         bookings = checks.check_bookings(chain.db_url, space_roles, last_booking - 30)
         checks.recovery(restarts, seen, cfg.screens)
         push = checks.push_rounds(seen, restarts, start, end, cfg.rounds)
+        hop_p99s = checks.push_rounds(hop.as_seen(), restarts, start, end, cfg.rounds)
         settle = min(60.0, 0.2 * cfg.seconds)
         last_up = {r.service: r.up for r in restarts}
         mem = {name: checks.memory_growth(samples, last_up.get(name, start) + settle)
                for name, samples in memory.samples.items()}  # fmt: skip
-        return SoakResult(cfg, history, bookings, restarts, push, mem, people.codes)
+        return SoakResult(cfg, history, bookings, restarts, push, mem, people.codes,
+                          people.errors, workdir.with_name(workdir.name + "-logs"),
+                          hop_p99s)  # fmt: skip
     finally:
         (workdir / "screens.stop").touch()
         chain.stop()
+        keep = workdir.with_name(workdir.name + "-logs")  # the services' logs outlive the run
+        keep.mkdir(exist_ok=True)
+        for path in workdir.rglob("*.log"):
+            shutil.copyfile(path, keep / path.name)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 def report(result: SoakResult, log: Any = print) -> None:
     """Print every figure against its target."""
+    log(f"  services' logs kept in {result.logs}")
     h, b = result.history, result.bookings
     mark = lambda ok: "met" if ok else "NOT MET"  # noqa: E731
     log(f"  history: {h.acked} acked presence messages, {h.stored} points stored; "
@@ -271,6 +317,8 @@ def report(result: SoakResult, log: Any = print) -> None:
         f"{len(b.noshow_left)}  no wrong release: {mark(b.ok)}")  # fmt: skip
     codes = dict(sorted(result.api_codes.items()))
     log(f"    API answers while booking (0 = no connection): {codes}")
+    for line in result.api_errors:
+        log(f"    {line}")
     log(f"  recovery (target: every screen on live data within {RECOVERY_TARGET_S:.0f} s):")
     for r in result.restarts:
         live = "never" if r.screens_live_s is None else f"{r.screens_live_s:5.1f} s"
@@ -279,6 +327,11 @@ def report(result: SoakResult, log: Any = print) -> None:
         log(f"    {r.service:<11} down {r.up - r.killed:5.1f} s, screens live after {live}"
             f" ({r.screens_missing} screens without live data)  {mark(ok)}")  # fmt: skip
     p = result.push_p99s
+    if result.hop_p99s:
+        rounds = ", ".join(f"{x * 1000:.0f}" for x in result.hop_p99s)
+        log(f"  baseline p99 (probe change -> bare MQTT subscriber, one broker hop), median of "
+            f"{len(result.hop_p99s)} rounds: {statistics.median(result.hop_p99s) * 1000:.0f} ms"
+            f" (rounds: {rounds} ms)")  # fmt: skip
     if p:
         med = statistics.median(p)
         rounds = ", ".join(f"{x * 1000:.0f}" for x in p)
