@@ -5,6 +5,7 @@
 (function () {
   "use strict";
   var ALL = window.WERKPLEK_TEXT, PLAN = window.WerkplekPlan, SSO = window.WerkplekSso;
+  var SHEET = window.WerkplekSheet, WIDE = window.matchMedia("(min-width: 48rem)");
   var params = new URLSearchParams(location.search);
   var FILTERS = ["quiet", "standing", "screen", "accessible"];
   var STATES = { free: 1, booked: 1, occupied: 1, mine: 1 };
@@ -12,6 +13,7 @@
     lang: pickLang(), token: sessionStorage.getItem("werkplek.token") || "",
     user: null, sites: [], floors: [], spaces: [], shapes: {}, mine: [], names: {}, all: {},
     es: null, retry: 0, streamGen: 0, streamTimer: null, planFocus: null, rooms: null, at: null, atTimer: null,
+    floorNames: {}, usual: null, zoom: null,
     checkin: params.get("checkin")
   };
 
@@ -109,21 +111,25 @@
     return request(method, path, body).then(function (r) { return r.json().catch(function () { return {}; }); });
   }
   function explain(err) {
-    if (err.status === 401 && err.reason !== "bad_credentials") { logout(); return T("err_expired_token"); }
+    if (err.status === 401 && err.reason !== "bad_credentials") { SHEET.close(); logout(); return T("err_expired_token"); }
     var key = "err_" + err.reason;
     if (!ALL[st.lang][key]) return T("err_other", { detail: err.message });
     // The server's detail carries the numbers of the rule; the words are ours.
     var hours = err.reason === "outside_opening_hours" && /\((\d\d:\d\d)-(\d\d:\d\d)\)/.exec(err.message);
     var most = err.reason === "too_long" && /at most (\d+) minutes/.exec(err.message);
+    var opens = err.reason === "not_open_yet" && /opens at (\d\d:\d\d)/.exec(err.message);
+    if (opens) return T("err_not_open_yet", { time: opens[1] });
     return T(key) + (hours ? " (" + hours[1] + "–" + hours[2] + ")" : "") +
       (most ? " " + T("maxMinutes", { n: most[1] }) : "");
   }
   function showError(text, field) {
-    $("error").textContent = text || "";
+    // A form's error stands next to its field (announced there, once); others go on top.
     if (field) $(field).textContent = text || "";
+    $("error").textContent = field ? "" : text || "";
+    $("error-bar").hidden = !$("error").textContent;
     if (text) $("notice").textContent = "";
   }
-  function notify(text) { $("error").textContent = ""; $("notice").textContent = text; }
+  function notify(text) { $("error").textContent = ""; $("error-bar").hidden = true; $("notice").textContent = text; }
 
   function applyLang() {
     document.documentElement.lang = st.lang;
@@ -176,7 +182,30 @@
   }
   function stateOf(s) {
     if (!isNow()) return st.at && st.at.key === atKey() ? st.at.states[s.id] || "unknown" : "unknown";
+    // The live view knows "booked", not by whom: my own booking of today is "mine".
+    if (myBookingOf(s.id, today())) return "mine";
     return STATES[s.availability] ? s.availability : "unknown";
+  }
+  function shownDay() { return isNow() ? today() : $("day").value; }
+  function myBookingOf(spaceId, day) {
+    return st.mine.filter(function (b) {
+      return b.space_id === spaceId && b.local_day === day && (b.status === "booked" || b.status === "checked_in");
+    })[0];
+  }
+  function bookable(state) { return state === "free" || state === "unknown"; }
+  function chosenTime() { return { date: $("day").value, part: $("part").value }; }
+  function deskActions(s, state) {
+    // Only where booking can succeed: free (or unknown) desks; my own shows its own actions.
+    var box = make("span", { "class": "actions" });
+    if (state === "mine") {
+      var b = myBookingOf(s.id, shownDay());
+      if (b) bookingActions(b, s.name).forEach(function (x) { box.appendChild(x); });
+    } else if (bookable(state)) {
+      box.appendChild(action("book", T("bookShort"), T("book", { name: s.name }), function () {
+        askDesk(s, chosenTime(), backTo("list", s.id));
+      }));
+    }
+    return box;
   }
   function matches(s) {
     return FILTERS.every(function (f) { return !$(f).checked || s[f]; });
@@ -197,9 +226,7 @@
       text.appendChild(make("strong", {}, s.name));
       text.appendChild(document.createTextNode(" " + T(state) + extras(s)));
       item.appendChild(text);
-      var button = make("button", { type: "button", "class": "book", "aria-label": T("book", { name: s.name }) }, T("bookShort"));
-      button.addEventListener("click", function () { book(s); });
-      item.appendChild(button);
+      item.appendChild(deskActions(s, state));
       list.appendChild(item);
     });
     if (!desks.length) list.appendChild(make("li", {}, T("noDesks")));
@@ -225,13 +252,16 @@
       var shape = st.shapes[s.id], state = stateOf(s);
       return { id: s.id, name: s.name, kind: s.kind, state: state, x: shape.x, y: shape.y,
         w: shape.w, h: shape.h, match: matches(s), src: s,
-        label: s.kind === "desk" ? T("planDesk", { name: s.name, state: T(state), extra: extras(s) })
-          : T("planRoom", { name: s.name, state: T(state) }) };
+        label: s.kind === "desk" ? T(bookable(state) ? "planDesk" : "planDeskInfo", { name: s.name, state: T(state), extra: extras(s) })
+          : T("planRoom", { name: s.name, state: T(state), cap: s.capacity }) };
     });
     svg.setAttribute("aria-label", T("planLabel", { floor: floor.name }));
+    var scale = planScale(floor, spaces);
+    svg.setAttribute("width", String(Math.round(floor.plan_width * scale)));
+    svg.setAttribute("height", String(Math.round(floor.plan_height * scale)));
     st.planFocus = PLAN.draw(svg, {
       floor: floor, spaces: spaces, focusId: st.planFocus, text: function (s) { return T(s); },
-      onChoose: function (s) { st.planFocus = s.id; book(s.src); },
+      onChoose: function (s) { st.planFocus = s.id; choose(s.src, s.state); },
       onMove: function (id) { st.planFocus = id; }
     });
     // A live update redraws the plan; a keyboard user stays on the desk they were on.
@@ -241,37 +271,171 @@
     }
   }
 
-  /* ---- my bookings: check in, calendar, cancel ---- */
-  function renderMine() {
-    var list = $("mine"), active = document.activeElement;
-    var held = active && active.closest("#mine li") && [active.closest("li").getAttribute("data-booking-id"), active.className];
-    st.openKey = st.mine.filter(checkInOpen).map(function (b) { return b.id; }).join();
-    list.innerHTML = "";
-    st.mine.forEach(function (b) {
-      var name = st.names[b.space_id] || b.space_id;
-      var item = make("li", { "data-booking-id": String(b.id), "data-status": b.status });
-      var text = make("span", { "class": "what" });
-      text.appendChild(make("strong", {}, name));
-      text.appendChild(document.createTextNode(" " + when(b) +
-        (b.status === "checked_in" ? " · " + T("checkedIn") : "")));
-      item.appendChild(text);
-      var actions = make("span", { "class": "actions" });
-      if (b.status === "booked" && checkInOpen(b)) {
-        actions.appendChild(action("checkin", T("checkin"), T("checkinLabel", { name: name, when: when(b) }),
-          function () { checkIn(b, name); }));
-      }
-      actions.appendChild(action("calendar secondary", T("calendar"), T("calendarLabel", { name: name, when: when(b) }),
+  /* ---- my bookings: check in, calendar, cancel; today's also on the first screen ---- */
+  function bookingActions(b, name) {
+    var out = [];
+    if (b.status === "booked" && checkInOpen(b)) {
+      out.push(action("checkin", T("checkin"), T("checkinLabel", { name: name, when: when(b) }),
+        function () { checkIn(b, name); }));
+    }
+    out.push(action("cancel", T("cancel"), T("cancelLabel", { name: name, when: when(b) }),
+      function () { cancel(b, name); }));
+    return out;
+  }
+  function bookingItem(b, withCalendar) {
+    var name = st.names[b.space_id] || b.space_id;
+    var item = make("li", { "data-booking-id": String(b.id), "data-status": b.status });
+    var text = make("span", { "class": "what" });
+    text.appendChild(make("strong", {}, name));
+    text.appendChild(document.createTextNode(" " + when(b) +
+      (b.status === "checked_in" ? " · " + T("checkedIn") : "")));
+    item.appendChild(text);
+    var actions = make("span", { "class": "actions" }), own = bookingActions(b, name);
+    if (withCalendar) {
+      own.splice(own.length - 1, 0, action("calendar secondary", T("calendar"), T("calendarLabel", { name: name, when: when(b) }),
         function () { download("/api/v1/bookings/" + b.id + "/calendar.ics", "werkplek-" + b.id + ".ics"); }));
-      actions.appendChild(action("cancel", T("cancel"), T("cancelLabel", { name: name, when: when(b) }),
-        function () { cancel(b, name); }));
-      item.appendChild(actions);
-      list.appendChild(item);
+    }
+    own.forEach(function (x) { actions.appendChild(x); });
+    item.appendChild(actions);
+    return item;
+  }
+  function isToday(b) { return localIso(new Date(b.start_at), tz(b.site_id)).slice(0, 10) === localIso(new Date(), tz(b.site_id)).slice(0, 10); }
+  function renderMine() {
+    var active = document.activeElement, li = active && active.closest("#mine li, #today-mine li");
+    var held = li && [li.parentNode.id, li.getAttribute("data-booking-id"), active.className];
+    st.openKey = st.mine.filter(checkInOpen).map(function (b) { return b.id; }).join();
+    var list = $("mine"), todays = $("today-mine");
+    list.innerHTML = ""; todays.innerHTML = "";
+    st.mine.forEach(function (b) {
+      list.appendChild(bookingItem(b, true));
+      if (isToday(b)) todays.appendChild(bookingItem(b, false));
     });
     if (!st.mine.length) list.appendChild(make("li", {}, T("noBookings")));
+    if (!todays.children.length) todays.appendChild(make("li", {}, T("noBookingsToday")));
+    renderBest();
     if (held) {
-      var again = list.querySelector('li[data-booking-id="' + held[0] + '"] button[class="' + held[1] + '"]');
+      var again = $(held[0]).querySelector('li[data-booking-id="' + held[1] + '"] button[class="' + held[2] + '"]');
       if (again) again.focus();
     }
+  }
+
+  /* ---- the best free places now: quiet first, then near where I usually sit ---- */
+  function zoneName(z) { return !z ? "–" : z === "stilte" ? T("zoneQuiet") : z; }
+  function renderBest() {
+    var list = $("best"), site = $("site").value, u = st.usual;
+    var held = document.activeElement && document.activeElement.closest("#best li");
+    held = held && held.getAttribute("data-space-id");
+    list.innerHTML = "";
+    if (!st.user) return;
+    var deskToday = st.mine.filter(function (b) { return b.space_kind === "desk" && isToday(b); })[0];
+    $("best-help").textContent = deskToday ? T("haveDeskToday") : u ? T("bestHelpUsual",
+      { zone: zoneName(u.zone), floor: st.floorNames[u.floor] || u.floor }) : T("bestHelp");
+    if (deskToday) return;  // one desk a day: booking another would be refused
+    var score = function (s) {
+      return (s.quiet ? 4 : 0) + (u && s.zone === u.zone && s.floor === u.floor ? 2 : 0) + (u && s.floor === u.floor ? 1 : 0);
+    };
+    // Free for the rest of today (no booking), and nobody sitting there now by the sensor.
+    var best = (st.best || []).filter(function (s) {
+      var live = st.all[s.space_id];
+      return s.kind === "desk" && s.availability === "free" && !(live && live.availability === "occupied");
+    }).sort(function (a, b) {
+      return score(b) - score(a) || a.name.localeCompare(b.name, undefined, { numeric: true });
+    }).slice(0, 4);
+    best.forEach(function (s) {
+      var item = make("li", { "data-space-id": s.space_id, "data-state": "free" });
+      item.appendChild(make("span", { "class": "badge", "aria-hidden": "true" }, "✓"));
+      var text = make("span", { "class": "what" });
+      text.appendChild(make("strong", {}, s.name));
+      text.appendChild(document.createTextNode(" " + T("free") + " · " + zoneName(s.zone) + " · " +
+        (st.floorNames[s.floor] || s.floor) + extras(s).replace(s.zone === "stilte" ? " · " + T("quiet") : "\u0000", "")));
+      item.appendChild(text);
+      item.appendChild(action("book", T("bookShort"), T("book", { name: s.name }), function () {
+        askDesk(s, { date: today(), part: "day" });
+      }));
+      list.appendChild(item);
+    });
+    if (!best.length) list.appendChild(make("li", {}, st.bestError || T("noBest")));
+    // A live update must not throw a keyboard user's focus away.
+    var again = held && list.querySelector('li[data-space-id="' + held + '"] button');
+    if (again) again.focus();
+  }
+  function loadBest() {
+    // Which desks of the chosen site are free for the rest of today, as the server books them.
+    var site = $("site").value;
+    if (!st.user || !site) return Promise.resolve();
+    var q = "?site=" + encodeURIComponent(site) + "&date=" + today() + "&part=day";
+    return api("GET", "/api/v1/availability/at" + q).then(function (data) {
+      st.best = data.spaces; st.bestError = "";
+    }, function (err) { st.best = []; st.bestError = explain(err); }).then(renderBest);
+  }
+  function loadUsual() {
+    // "Usual" is where most of my past desk bookings were (zone and floor), from the API.
+    return api("GET", "/api/v1/bookings?limit=100").then(function (page) {
+      var counts = {}, top = null;
+      page.items.forEach(function (b) {
+        var s = st.all[b.space_id];
+        if (b.space_kind !== "desk" || !s) return;
+        var key = s.floor + "|" + (s.zone || "");
+        counts[key] = (counts[key] || 0) + 1;
+        if (!top || counts[key] > counts[top]) top = key;
+      });
+      st.usual = top ? { floor: top.split("|")[0], zone: top.split("|")[1] || null } : null;
+      renderBest();
+    }, function () { st.usual = null; });
+  }
+
+  /* ---- the confirmation sheet: nothing is booked before the person confirms ---- */
+  function dayLabel(date) { return fmt(new Date(date + "T12:00:00Z"), { weekday: "long", day: "numeric", month: "long" }, "UTC"); }
+  function closeAction() { return { id: "confirm-cancel", text: T("close"), cls: "secondary" }; }
+  function backToToday() { return $("today-title"); }
+  function backTo(where, spaceId) {
+    // After a booking the plan or list is redrawn: back to the same place there, else "Vandaag".
+    return function () {
+      var sel = '[data-space-id="' + spaceId + '"]';
+      return document.querySelector(where === "plan" ? "#plan " + sel : "#desks li" + sel + " button") || $("today-title");
+    };
+  }
+  function spaceFacts(s) {
+    return [[T("factPlace"), s.name], [T("factZone"), zoneName(s.zone) + (s.quiet && s.zone !== "stilte" ? " · " + T("quiet") : "")],
+      [T("factFloor"), st.floorNames[s.floor] || s.floor]];
+  }
+  function choose(s, state) {
+    // A tap on the plan: book a free place, show my own booking, or say why not.
+    if (s.kind !== "desk") { askRoom(s); return; }
+    if (bookable(state)) { askDesk(s, chosenTime(), backTo("plan", s.id)); return; }
+    var mine = state === "mine" && myBookingOf(s.id, shownDay());
+    if (mine) { showBooking(mine, s); return; }
+    SHEET.open({ title: s.name, facts: spaceFacts(s).concat([[T("factState"), T(state)]]),
+      note: T("notBookable"), actions: [closeAction()], fallback: backTo("plan", s.id) });
+  }
+  function askDesk(s, w, fallback) {
+    SHEET.open({
+      title: T("confirmTitle"),
+      facts: spaceFacts(s).concat([[T("factTime"), dayLabel(w.date) + ", " + T("part" + w.part).toLowerCase()]]),
+      actions: [{ id: "confirm-ok", text: T("confirmBook"), label: T("book", { name: s.name }), run: function () { book(s, w); } },
+        { id: "confirm-cancel", text: T("confirmCancel"), cls: "secondary" }],
+      fallback: fallback || backToToday
+    });
+  }
+  function showBooking(b, s) {
+    var name = s.name, acts = [];
+    if (b.status === "booked" && checkInOpen(b)) acts.push({ text: T("checkin"), run: function () { checkIn(b, name); } });
+    acts.push({ text: T("cancelBooking"), cls: "cancel", label: T("cancelLabel", { name: name, when: when(b) }),
+      run: function () { cancel(b, name); } });
+    acts.push(closeAction());
+    SHEET.open({ title: T("mine"), facts: spaceFacts(s).concat([[T("factTime"), when(b)]]),
+      note: b.status === "checked_in" ? T("checkedIn") : "", actions: acts, fallback: backTo("plan", s.id) });
+  }
+  function askRoom(s) {
+    var w = { day: $("room-day").value, from: $("room-from").value, to: $("room-to").value };
+    var label = function (hm) { return clock(new Date("2000-01-01T" + hm + ":00Z"), "UTC"); };
+    var facts = [[T("factPlace"), s.name], [T("factSize"), T("roomFits", { cap: s.capacity, floor: st.floorNames[s.floor] || s.floor })],
+      [T("factTime"), dayLabel(w.day) + ", " + label(w.from) + "–" + label(w.to)]];
+    var ok = w.to > w.from;
+    SHEET.open({ title: T("roomConfirmTitle"), facts: facts, note: ok ? T("roomPlanNote") : T("needOrder"),
+      actions: (ok ? [{ id: "confirm-ok", text: T("confirmBook"), label: T("roomBook", { name: s.name, from: label(w.from), to: label(w.to) }),
+        run: function () { bookRoom(s, w); } }] : []).concat([{ id: "confirm-cancel", text: T("confirmCancel"), cls: "secondary" }]),
+      fallback: backTo("plan", s.space_id) });
   }
   function checkInOpen(b) {
     // The server accepts a check-in from 10 minutes before the start until the end.
@@ -295,12 +459,18 @@
     }, function (err) { showError(explain(err)); });
   }
   function checkIn(b, name) {
+    // From a list the outcome goes on top; from the sheet it stays in the sheet.
+    var inSheet = SHEET.isOpen();
+    if (inSheet) SHEET.working(true);
     api("POST", "/api/v1/bookings/" + b.id + "/check-in", { method: "app" }).then(function () {
-      return loadMine().then(function () { notify(T("checkin_ok", { name: name })); });
+      return loadMine().then(function () {
+        var text = T("checkin_ok", { name: name });
+        if (inSheet) SHEET.done(text, [closeAction()]); else notify(text);
+      });
     }, function (err) {
-      if (err.reason === "outside_window" && new Date(b.start_at) > new Date()) {
-        showError(T("qr_too_early", { name: name, time: earliest(b) }));
-      } else { showError(explain(err)); }
+      var text = err.reason === "outside_window" && new Date(b.start_at) > new Date() ?
+        T("qr_too_early", { name: name, time: earliest(b) }) : explain(err);
+      if (inSheet) SHEET.fail(text, [closeAction()]); else showError(text);
     });
   }
   function earliest(b) {
@@ -316,9 +486,12 @@
     });
   }
   function loadNames() {
-    // Names and live states of every space, for "my bookings" on other floors and for QR codes.
+    // Names and live states of every space, for "my bookings" on other floors, for QR codes
+    // and for the best free places on the first screen.
     return api("GET", "/api/v1/availability").then(function (data) {
       data.spaces.forEach(function (s) { st.names[s.space_id] = s.name; st.all[s.space_id] = s; });
+      (data.floors || []).forEach(function (f) { st.floorNames[f.floor] = f.name; });
+      renderBest();
     });
   }
   function loadFloor() {
@@ -380,6 +553,7 @@
     var focused = document.activeElement && document.activeElement.closest("#desks li");
     var keep = focused && focused.getAttribute("data-space-id");
     renderDesks();
+    renderBest();
     // Re-rendering must not throw a keyboard user's focus away.
     if (keep) { var b = document.querySelector('#desks li[data-space-id="' + keep + '"] button'); if (b) b.focus(); }
   }
@@ -394,24 +568,30 @@
     });
   }
 
-  /* ---- booking a desk ---- */
-  function book(space) {
-    if (!$("day").value) { showError(T("needDay"), "day-error"); $("day").focus(); return; }
-    showError("", "day-error");
-    api("POST", "/api/v1/bookings", { space_id: space.id, date: $("day").value, part: $("part").value })
+  /* ---- booking a desk (after the sheet's Confirm) ---- */
+  function book(space, w) {
+    if (!w.date) { SHEET.fail(T("needDay"), [closeAction()]); return; }
+    SHEET.working(true);
+    api("POST", "/api/v1/bookings", { space_id: space.id || space.space_id, date: w.date, part: w.part })
       .then(function (b) {
-        // The message comes after the list is fresh, so what it says is on screen.
-        return Promise.all([loadMine(), loadAt()]).then(function () {
-          notify(T("booked_ok", { name: space.name, when: when(b) }));
+        // The message comes after the lists are fresh, so what it says is on screen.
+        return Promise.all([loadMine(), loadAt(), loadNames(), loadBest()]).then(function () {
+          var acts = b.status === "booked" && checkInOpen(b) ?
+            [{ text: T("checkin"), run: function () { checkIn(b, space.name); } }] : [];
+          SHEET.done(T("booked_ok", { name: space.name, when: when(b) }), acts.concat([closeAction()]));
         });
-      }, function (err) { showError(explain(err)); });
+      }, function (err) { SHEET.fail(explain(err), [closeAction()]); loadAt(); });
   }
   function cancel(b, name) {
+    var inSheet = SHEET.isOpen();
+    if (inSheet) SHEET.working(true);
     api("DELETE", "/api/v1/bookings/" + b.id).then(function () {
-      return Promise.all([loadMine(), loadAt()]).then(function () {
-        notify(T("cancelled_ok", { name: name, when: when(b) }));
+      return Promise.all([loadMine(), loadAt(), loadNames(), loadBest()]).then(function () {
+        var text = T("cancelled_ok", { name: name, when: when(b) });
+        if (inSheet) { SHEET.done(text, [closeAction()]); return; }
+        notify(text);
         $("mine-title").setAttribute("tabindex", "-1"); $("mine-title").focus(); });
-    }, function (err) { showError(explain(err)); });
+    }, function (err) { if (inSheet) SHEET.fail(explain(err), [closeAction()]); else showError(explain(err)); });
   }
 
   /* ---- rooms for a meeting: one question to the server for the whole site ---- */
@@ -453,22 +633,32 @@
         (s.screen ? " · " + T("screen") : "") + (s.accessible ? " · " + T("accessible") : "")));
       item.appendChild(text);
       item.appendChild(action("book", T("bookShort"), T("roomBook", { name: s.name, from: label(w.from), to: label(w.to) }),
-        function () { bookRoom(s); }));
+        function () { askRoomAt(s, r.floor, w); }));
       list.appendChild(item);
     });
     var busy = st.rooms.found.length - free.length;
     $("rooms-summary").textContent = (free.length ? T("roomsFound", { n: free.length }) : T("roomsNone")) +
       (busy ? " " + T("roomsBusy", { n: busy }) : "");
   }
-  function bookRoom(space) {
-    var w = st.rooms.want;
-    api("POST", "/api/v1/bookings", { space_id: space.space_id, start: w.day + "T" + w.from, end: w.day + "T" + w.to })
+  function askRoomAt(s, floor, w) {
+    var label = function (hm) { return clock(new Date("2000-01-01T" + hm + ":00Z"), "UTC"); };
+    SHEET.open({ title: T("roomConfirmTitle"),
+      facts: [[T("factPlace"), s.name], [T("factSize"), T("roomFits", { cap: s.capacity, floor: floor })],
+        [T("factTime"), dayLabel(w.day) + ", " + label(w.from) + "–" + label(w.to)]],
+      actions: [{ id: "confirm-ok", text: T("confirmBook"), label: T("roomBook", { name: s.name, from: label(w.from), to: label(w.to) }),
+        run: function () { bookRoom(s, w); } }, { id: "confirm-cancel", text: T("confirmCancel"), cls: "secondary" }],
+      fallback: function () { return $("rooms-title"); } });
+  }
+  function bookRoom(space, w) {
+    SHEET.working(true);
+    var id = space.space_id || space.id;
+    api("POST", "/api/v1/bookings", { space_id: id, start: w.day + "T" + w.from, end: w.day + "T" + w.to })
       .then(function (b) {
         st.names[b.space_id] = space.name;
-        return Promise.all([loadMine(), searchRooms()]).then(function () {
-          notify(T("booked_ok", { name: space.name, when: when(b) }));
+        return Promise.all([loadMine(), st.rooms ? searchRooms() : null]).then(function () {
+          SHEET.done(T("booked_ok", { name: space.name, when: when(b) }), [closeAction()]);
         });
-      }, function (err) { showError(explain(err)); });
+      }, function (err) { SHEET.fail(explain(err), [closeAction()]); });
   }
 
   /* ---- check-in by QR code: /app/?checkin=<space id> ---- */
@@ -479,10 +669,17 @@
     history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : ""));
     var space = st.all[spaceId];
     if (!space) { showError(T("qr_unknown_space")); return Promise.resolve(); }
-    return api("POST", "/api/v1/spaces/" + encodeURIComponent(spaceId) + "/check-in").then(function () {
-      return loadMine().then(function () { notify(T("checkin_ok", { name: space.name })); });
+    var known = st.mine.map(function (b) { return b.id; });
+    // A free desk without a booking of mine is booked for the rest of today and checked in.
+    return api("POST", "/api/v1/spaces/" + encodeURIComponent(spaceId) + "/check-in").then(function (b) {
+      return Promise.all([loadMine(), loadNames(), loadBest()]).then(function () {
+        notify(known.indexOf(b.id) < 0 ? T("walkup_ok", { name: space.name, when: when(b) })
+          : T("checkin_ok", { name: space.name }));
+        loadAt();
+      });
     }, function (err) {
-      if (err.reason !== "booking_not_found") { showError(explain(err)); return; }
+      if (err.reason === "space_taken") { showError(T("qr_someone_else", { name: space.name })); return; }
+      if (err.reason !== "booking_not_found" && err.reason !== "other_booking_today") { showError(explain(err)); return; }
       showError(whyNot(space));
     });
   }
@@ -518,6 +715,8 @@
       return Promise.all([loadFloors(), loadMine(), loadNames()]);
     }).then(function () {
       renderMine();
+      loadUsual();
+      loadBest();
       if (st.checkin) return qrCheckin(st.checkin);
     }).catch(function (err) { showError(explain(err)); });
   }
@@ -548,8 +747,36 @@
     }, function (err) { showError(explain(err), "login-error"); $("password").focus(); });
   });
   $("find-form").addEventListener("submit", function (ev) { ev.preventDefault(); });
+  /* Filters behind a disclosure button: folded on a phone, so the first screen shows desks. */
+  function showFilters(open) {
+    $("find-form").hidden = !open;
+    $("filters-toggle").setAttribute("aria-expanded", String(open));
+  }
+  $("filters-toggle").addEventListener("click", function () { showFilters($("find-form").hidden); });
+  showFilters(WIDE.matches);
+  $("error-close").addEventListener("click", function () { showError(""); $("main").focus(); });
+  $("to-all").addEventListener("click", function (ev) { ev.preventDefault(); $("find-title").focus(); });
+  /* The plan's scale: readable tiles of at least 48 px on a phone, panned in its own box. */
+  function planScale(floor, spaces) {
+    var fit = ($("plan-scroll").clientWidth || 360) / floor.plan_width;
+    if (st.zoom) return Math.max(st.zoom, fit);
+    if (WIDE.matches) return fit;
+    var small = spaces.reduce(function (m, s) { return Math.min(m, s.w, s.h); }, Infinity);
+    return isFinite(small) ? Math.max(fit, 48 / small) : fit;
+  }
+  function zoomBy(factor) {
+    var floor = st.floors.filter(function (f) { return f.id === $("floor").value; })[0];
+    if (!floor) return;
+    var now = parseFloat($("plan").getAttribute("width")) / floor.plan_width || 1;
+    st.zoom = Math.min(3, now * factor);
+    renderPlan();
+  }
+  $("zoom-in").addEventListener("click", function () { zoomBy(1.25); });
+  $("zoom-out").addEventListener("click", function () { zoomBy(0.8); });
+  window.addEventListener("resize", function () { if (st.user && !st.zoom) renderPlan(); });
   $("room-form").addEventListener("submit", searchRooms);
   $("site").addEventListener("change", function () {
+    loadBest();
     st.rooms = null; $("rooms").innerHTML = ""; $("rooms-summary").textContent = "";
     loadFloors().catch(function (e) { showError(explain(e)); });
   });
@@ -591,6 +818,8 @@
     applyLang();
   });
 
+  // Colleagues book too: the best free places are asked again every minute.
+  setInterval(function () { if (st.user) loadBest(); }, 60000);
   // A check-in button appears when its window opens, without a reload.
   setInterval(function () {
     if (st.user && st.mine.filter(checkInOpen).map(function (b) { return b.id; }).join() !== st.openKey) renderMine();

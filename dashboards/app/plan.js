@@ -1,7 +1,9 @@
 /* Floor plan of the booking app: an inline SVG drawn from the spaces' x, y, w, h.
- * Every space shows its state by colour, by shape, by an icon and by a word. Desks that
- * match the filters are buttons; the plan is one Tab stop and the arrow keys move between
- * desks (a roving tabindex), so a keyboard user is not made to Tab through 40 desks. */
+ * Every space shows its state by colour, by shape and by an icon; rooms also by a word
+ * (a desk tile is too small for "Uw reservering": its word is in its name and the legend).
+ * Desks that match the filters and rooms are buttons that open the confirmation sheet; the
+ * plan is one Tab stop and the arrow keys move between them (a roving tabindex), so a
+ * keyboard user is not made to Tab through 40 desks. */
 (function () {
   "use strict";
   var NS = "http://www.w3.org/2000/svg";
@@ -42,23 +44,28 @@
         return;
       }
       var g = el("g", { "class": "sp " + (desk ? "desk" : "room"), "data-space-id": s.id,
-        "data-state": s.state, role: desk ? "button" : "img", "aria-label": s.label }, svg);
-      if (desk) { g.setAttribute("tabindex", "-1"); desks.push({ g: g, s: s }); }
+        "data-state": s.state, role: "button", "aria-label": s.label, tabindex: "-1" }, svg);
+      desks.push({ g: g, s: s });
       el("rect", { "class": "ring", x: s.x - 5, y: s.y - 5, width: s.w + 10, height: s.h + 10, rx: 8 }, g);
       el("rect", { "class": "shape", x: s.x, y: s.y, width: s.w, height: s.h,
         rx: s.state === "occupied" ? Math.min(s.w, s.h, 60) / 2 : 3 }, g);
       if (s.state === "booked" || s.state === "mine") {
         el("rect", { "class": "inner", x: s.x + 5, y: s.y + 5, width: s.w - 10, height: s.h - 10, rx: 2 }, g);
       }
-      var size = desk ? 18 : 30, cx = s.x + s.w / 2;
-      el("text", { "class": "icon", x: desk ? cx : s.x + 16, y: s.y + (desk ? 20 : 40),
-        "text-anchor": desk ? "middle" : "start", "font-size": size, "aria-hidden": "true" }, g, ICON[s.state]);
-      el("text", { "class": "name", x: desk ? cx : s.x + 16, y: s.y + (desk ? 36 : 80),
-        "text-anchor": desk ? "middle" : "start", "font-size": desk ? 14 : fitSize(s.name, s.w - 32, 22),
-        "aria-hidden": "true" }, g, desk ? shortName(s.name) : s.name);
-      el("text", { "class": "word", x: desk ? cx : s.x + 16, y: s.y + (desk ? 50 : 112),
-        "text-anchor": desk ? "middle" : "start", "font-size": desk ? 12 : 20, "aria-hidden": "true" },
-        g, opts.text(s.state));
+      var cx = s.x + s.w / 2;
+      if (desk) {
+        el("text", { "class": "icon", x: cx, y: s.y + 24, "text-anchor": "middle", "font-size": 20,
+          "aria-hidden": "true" }, g, ICON[s.state]);
+        el("text", { "class": "name", x: cx, y: s.y + 46, "text-anchor": "middle",
+          "font-size": fitSize(shortName(s.name), s.w - 12, 18), "aria-hidden": "true" }, g, shortName(s.name));
+      } else {
+        var word = opts.text(s.state);
+        el("text", { "class": "icon", x: s.x + 16, y: s.y + 40, "font-size": 30, "aria-hidden": "true" }, g, ICON[s.state]);
+        el("text", { "class": "name", x: s.x + 16, y: s.y + 80, "font-size": fitSize(s.name, s.w - 32, 22),
+          "aria-hidden": "true" }, g, s.name);
+        el("text", { "class": "word", x: s.x + 16, y: s.y + 112, "font-size": fitSize(word, s.w - 32, 20),
+          "aria-hidden": "true" }, g, word);
+      }
       g.addEventListener("click", function () { focusOn(desks, s.id); opts.onChoose(s); });
       g.addEventListener("keydown", function (ev) {
         if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); opts.onChoose(s); return; }

@@ -115,7 +115,7 @@ def choose_day(page: Any, day: dt.date) -> None:
 def to_top(page: Any) -> None:
     """Scroll to the top for a screenshot (scrolling may finish after the call returns)."""
     page.evaluate("window.scrollTo(0, 0)")
-    page.wait_for_function("window.scrollY === 0")
+    page.wait_for_function("() => window.scrollY === 0")
 
 
 def booking_flow(page: Any, done: str, cancelled: str, shot: str | None) -> None:
@@ -134,9 +134,17 @@ def booking_flow(page: Any, done: str, cancelled: str, shot: str | None) -> None
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("", "none")
     page.keyboard.press("Enter")
+    # A confirmation sheet first, with focus on its Confirm button; Enter books.
+    page.locator("#confirm").wait_for(state="visible")
+    assert page.evaluate("document.activeElement.id") == "confirm-ok"
+    page.keyboard.press("Enter")
     page.wait_for_function(
-        "t => document.getElementById('notice').textContent.includes(t)", arg=done, timeout=5000
+        "t => document.getElementById('confirm-status').textContent.includes(t)",
+        arg=done,
+        timeout=5000,
     )
+    page.keyboard.press("Escape")
+    page.locator("#confirm").wait_for(state="hidden")
     mine = page.locator("#mine li[data-booking-id]")
     assert mine.count() == 1 and name in mine.first.inner_text()
     if shot:
@@ -194,7 +202,7 @@ def test_a_wrong_password_is_explained_in_text(page, tmp_path):
         page.fill("#password", "wrong-password")
         page.click("#login-form button[type=submit]")
         page.wait_for_function(
-            "document.getElementById('login-error').textContent.includes('klopt niet')"
+            "() => document.getElementById('login-error').textContent.includes('klopt niet')"
         )
         assert page.input_value("#password") == "wrong-password"  # kept, not wiped
         assert page.get_attribute("#login-error", "aria-live") == "polite"
@@ -223,15 +231,18 @@ def test_two_people_race_for_the_last_desk(page, tmp_path):
             )
             assert taken.status_code == 201, taken.text
         desk.locator("button").click()
-        page.wait_for_function("document.getElementById('error').textContent.length > 0")
-        error = page.inner_text("#error")
+        page.click("#confirm-ok")
+        page.wait_for_function(
+            "() => document.getElementById('confirm-error').textContent.length > 0"
+        )
+        error = page.inner_text("#confirm-error")
         assert "Iemand anders heeft deze plek net gereserveerd" in error
-        assert page.get_attribute("#error", "role") == "alert"
-        assert page.text_content("#notice") == ""
+        assert page.get_attribute("#confirm-error", "role") == "alert"
+        assert page.text_content("#confirm-status") == ""
         assert page.locator("#mine li[data-booking-id]").count() == 0
-        # The error stays in view next to the button, even far down the list.
-        assert page.locator("#error").is_visible()
-        box = page.locator("#error").bounding_box()
+        # The error is told in the sheet, where the person is looking.
+        assert page.locator("#confirm-error").is_visible()
+        box = page.locator("#confirm-error").bounding_box()
         assert box is not None and 0 <= box["y"] < 1080
         page.screenshot(path=str(SHOTS / "app-race-error.png"))
 

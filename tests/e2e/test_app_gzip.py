@@ -130,11 +130,11 @@ def test_page_weight_with_and_without_gzip(browser, tmp_path, record_property):
                 page = context.new_page()
                 page.goto(f"{url}/app/")
                 login(page, "anna")
-                page.wait_for_function("document.querySelectorAll('#plan .desk').length > 0")
+                page.wait_for_function("() => document.querySelectorAll('#plan .desk').length > 0")
                 app = _weight(page)
                 page.goto(f"{url}/signage/?site=hq&floor=hq-1#token={token}")
                 page.wait_for_function(
-                    "document.querySelectorAll('#plan-spaces [data-space-id]').length > 0"
+                    "() => document.querySelectorAll('#plan-spaces [data-space-id]').length > 0"
                 )
                 figures[label] = {"app": app, "signage": _weight(page)}
             finally:
