@@ -202,8 +202,11 @@ def ensure_demo_login(
     return username, password
 
 
-def make_panel(backend: BackendSettings) -> tuple[str, str] | None:
-    """A door-panel token for the first meeting room (a new one each start, as for screens)."""
+def make_panel(backend: BackendSettings, site: str | None = None) -> tuple[str, str] | None:
+    """A door-panel token for the first meeting room of ``site`` (the "Start here" site).
+
+    A new token each start, as for the screens; earlier ones stay valid.
+    """
     from sqlalchemy import select
 
     from backend.bookings.panel import create_panel
@@ -213,8 +216,9 @@ def make_panel(backend: BackendSettings) -> tuple[str, str] | None:
     engine = make_engine(backend.database_url)
     try:
         with make_session_factory(engine)() as session:
+            rooms = select(Space.id).where(Space.kind == "meeting_room")
             room = session.scalar(
-                select(Space.id).where(Space.kind == "meeting_room").order_by(Space.id).limit(1)
+                rooms.order_by((Space.site_id != (site or "")).asc(), Space.id).limit(1)
             )
             if room is None:
                 return None
@@ -288,7 +292,7 @@ async def run_demo(
         "facility",
         "Demo facilitair",
     )
-    panel = await asyncio.to_thread(make_panel, backend_settings)
+    panel = await asyncio.to_thread(make_panel, backend_settings, floors[0][0] if floors else None)
     gateway_settings = GatewaySettings(**overrides)
     seeding = gateway_settings.influx_url is None and needs_seed(
         settings.data_dir, settings.demo_history_weeks
