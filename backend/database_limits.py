@@ -78,7 +78,11 @@ class DatabaseBusy(Unavailable):
 
 
 def busy_error(exc: BaseException) -> DatabaseBusy | None:
-    """Return the 503 for a pool timeout, lock timeout or statement timeout, else None."""
+    """Return the 503 for a bounded wait that ran out or a database that is down, else None.
+
+    Bounded waits: pool timeout, lock timeout, statement timeout. Down: not
+    reachable or restarting (see :func:`_unreachable`).
+    """
     if isinstance(exc, PoolTimeout):
         return DatabaseBusy(
             "all database connections are in use; try again in a moment", reason="pool_exhausted"
@@ -96,4 +100,27 @@ def busy_error(exc: BaseException) -> DatabaseBusy | None:
                 "the database did not answer in time; try again in a moment",
                 reason="statement_timeout",
             )
+        if _unreachable(exc, state):
+            return DatabaseBusy(
+                "the database cannot be reached; try again in a moment",
+                reason="database_unavailable",
+            )
     return None
+
+
+#: SQLSTATEs of a server going away or not yet back: admin_shutdown, crash_shutdown,
+#: cannot_connect_now (crash recovery). Class 08 (connection exceptions) counts too.
+DOWN_SQLSTATES = ("57P01", "57P02", "57P03")
+
+
+def _unreachable(exc: OperationalError, state: Any) -> bool:
+    """A server that is down or restarting, not a broken request (the soak's PostgreSQL kill).
+
+    psycopg gives no SQLSTATE when it cannot connect or the connection drops; SQLite's
+    errors have none either, so that case counts only for psycopg.
+    """
+    if exc.connection_invalidated or state in DOWN_SQLSTATES:
+        return True
+    if isinstance(state, str):
+        return state.startswith("08")
+    return type(exc.orig).__module__.startswith("psycopg")
