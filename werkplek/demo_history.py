@@ -130,10 +130,78 @@ def seed_history(
             store.maintain(min(moment_ms, now_ms))
     finally:
         store.close()
+    seed_bookings(backend, spaces, first, today, seed)
     rolled = rollup_now(backend, history_path, today)
     (data_dir / MARKER).write_text(f"{weeks} weeks before {today.isoformat()}\n")
     log.info("demo history: %d days before today seeded, %d days rolled up", weeks * 7, rolled)
     return Seeded(weeks * 7, rolled)
+
+
+#: Share of used desks that were booked (the rest walked in), and of unused desks
+#: booked by someone who never came (released as a no-show).
+BOOKED_SHARE = 0.6
+NO_SHOW_SHARE = 0.08
+SLOT_S = 1800
+
+
+def _at(day: date, second: float, tz: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=tz) + timedelta(seconds=second)
+
+
+def seed_bookings(
+    backend: BackendSettings, spaces: list[PlacedSpace], first: date, today: date, seed: int
+) -> int:
+    """Past bookings that fit the same plan: booked-and-used, walk-ins and no-shows.
+
+    So "booked and used", the quiet-desk demand and the no-show figures have
+    something to show. Owned by no person (like a door panel's bookings), on
+    past days only; returns the number written.
+    """
+    import random
+
+    from sqlalchemy import insert
+
+    from backend.bookings.models import Booking
+    from backend.database import make_engine, make_session_factory
+
+    rows: list[dict[str, object]] = []
+    for offset in range((today - first).days):
+        day = first + timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        plan = plan_day([s.spec for s in spaces], day, seed)
+        for space in spaces:
+            parts = plan[space.spec.space_id]
+            rng = random.Random(f"{seed}:{day.isoformat()}:{space.spec.space_id}:booking")
+            windows: list[tuple[float, float, bool]] = []
+            if space.spec.kind != "desk":
+                windows = [(p.start // SLOT_S * SLOT_S, -(-p.end // SLOT_S) * SLOT_S, True)
+                           for p in parts]  # fmt: skip
+            elif parts and rng.random() < BOOKED_SHARE:
+                windows = [(parts[0].start // SLOT_S * SLOT_S, -(-parts[-1].end // SLOT_S) * SLOT_S,
+                            True)]  # fmt: skip
+            elif not parts and rng.random() < NO_SHOW_SHARE:
+                windows = [(9 * 3600.0, 17 * 3600.0, False)]
+            for lo, hi, came in windows:
+                start, end = _at(day, lo, space.tz), _at(day, hi, space.tz)
+                rows.append({
+                    "space_id": space.spec.space_id, "site_id": space.site,
+                    "space_kind": space.spec.kind, "start_at": start, "end_at": end,
+                    "local_day": day, "status": "checked_in" if came else "released",
+                    "checked_in_at": start + timedelta(minutes=5) if came else None,
+                    "check_in_method": "sensor" if came else None,
+                    "ended_at": None if came else start + timedelta(minutes=15),
+                    "end_reason": None if came else "no_show",
+                })  # fmt: skip
+    engine = make_engine(backend.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            if rows:  # one bulk statement, not one ORM object per booking
+                session.execute(insert(Booking), rows)
+            session.commit()
+    finally:
+        engine.dispose()
+    return len(rows)
 
 
 def rollup_now(backend: BackendSettings, history_path: Path, today: date) -> int:

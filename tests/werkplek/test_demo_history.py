@@ -69,6 +69,21 @@ def test_one_week_is_written_rolled_up_and_not_written_again(tmp_path):
     }
     desks = [s.spec.space_id for s in spaces if s.spec.kind == "desk"]
     assert occupied & set(desks) == {d for d in desks if plan[d]}
+    # Past bookings fit the same plan: a desk checked into was used, a no-show desk was not.
+    db = tmp_path / "werkplek.sqlite3"
+    booked = _rows(
+        db,
+        "SELECT space_id, status, end_reason FROM booking"
+        " WHERE local_day = ? AND space_kind = 'desk'",
+        tuesday.isoformat(),
+    )
+    came = {space for space, status, _ in booked if status == "checked_in"}
+    missed = {space for space, status, why in booked if status == "released" and why == "no_show"}
+    assert came and missed
+    assert all(plan[d] for d in came) and not any(plan[d] for d in missed)
+    assert _rows(
+        db, "SELECT COUNT(*) FROM booking WHERE local_day >= ?", NOW.date().isoformat()
+    ) == [(0,)]
     # Today only up to the moment given.
     now_ms = int(NOW.timestamp() * 1000)
     assert _rows(history, "SELECT COUNT(*) FROM presence WHERE time_ms > ?", now_ms) == [(0,)]
