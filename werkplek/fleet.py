@@ -45,18 +45,25 @@ class SimClock:
         return self.start + timedelta(seconds=elapsed)
 
 
-def default_start(now: datetime | None = None) -> datetime:
-    """Start the simulated day now during office hours, else at 09:30 of a working day.
+#: The sites' default opening hours (the booking rules'): inside them the simulated day
+#: is the real time, so the sensors, bookings and door panels agree.
+OPENS_HOUR, CLOSES_HOUR = 7, 19
 
-    The first page a user opens should already show a living office, not an empty
-    building at night.
+
+def default_start(now: datetime | None = None) -> datetime:
+    """Start the simulated day now during opening hours, else at 09:30 of a working day.
+
+    Inside opening hours the sensors follow the real clock, as bookings and door
+    panels do. Outside them the first page a user opens should still show a
+    living office, not an empty building at night; the demo then prints that the
+    sensors' day is not the real clock.
     """
     local = (now or datetime.now(TIMEZONE)).astimezone(TIMEZONE)
-    if local.weekday() < 5 and 8 <= local.hour < 17:
+    if local.weekday() < 5 and OPENS_HOUR <= local.hour < CLOSES_HOUR:
         return local
     day = local.date()
     while True:
-        if local.hour >= 17 or day.weekday() >= 5:
+        if local.hour >= CLOSES_HOUR or day.weekday() >= 5:
             day += timedelta(days=1)
         if day.weekday() < 5:
             break

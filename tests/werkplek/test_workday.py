@@ -65,6 +65,19 @@ def test_demo_starts_in_office_hours():
     assert (start.weekday(), start.hour, start.minute) == (0, 9, 30)
     busy = datetime(2026, 12, 1, 10, 0, tzinfo=TIMEZONE)
     assert default_start(busy) == busy
+    # Inside the default opening hours (07:00-19:00) the sensors keep the real clock,
+    # as bookings and door panels do; after closing the next working day is shown.
+    late = datetime(2026, 12, 1, 18, 30, tzinfo=TIMEZONE)
+    assert default_start(late) == late
+    closed = datetime(2026, 12, 1, 19, 0, tzinfo=TIMEZONE)
+    assert default_start(closed) == datetime(2026, 12, 2, 9, 30, tzinfo=TIMEZONE)
+
+
+def test_the_demo_opening_hours_are_the_booking_rules_defaults():
+    from backend.bookings import times
+    from werkplek.fleet import CLOSES_HOUR, OPENS_HOUR
+
+    assert (times.DEFAULT_OPENS.hour, times.DEFAULT_CLOSES.hour) == (OPENS_HOUR, CLOSES_HOUR)
 
 
 def test_a_start_time_at_the_weekend_moves_to_monday():
