@@ -9,13 +9,18 @@ only with WERKPLEK_UPDATE_SCREENSHOTS=1 (see tests/e2e/test_app.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from backend.bookings.models import Booking
+from backend.database import make_engine, make_session_factory
+from backend.people.models import User
 from tests.backend.conftest import always_open
 from tests.e2e.test_a11y import serious
 from tests.e2e.test_app import PASSWORD, SHOTS, booking_day, running_backend
@@ -226,6 +231,49 @@ def test_no_book_button_where_booking_cannot_succeed(page, tmp_path):
         page.locator("#confirm").wait_for(state="hidden")
         assert page.evaluate("document.activeElement.closest('li').dataset.spaceId") == "hq.1.d-005"
         assert page.locator("#mine li[data-booking-id]").count() == 1
+
+
+def past_bookings(settings: Any, username: str, space_ids: list[str]) -> None:
+    """Store ended bookings of earlier weeks, as a person's history (the API refuses the past)."""
+    now = dt.datetime.now(dt.UTC)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            user = session.scalars(select(User).where(User.username == username)).one()
+            for weeks, space_id in enumerate(space_ids, start=1):
+                start = now - dt.timedelta(weeks=weeks)
+                session.add(
+                    Booking(
+                        space_id=space_id,
+                        site_id="hq",
+                        space_kind="desk",
+                        user_id=user.id,
+                        start_at=start,
+                        end_at=start + dt.timedelta(hours=8),
+                        local_day=start.date(),
+                        status="checked_in",
+                    )
+                )
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def test_best_places_are_quiet_first_then_near_the_usual_zone(page, tmp_path):
+    with running_backend(tmp_path, "anna") as backend:
+        always_open(backend.settings.database_url)
+        # Anna usually sits in zone B on the second floor.
+        past_bookings(backend.settings, "anna", ["hq.2.d-016", "hq.2.d-017", "hq.1.d-001"])
+        page.goto(f"{backend.url}/app/")
+        log_in(page, "anna")
+        page.wait_for_function(
+            "() => document.getElementById('best-help').textContent.includes('meestal')"
+        )
+        assert "(B, Verdieping 2)" in page.inner_text("#best-help")
+        first = page.locator("#best li[data-space-id]").first
+        # Quiet first, and of the quiet desks those on her usual floor.
+        assert first.get_attribute("data-space-id").startswith("hq.2.")
+        assert "Stilte" in first.inner_text()
 
 
 def test_errors_are_announced_once_and_can_be_closed(page, tmp_path):
