@@ -177,12 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--name", required=True, help="who or what uses it, e.g. 'lobby screen'")
     token.set_defaults(func=cmd_token)
 
-    from werkplek import firmware_build
+    from werkplek import firmware_build, pki
 
     firmware_build.add_cli(sub)
     from werkplek import influx_init
 
     influx_init.add_cli(sub)
+    pki.add_cli(sub)
     from backend.privacy import cli as privacy_cli
 
     privacy_cli.add_cli(sub)
