@@ -61,7 +61,7 @@ pytest-parallel: $(DEV_STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m 'not serial'
 
 pytest-serial: $(DEV_STAMP)
-	$(BIN)/python -m pytest -p no:xdist -m serial
+	$(BIN)/python -m pytest -m serial
 
 bench: $(DEV_STAMP)
 	scripts/ensure-test-services.sh
