@@ -158,9 +158,11 @@ def test_desk_turns_occupied_on_the_screen_and_lands_in_influxdb(
                 f"detection->page {detection_to_page:.3f} s"
             )
             assert detection_to_page <= PAGE_BOUND_S
-            # Not by colour alone: the state is in the text and the accessible name too.
+            # Not by colour alone: a desk tile shows the state's own icon (its shape differs
+            # per state) next to the desk number, and its accessible name says the state.
             selector = f'[data-space-id="{desk.space_id}"]'
-            assert "Bezet" in (page.text_content(selector) or "")
+            icon = page.get_attribute(f"{selector} use", "href") or ""
+            assert icon == "#icon-occupied"
             assert "Bezet" in (page.get_attribute(selector, "aria-label") or "")
 
             # The presence point of that detection is in InfluxDB.
