@@ -188,11 +188,15 @@ class Chain:
         wait_until(self.backend_up, 60, interval=0.1, what="backend answering /healthz")
 
     def start_gateway(self) -> None:
-        """Start the gateway process and wait until its health file appears."""
+        """Start the gateway process and wait until its health file says the broker link is up.
+
+        The file is written before the first connection, so its existence alone is
+        not "up" (on the loaded machine the link came ~9 s later).
+        """
         health = self.workdir / "gateway" / "gateway-health.json"
         health.unlink(missing_ok=True)
         self._spawn("gateway", ["-m", "gateway"])
-        wait_until(health.exists, 60, interval=0.1, what="gateway health file")
+        wait_until(self.gateway_up, 60, interval=0.1, what="gateway connected to the broker")
 
     def kill_and_restart(self, name: str) -> tuple[float, float]:
         """SIGKILL one service and start it again; return (kill time, up-again time)."""
