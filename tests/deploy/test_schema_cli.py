@@ -9,6 +9,9 @@ from werkplek.schema import history
 def test_upgrade_rollback_and_a_bad_revision(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("WERKPLEK_DATABASE_URL", f"sqlite:///{tmp_path}/werkplek.sqlite3")
     chain = history()
+    assert main(["schema", "history"]) == 0
+    listed = capsys.readouterr().out
+    assert all(revision in listed for revision in chain)
     assert main(["schema", "current"]) == 0
     assert capsys.readouterr().out.strip() == "none"
     assert main(["schema", "upgrade", "head"]) == 0

@@ -67,3 +67,15 @@ def test_issue_without_a_ca_or_with_a_path_as_name_fails_clearly(tmp_path: Path)
         pki.issue(tmp_path, "../escape", ["localhost"])
     with pytest.raises(ValueError, match="at least one"):
         pki.issue(tmp_path, "broker", [])
+
+
+def test_cli_issues_a_client_certificate_from_the_ca(tmp_path: Path) -> None:
+    folder = tmp_path / "pki"
+    assert main(["pki", "ca", "--dir", str(folder), "--name", "Gemeente Test CA"]) == 0
+    assert main(["pki", "client", "--dir", str(folder), "werkplek-gateway"]) == 0
+    ca = x509.load_pem_x509_certificate((folder / "ca.crt").read_bytes())
+    leaf = x509.load_pem_x509_certificate((folder / "werkplek-gateway.crt").read_bytes())
+    leaf.verify_directly_issued_by(ca)
+    usage = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(usage) == [ExtendedKeyUsageOID.CLIENT_AUTH]
+    assert _mode(folder / "werkplek-gateway.key") == 0o600
