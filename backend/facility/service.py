@@ -395,7 +395,7 @@ class NoShowRow:
     site: str
     kind: str
     bookings: int
-    released: int
+    released: int | None  # hidden with the rate: with ``bookings`` it would give it away
     rate: float | None
     suppressed: bool
 
@@ -418,5 +418,6 @@ def no_show_rates(
     for key in sorted(total):
         small = total[key] < min_group
         rate = None if small else released[key] / total[key]
-        out.append(NoShowRow(key[0], key[1], total[key], released[key], rate, small))
+        hidden = None if small else released[key]
+        out.append(NoShowRow(key[0], key[1], total[key], hidden, rate, small))
     return out

@@ -37,10 +37,11 @@ class UsageRow:
     site: str
     kind: str
     bookings: int
-    checked_in: int
-    no_shows: int
-    released_other: int
-    walk_ins: int
+    #: The counts are ``None`` in a suppressed row: next to ``bookings`` they give the rates away.
+    checked_in: int | None
+    no_shows: int | None
+    released_other: int | None
+    walk_ins: int | None
     no_show_rate: float | None
     walk_in_share: float | None
     suppressed: bool
@@ -72,8 +73,9 @@ def booked_vs_used(
         small = total + walk[key] < min_group
         out.append(
             UsageRow(
-                site=key[0], kind=key[1], bookings=total, checked_in=checked, no_shows=no_show,
-                released_other=other, walk_ins=walk[key],
+                site=key[0], kind=key[1], bookings=total,
+                checked_in=None if small else checked, no_shows=None if small else no_show,
+                released_other=None if small else other, walk_ins=None if small else walk[key],
                 no_show_rate=None if small or not total else no_show / total,
                 walk_in_share=None if small else walk[key] / (total + walk[key]),
                 suppressed=small,
