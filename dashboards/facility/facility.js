@@ -28,7 +28,9 @@
     if (v === null || v === undefined) return T("hidden");
     return new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: 0 }).format(v);
   }
+  /* A figure hidden by the small-group rule comes as null: show a dash, never "0". */
   function num(v, digits) {
+    if (v === null || v === undefined) return "–";
     return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits || 0, maximumFractionDigits: digits || 0 }).format(v);
   }
   function day(text) {

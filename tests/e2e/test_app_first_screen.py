@@ -65,7 +65,7 @@ def no_serious(page: Any, state: str) -> None:
 
 
 def api_token(url: str, username: str) -> str:
-    with httpx.Client(base_url=url) as client:
+    with httpx.Client(base_url=url, timeout=30) as client:
         answer = client.post(
             "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
         )
@@ -187,7 +187,7 @@ def test_no_book_button_where_booking_cannot_succeed(page, tmp_path):
     with running_backend(tmp_path, "anna", "bram") as backend:
         always_open(backend.settings.database_url)
         day = booking_day().isoformat()
-        with httpx.Client(base_url=backend.url) as client:
+        with httpx.Client(base_url=backend.url, timeout=30) as client:
             made = client.post(
                 "/api/v1/bookings",
                 json={"space_id": "hq.1.d-002", "date": day, "part": "day"},
