@@ -35,7 +35,12 @@ from gateway.history.base import (
     PresencePoint,
     TelemetryPoint,
 )
-from gateway.history.retention import NOT_CHECKED, RetentionStatus, check_retention
+from gateway.history.retention import (
+    NOT_CHECKED,
+    RetentionStatus,
+    check_retention,
+    influx_ident,
+)
 
 log = logging.getLogger(__name__)
 
@@ -121,11 +126,6 @@ def _point_line(point: PresencePoint, tags: tuple[tuple[str, str], ...]) -> str:
     return encoded
 
 
-def _ident(name: str) -> str:
-    """Quote an identifier for InfluxQL."""
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def quote_influxql(value: str) -> str:
     """Quote a string literal for InfluxQL."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -182,7 +182,7 @@ class InfluxHistory:
 
     def _create_schema(self) -> None:
         """Create the database, retention policies and hourly rollups; refusals are kept."""
-        db = _ident(self._database)
+        db = influx_ident(self._database)
         self.schema_problems = []
         error = self._statement(f"CREATE DATABASE {db}")
         if error is not None:
@@ -224,7 +224,7 @@ class InfluxHistory:
 
     def _continuous_query(self, name: str, select: str) -> None:
         """Create (or replace) one hourly continuous query; a refusal is logged."""
-        db = _ident(self._database)
+        db = influx_ident(self._database)
         cq = f'CREATE CONTINUOUS QUERY "{name}" ON {db} RESAMPLE EVERY 1h FOR 1d BEGIN {select} END'
         error = self._statement(cq)
         if error is not None and "already exists" in error:

@@ -41,6 +41,11 @@ NOT_CHECKED = RetentionStatus(None, "not checked yet")
 SELF_MANAGED = RetentionStatus(True, "pruned by the gateway itself (SQLite history)")
 
 
+def influx_ident(name: str) -> str:
+    """Quote an identifier for InfluxQL (here, not in :mod:`.influx`, which imports this module)."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def influx_duration(days: int) -> str:
     """A duration as InfluxDB 1.x shows it (``720h0m0s``; ``0s`` = forever)."""
     return f"{days * 24}h0m0s" if days else "0s"
@@ -89,9 +94,10 @@ def check_retention(
     Never raises: an unreachable server or a refused statement is a status
     with ``ok`` None and the reason, since the history store may just be down.
     """
-    db = '"' + database.replace("\\", "\\\\").replace('"', '\\"') + '"'
     try:
-        response = client.post("/query", data={"q": f"SHOW RETENTION POLICIES ON {db}"})
+        response = client.post(
+            "/query", data={"q": f"SHOW RETENTION POLICIES ON {influx_ident(database)}"}
+        )
         body = response.json()
     except (httpx.HTTPError, ValueError) as exc:
         return RetentionStatus(None, f"cannot check retention: InfluxDB unreachable ({exc})")
