@@ -84,22 +84,28 @@
     renderSchedule();
     renderButtons();
   }
+  /* Runs every second from tick(): the list is rebuilt only when a row's text or class changed. */
+  var scheduleKey = "";
   function renderSchedule() {
-    var list = $("schedule"), info = st.info, now = Date.now(), next = null;
+    var list = $("schedule"), info = st.info, now = Date.now(), next = null, rows = [];
     if (!info) return;
-    list.innerHTML = "";
     info.bookings.forEach(function (b) {
-      var item = document.createElement("li"), current = ms(b.start) <= now && now < ms(b.end);
-      item.textContent = t("slot", { a: hm(b.start), b: hm(b.end) }) + (current ? " (" + TEXT.now + ")" : "");
-      if (ms(b.end) <= now) item.className = "past";
-      if (current) item.className = "current";
+      var current = ms(b.start) <= now && now < ms(b.end);
+      rows.push([t("slot", { a: hm(b.start), b: hm(b.end) }) + (current ? " (" + TEXT.now + ")" : ""),
+        current ? "current" : ms(b.end) <= now ? "past" : ""]);
       if (!next && ms(b.start) > now) next = b;
-      list.appendChild(item);
     });
-    if (!info.bookings.length) {
-      var empty = document.createElement("li");
-      empty.textContent = info.opens ? TEXT.none : TEXT.closed;
-      list.appendChild(empty);
+    if (!info.bookings.length) rows.push([info.opens ? TEXT.none : TEXT.closed, ""]);
+    var key = JSON.stringify(rows);
+    if (key !== scheduleKey) {
+      scheduleKey = key;
+      list.textContent = "";
+      rows.forEach(function (r) {
+        var item = document.createElement("li");
+        item.textContent = r[0];
+        if (r[1]) item.className = r[1];
+        list.appendChild(item);
+      });
     }
     $("now-next").textContent = next ? t("next", { a: hm(next.start), b: hm(next.end) }) :
       info.bookings.length ? TEXT.noMore : "";
