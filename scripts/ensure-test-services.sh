@@ -21,33 +21,28 @@ if [ -z "${WERKPLEK_TEST_DATABASE_URL:-}" ]; then
     || missing+=(postgresql)
 fi
 
-# The provider (npm package oidc-provider) comes from tests/oidc's lock file; skipped
-# while node_modules is newer than the lock file (npm ci rewrites it on every install).
-install_oidc_provider() {
+# npm packages the tests run, each from its folder's lock file: tests/oidc's oidc-provider
+# (the single sign-on tests' OpenID provider) and tests/lighthouse's Lighthouse 12.2.3
+# (tests/e2e/test_signage_lighthouse.py; it drives Debian's Chromium via CHROME_PATH, never
+# a downloaded one). Skipped while node_modules is newer than the lock file (npm ci
+# rewrites it on every install).
+npm_ci_once() {  # <folder under tests/> <package named in the message>
   local dir
-  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/oidc"
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/$1"
   if [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
     return 0
   fi
   npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
-  echo "Installed tests/oidc/node_modules (oidc-provider)"
+  echo "Installed tests/$1/node_modules ($2)"
 }
 
-# Lighthouse 12.2.3 (tests/e2e/test_signage_lighthouse.py) from tests/lighthouse's lock file,
-# the same way; it drives Debian's Chromium (CHROME_PATH), never a downloaded one.
-install_lighthouse() {
-  local dir
-  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/lighthouse"
-  if [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
-    return 0
-  fi
-  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
-  echo "Installed tests/lighthouse/node_modules (lighthouse)"
+install_npm_packages() {
+  npm_ci_once oidc oidc-provider
+  npm_ci_once lighthouse lighthouse
 }
 
 if [ ${#missing[@]} -eq 0 ]; then
-  install_oidc_provider
-  install_lighthouse
+  install_npm_packages
   exit 0
 fi
 
@@ -57,8 +52,7 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
   echo "Installed: ${missing[*]}"
-  install_oidc_provider
-  install_lighthouse
+  install_npm_packages
 else
   echo "Install them with your package manager (Debian: sudo apt-get install ${missing[*]})," >&2
   echo "or run 'make test' as root on Debian so it can install them itself." >&2
