@@ -20,7 +20,7 @@ from backend.bookings.models import Booking
 from backend.people import audit
 from backend.people.models import AuditLog, User
 from backend.privacy.export import legacy_actor
-from backend.privacy.retention import SELF_ACTIONS
+from backend.privacy.retention import SELF_ACTIONS, affected
 
 #: What an erased person reads as in the audit log.
 ERASED = "erased"
@@ -48,34 +48,32 @@ class ErasureResult:
         return body
 
 
-def _count(result: object) -> int:
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 def erase(session: Session, user: User, now: datetime, actor: str) -> ErasureResult:
     """Erase ``user`` and commit; ``actor`` names who asked (never the person's name)."""
     uid = user.id
     running = (Booking.user_id == uid) & (Booking.start_at <= now) & (Booking.end_at > now)
     running &= Booking.ended_at.is_(None)
-    anonymised_bookings = _count(
+    anonymised_bookings = affected(
         session.execute(
             update(Booking).where(running).values(user_id=None, guest_name=None, title=None)
         )
     )
-    deleted_bookings = _count(session.execute(delete(Booking).where(Booking.user_id == uid)))
-    tokens = _count(session.execute(delete(ApiToken).where(ApiToken.user_id == uid)))
+    deleted_bookings = affected(session.execute(delete(Booking).where(Booking.user_id == uid)))
+    tokens = affected(session.execute(delete(ApiToken).where(ApiToken.user_id == uid)))
     about_user = (AuditLog.object_type == "user") & (AuditLog.object_id == str(uid))
-    dropped = _count(
+    dropped = affected(
         session.execute(delete(AuditLog).where(about_user, AuditLog.action.in_(SELF_ACTIONS)))
     )
     legacy = legacy_actor(user.username)  # older releases named the username here
     by_user = or_(
         AuditLog.actor_user_id == uid, AuditLog.actor == f"user:{uid}", AuditLog.actor == legacy
     )
-    changed = _count(
+    changed = affected(
         session.execute(update(AuditLog).where(by_user).values(actor=ERASED, actor_user_id=None))
     )
-    changed += _count(session.execute(update(AuditLog).where(about_user).values(object_id=ERASED)))
+    changed += affected(
+        session.execute(update(AuditLog).where(about_user).values(object_id=ERASED))
+    )
     session.execute(delete(User).where(User.id == uid))
     result = ErasureResult(deleted_bookings, anonymised_bookings, tokens, dropped, changed)
     audit.record(session, actor, "user.erase", "user", ERASED, at=now, **asdict(result))

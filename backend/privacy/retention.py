@@ -53,7 +53,8 @@ def personal_actor() -> ColumnElement[bool]:
     )
 
 
-def _count(result: object) -> int:
+def affected(result: object) -> int:
+    """Rows a DELETE or UPDATE touched (also used by ``backend.privacy.erasure``)."""
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -67,34 +68,34 @@ def run_retention(session: Session, now: datetime, days: int) -> RetentionResult
     """
     cutoff = now - timedelta(days=days)
     ended = or_(Booking.end_at < cutoff, Booking.ended_at < cutoff)
-    bookings = _count(session.execute(delete(Booking).where(ended)))
+    bookings = affected(session.execute(delete(Booking).where(ended)))
     old = AuditLog.at < cutoff
     about_user = AuditLog.object_type == "user"
-    dropped = _count(
+    dropped = affected(
         session.execute(delete(AuditLog).where(old, about_user, AuditLog.action.in_(SELF_ACTIONS)))
     )
-    anonymised = _count(
+    anonymised = affected(
         session.execute(
             update(AuditLog)
             .where(old, personal_actor())
             .values(actor=ANONYMISED, actor_user_id=None)
         )
     )
-    anonymised += _count(
+    anonymised += affected(
         session.execute(
             update(AuditLog)
             .where(old, AuditLog.actor_user_id.is_not(None))
             .values(actor_user_id=None)
         )
     )
-    anonymised += _count(
+    anonymised += affected(
         session.execute(
             update(AuditLog)
             .where(old, about_user, AuditLog.object_id.not_in((ANONYMISED, "erased")))
             .values(object_id=ANONYMISED)
         )
     )
-    tokens = _count(
+    tokens = affected(
         session.execute(
             delete(ApiToken).where(
                 or_(
@@ -106,6 +107,6 @@ def run_retention(session: Session, now: datetime, days: int) -> RetentionResult
     )
     # The login check prunes these too, but only when someone logs in.
     quiet = LoginThrottle.updated_at < now - throttle.RETENTION
-    counts = _count(session.execute(delete(LoginThrottle).where(quiet)))
+    counts = affected(session.execute(delete(LoginThrottle).where(quiet)))
     session.commit()
     return RetentionResult(bookings, anonymised, tokens, dropped, counts)
