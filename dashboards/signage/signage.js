@@ -418,13 +418,15 @@
     W.api("/api/v1/availability" + q).then(applySnapshot, function () { stream.later(); });
   }
 
-  var lastMinute = "";
+  var lastMinute = "", lastStale = false;
   function tick() {
     W.clock($("clock"), $("date"), st.tz);
-    // Once a minute (and when data goes stale) "free until" and staleness are re-judged.
-    var minute = $("clock").textContent;
-    if ((stale() && st.lastData) || minute !== lastMinute) {
+    // Once a minute and when data goes stale "free until" and staleness are re-judged; while
+    // stale every space is "unknown", so one render at the change is enough (not one a second).
+    var minute = $("clock").textContent, old = stale();
+    if (old !== lastStale || minute !== lastMinute) {
       lastMinute = minute;
+      lastStale = old;
       if (st.nodes.size) renderAll();
     }
     renderStatus();
