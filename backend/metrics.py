@@ -41,9 +41,7 @@ def probe_history(cfg: FacilitySettings) -> tuple[bool, dict[str, bool]]:
     """
     if not cfg.influx_url:
         return Path(cfg.history_path).is_file(), {}
-    headers = {"Authorization": f"Token {cfg.influx_token}"} if cfg.influx_token else {}
-    user = cfg.influx_username
-    auth = httpx.BasicAuth(user, cfg.influx_password or "") if user else None
+    headers, auth = cfg.influx_auth()
     try:
         response = httpx.post(
             cfg.influx_url.rstrip("/") + "/query",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import httpx
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -39,6 +40,16 @@ class FacilitySettings(BaseSettings):
     energy_history_weeks: int = Field(default=8, ge=1, le=52)
     #: HVAC zone commands are only logged (dry run) unless this is true.
     hvac_publish: bool = False
+
+    def influx_auth(self) -> tuple[dict[str, str], httpx.BasicAuth | None]:
+        """The read credential as request headers (a token) or basic auth (a user).
+
+        One place for it, so the health probe, the metrics probe and the privacy
+        report send exactly what the facility reports send.
+        """
+        headers = {"Authorization": f"Token {self.influx_token}"} if self.influx_token else {}
+        user = self.influx_username
+        return headers, httpx.BasicAuth(user, self.influx_password or "") if user else None
 
 
 @lru_cache(maxsize=1)

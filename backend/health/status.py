@@ -50,12 +50,7 @@ def probe_history(cfg: FacilitySettings) -> tuple[dict[str, Any], RetentionStatu
         return {"configured": False, "reachable": False, "reason": reason}, RetentionStatus(
             None, "no history store configured"
         )
-    headers = {"Authorization": f"Token {cfg.influx_token}"} if cfg.influx_token else {}
-    auth = (
-        httpx.BasicAuth(cfg.influx_username, cfg.influx_password or "")
-        if cfg.influx_username
-        else None
-    )
+    headers, auth = cfg.influx_auth()
     with httpx.Client(base_url=cfg.influx_url, headers=headers, auth=auth, timeout=3) as client:
         retention = check_retention(
             client, cfg.influx_database, cfg.raw_retention_days, cfg.hourly_retention_days

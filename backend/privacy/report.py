@@ -26,12 +26,7 @@ def influx_policies(cfg: FacilitySettings) -> dict[str, Any]:
     if not cfg.influx_url:
         return {"configured": False, "note": "no InfluxDB: the gateway's SQLite history prunes "
                 "raw points after WERKPLEK_RAW_RETENTION_DAYS"}  # fmt: skip
-    headers = {"Authorization": f"Token {cfg.influx_token}"} if cfg.influx_token else {}
-    auth = (
-        httpx.BasicAuth(cfg.influx_username, cfg.influx_password or "")
-        if cfg.influx_username
-        else None
-    )
+    headers, auth = cfg.influx_auth()
     query = f'SHOW RETENTION POLICIES ON "{cfg.influx_database}"'
     try:
         with httpx.Client(base_url=cfg.influx_url, headers=headers, auth=auth, timeout=10) as c:
