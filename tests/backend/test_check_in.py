@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -56,13 +56,16 @@ def book(base_url: str, token: str, space_id: str, minutes: int = 60) -> dict:
         f"{base_url}/api/v1/bookings",
         json={"space_id": space_id, "start": start, "end": end},
         headers=bearer(token),
+        timeout=60,
     )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 def booking_of(base_url: str, token: str, booking_id: int) -> dict:
-    return httpx.get(f"{base_url}/api/v1/bookings/{booking_id}", headers=bearer(token)).json()
+    return httpx.get(
+        f"{base_url}/api/v1/bookings/{booking_id}", headers=bearer(token), timeout=60
+    ).json()
 
 
 def space_of(base_url: str, token: str, space_id: str) -> dict:
@@ -134,12 +137,20 @@ def test_no_show_is_released_once_across_two_replicas(seeded, start_backend, bro
         topic = space_state_topic("hq", "hq.1.d-021")
         probe.publish(topic, state("hq.1.d-021", "vacant", since_ms=now_ms() - 600_000))
         booking = book(replicas[0].base_url, ann.token, "hq.1.d-021")
-        assert booking_of(replicas[1].base_url, ann.token, booking["id"])["status"] == "booked"
+        grace_over = datetime.fromisoformat(booking["start_at"]) + timedelta(seconds=2)
+        seen = booking_of(replicas[1].base_url, ann.token, booking["id"])
+        # The other replica sees the booking. On a loaded machine the 2 s grace can
+        # run out before this read answers; "released" is then right, and that it
+        # did not come early is proven below from its ended_at.
+        read_at = datetime.now(grace_over.tzinfo or UTC)
+        assert seen["status"] == "booked" or (
+            seen["status"] == "released" and read_at >= grace_over
+        ), (seen, read_at)
         took = wait_until(
             lambda: (
                 booking_of(replicas[1].base_url, ann.token, booking["id"])["status"] == "released"
             ),
-            10,
+            30,
             what="no-show release",
         )
         released = booking_of(replicas[0].base_url, ann.token, booking["id"])
@@ -147,17 +158,18 @@ def test_no_show_is_released_once_across_two_replicas(seeded, start_backend, bro
         after = datetime.fromisoformat(released["ended_at"]) - datetime.fromisoformat(
             released["start_at"]
         )
-        assert timedelta(seconds=2) <= after < timedelta(seconds=4), after
+        # Never before the grace; soon after it (a scheduler tick late under load).
+        assert timedelta(seconds=2) <= after < timedelta(seconds=15), after
         screen = seeded.signage_token
         for replica in replicas:
             wait_until(
                 lambda r=replica: (
                     space_of(r.base_url, screen, "hq.1.d-021")["availability"] == "free"
                 ),
-                5,
+                30,
             )
         # Both replicas ran the scheduler over this booking; only one released it.
-        wait_until(lambda: all(r.runtime.last_tick for r in replicas), 5)
+        wait_until(lambda: all(r.runtime.last_tick for r in replicas), 30)
         rows = seeded.query(
             "SELECT actor FROM audit_log WHERE action = 'booking.release' "
             f"AND object_id = '{booking['id']}'"
