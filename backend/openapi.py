@@ -41,6 +41,8 @@ TEXTS = {
     "503": "A capacity limit or a dependency is unavailable; wait for Retry-After",
 }
 _WRITES = {"post", "put", "patch", "delete"}
+#: The ``content`` of an error answer; routes that declare their own errors use it too.
+PROBLEM_CONTENT = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
 def statuses(path: str, method: str, operation: dict[str, Any]) -> set[str]:
@@ -77,7 +79,6 @@ def build(app: FastAPI) -> dict[str, Any]:
     """Generate the document and add the error answers of every operation."""
     schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-    problem = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
@@ -85,7 +86,7 @@ def build(app: FastAPI) -> dict[str, Any]:
                 ok = responses.get("200", {}).setdefault("content", {})
                 ok["text/csv"] = {"schema": {"type": "string"}}
             for status in sorted(statuses(path, method, operation)):
-                responses[status] = {"description": TEXTS[status], "content": problem}
+                responses[status] = {"description": TEXTS[status], "content": PROBLEM_CONTENT}
     return schema
 
 

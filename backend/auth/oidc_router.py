@@ -33,6 +33,7 @@ from backend.auth.oidc_settings import PAGES, OidcConfig, oidc_config
 from backend.config import Settings
 from backend.dependencies import RuntimeDep, SessionDep
 from backend.errors import DomainError, Unauthorized, Unavailable
+from backend.openapi import PROBLEM_CONTENT
 from backend.people import service as people
 from backend.people.schemas import Session as SessionOut
 from backend.people.schemas import UserPublic
@@ -41,12 +42,11 @@ from backend.problem import problem
 router = APIRouter(prefix="/auth/oidc", tags=["auth"])
 
 Page = Annotated[Literal["app", "facility"], Query(description="the page to return to")]
-_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "not an answer to a login of this browser", "content": _PROBLEM},
+    400: {"description": "not an answer to a login of this browser", "content": PROBLEM_CONTENT},
     503: {
         "description": "single sign-on is off, or the provider is unreachable",
-        "content": _PROBLEM,
+        "content": PROBLEM_CONTENT,
     },
 }
 
