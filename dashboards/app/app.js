@@ -87,10 +87,12 @@
     sel.innerHTML = "";
     for (var m = 6 * 60; m <= 22 * 60; m += 30) {
       var hm = String(Math.floor(m / 60)).padStart(2, "0") + ":" + String(m % 60).padStart(2, "0");
-      sel.appendChild(make("option", { value: hm }, clock(new Date("2000-01-01T" + hm + ":00Z"), "UTC")));
+      sel.appendChild(make("option", { value: hm }, hmLabel(hm)));
     }
     sel.value = keep;
   }
+  /* "14:30" as the language writes a time of day. */
+  function hmLabel(hm) { return clock(new Date("2000-01-01T" + hm + ":00Z"), "UTC"); }
 
   /* ---- the API ---- */
   function request(method, path, body) {
@@ -427,15 +429,18 @@
       note: b.status === "checked_in" ? T("checkedIn") : "", actions: acts, fallback: backTo("plan", s.id) });
   }
   function askRoom(s) {
-    var w = { day: $("room-day").value, from: $("room-from").value, to: $("room-to").value };
-    var label = function (hm) { return clock(new Date("2000-01-01T" + hm + ":00Z"), "UTC"); };
-    var facts = [[T("factPlace"), s.name], [T("factSize"), T("roomFits", { cap: s.capacity, floor: st.floorNames[s.floor] || s.floor })],
-      [T("factTime"), dayLabel(w.day) + ", " + label(w.from) + "–" + label(w.to)]];
-    var ok = w.to > w.from;
-    SHEET.open({ title: T("roomConfirmTitle"), facts: facts, note: ok ? T("roomPlanNote") : T("needOrder"),
-      actions: (ok ? [{ id: "confirm-ok", text: T("confirmBook"), label: T("roomBook", { name: s.name, from: label(w.from), to: label(w.to) }),
+    var w = { day: $("room-day").value, from: $("room-from").value, to: $("room-to").value }, ok = w.to > w.from;
+    roomSheet(s, st.floorNames[s.floor] || s.floor, w, ok, ok ? T("roomPlanNote") : T("needOrder"), backTo("plan", s.space_id));
+  }
+  /* The room's confirmation sheet, from the plan (askRoom) or the room search (askRoomAt). */
+  function roomSheet(s, floor, w, ok, note, fallback) {
+    SHEET.open({ title: T("roomConfirmTitle"),
+      facts: [[T("factPlace"), s.name], [T("factSize"), T("roomFits", { cap: s.capacity, floor: floor })],
+        [T("factTime"), dayLabel(w.day) + ", " + hmLabel(w.from) + "–" + hmLabel(w.to)]],
+      note: note,
+      actions: (ok ? [{ id: "confirm-ok", text: T("confirmBook"), label: T("roomBook", { name: s.name, from: hmLabel(w.from), to: hmLabel(w.to) }),
         run: function () { bookRoom(s, w); } }] : []).concat([{ id: "confirm-cancel", text: T("confirmCancel"), cls: "secondary" }]),
-      fallback: backTo("plan", s.space_id) });
+      fallback: fallback });
   }
   function checkInOpen(b) {
     // The server accepts a check-in from 10 minutes before the start until the end.
@@ -623,7 +628,6 @@
   }
   function renderRooms() {
     var list = $("rooms"), w = st.rooms.want, free = st.rooms.found.filter(function (r) { return !r.busy; });
-    var label = function (hm) { return clock(new Date("2000-01-01T" + hm + ":00Z"), "UTC"); };
     list.innerHTML = "";
     free.forEach(function (r) {
       var s = r.space, item = make("li", { "data-space-id": s.space_id });
@@ -632,7 +636,7 @@
       text.appendChild(document.createTextNode(" " + T("roomFits", { cap: s.capacity, floor: r.floor }) +
         (s.screen ? " · " + T("screen") : "") + (s.accessible ? " · " + T("accessible") : "")));
       item.appendChild(text);
-      item.appendChild(action("book", T("bookShort"), T("roomBook", { name: s.name, from: label(w.from), to: label(w.to) }),
+      item.appendChild(action("book", T("bookShort"), T("roomBook", { name: s.name, from: hmLabel(w.from), to: hmLabel(w.to) }),
         function () { askRoomAt(s, r.floor, w); }));
       list.appendChild(item);
     });
@@ -641,13 +645,7 @@
       (busy ? " " + T("roomsBusy", { n: busy }) : "");
   }
   function askRoomAt(s, floor, w) {
-    var label = function (hm) { return clock(new Date("2000-01-01T" + hm + ":00Z"), "UTC"); };
-    SHEET.open({ title: T("roomConfirmTitle"),
-      facts: [[T("factPlace"), s.name], [T("factSize"), T("roomFits", { cap: s.capacity, floor: floor })],
-        [T("factTime"), dayLabel(w.day) + ", " + label(w.from) + "–" + label(w.to)]],
-      actions: [{ id: "confirm-ok", text: T("confirmBook"), label: T("roomBook", { name: s.name, from: label(w.from), to: label(w.to) }),
-        run: function () { bookRoom(s, w); } }, { id: "confirm-cancel", text: T("confirmCancel"), cls: "secondary" }],
-      fallback: function () { return $("rooms-title"); } });
+    roomSheet(s, floor, w, true, "", function () { return $("rooms-title"); });
   }
   function bookRoom(space, w) {
     SHEET.working(true);
