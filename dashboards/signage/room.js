@@ -151,9 +151,6 @@
     var limit = limitAfter(ms(cur.end), cur), why = "";
     [15, 30].forEach(function (n) {
       var b = $("extend-" + n);
-      b.textContent = t("extend", { n: n });
-      b.setAttribute("aria-label", t("extendLong", { n: n }));
-      b.setAttribute("aria-describedby", "meeting-why");
       b.hidden = !started;
       b.disabled = st.busy || ms(cur.end) + n * 60000 > limit.at;
       if (b.disabled && started && !st.busy) {
@@ -247,7 +244,12 @@
     act("end", null, function () { return TEXT.ended; });
   });
   [15, 30].forEach(function (n) {
-    $("extend-" + n).addEventListener("click", function () {
+    // Words fixed for the page's life: set once here, not on every tick's renderMeeting.
+    var b = $("extend-" + n);
+    b.textContent = t("extend", { n: n });
+    b.setAttribute("aria-label", t("extendLong", { n: n }));
+    b.setAttribute("aria-describedby", "meeting-why");
+    b.addEventListener("click", function () {
       act("extend", { minutes: n }, function (m) { return t("extended", { t: hm(m.end) }); });
     });
   });
