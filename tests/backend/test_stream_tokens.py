@@ -155,22 +155,26 @@ def first_event(url: str, timeout: float = 10) -> tuple[int, str, httpx.Response
 def test_a_stream_opened_in_time_stays_open_after_the_token_expires(seeded, serve):
     backend = serve(seeded.settings(sse_ping_s=0.2))
     base = backend.base_url
-    tokens: StreamTokens = backend.app.state.stream_tokens
-    tokens.lifetime_s = 1
-    raw = httpx.post(f"{base}/api/v1/stream-tokens", headers=bearer(seeded.signage_token)).json()
+    # The issuer's clock is ours: a 1 s lifetime on real time could run out between
+    # issuing and opening on a loaded machine (the open then got a 401).
+    clock = Clock()
+    backend.app.state.stream_tokens = StreamTokens(b"test key" * 4, clock=clock)
+    raw = httpx.post(
+        f"{base}/api/v1/stream-tokens", headers=bearer(seeded.signage_token), timeout=30
+    ).json()
     url = f"{base}/api/v1/stream?site=hq&floor=hq-1&stream_token={raw['stream_token']}"
-    status, event, _response, held = first_event(url)
+    status, event, _response, held = first_event(url, timeout=30)
     assert (status, event) == (200, "snapshot")
     try:
-        time.sleep(1.3)  # the token has expired; the open stream goes on (pings arrive)
+        clock.now += raw["expires_in"]  # the token has expired; the open stream goes on
         lines = held[2]
         pings = 0
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30
         while pings < 2 and time.monotonic() < deadline:
             pings += next(lines).startswith(":")
         assert pings == 2
         # ...but the same token no longer opens a new one.
-        again = httpx.get(url, timeout=5)
+        again = httpx.get(url, timeout=30)
         assert again.status_code == 401
         assert again.json()["reason"] == "expired_stream_token"
     finally:
