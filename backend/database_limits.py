@@ -31,7 +31,8 @@ from backend.errors import Unavailable
 
 #: SQLSTATEs of a bounded wait that ran out: lock_not_available (lock_timeout) and
 #: query_canceled (statement_timeout). The work may succeed when retried.
-BUSY_SQLSTATES = ("55P03", "57014")
+LOCK_NOT_AVAILABLE = "55P03"
+QUERY_CANCELED = "57014"
 
 
 class DatabaseLimits(BaseSettings):
@@ -90,12 +91,12 @@ def busy_error(exc: BaseException) -> DatabaseBusy | None:
     if isinstance(exc, OperationalError):
         state: Any = getattr(exc.orig, "sqlstate", None)
         # SQLite gives up after its busy_timeout with this text (it has no SQLSTATE).
-        if state == "55P03" or "database is locked" in str(exc.orig):
+        if state == LOCK_NOT_AVAILABLE or "database is locked" in str(exc.orig):
             return DatabaseBusy(
                 "another change holds what this request needs; try again in a moment",
                 reason="lock_timeout",
             )
-        if state == "57014":
+        if state == QUERY_CANCELED:
             return DatabaseBusy(
                 "the database did not answer in time; try again in a moment",
                 reason="statement_timeout",
