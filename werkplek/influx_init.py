@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from backend.facility.sources import ROLLUP_RP, ROLLUP_SHARD
 from gateway.history.influx import InfluxHistory, quote_influxql
-from gateway.history.retention import HOURLY_RP, RAW_RP
+from gateway.history.retention import HOURLY_RP, RAW_RP, influx_ident
 
 
 class InitError(RuntimeError):
@@ -50,10 +50,6 @@ class InfluxInitSettings(BaseSettings):
     influx_backend_password: SecretStr | None = None
     influx_grafana_username: str = "grafana"
     influx_grafana_password: SecretStr | None = None
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def v2_instructions(version: str, cfg: InfluxInitSettings) -> str:
@@ -148,11 +144,12 @@ class InfluxInit:
             raise InitError("; ".join(history.schema_problems))
         if history.retention.ok is not True:
             raise InitError(f"retention still not in place: {history.retention.reason}")
-        db = _ident(cfg.influx_database)
+        db = influx_ident(cfg.influx_database)
         self.done.append(f"database {cfg.influx_database}: {history.retention.reason}")
         self.done.append("continuous queries presence_hourly, telemetry_hourly")
         spec = (
-            f"{_ident(ROLLUP_RP)} ON {db} DURATION INF REPLICATION 1 SHARD DURATION {ROLLUP_SHARD}"
+            f"{influx_ident(ROLLUP_RP)} ON {db} DURATION INF REPLICATION 1 "
+            f"SHARD DURATION {ROLLUP_SHARD}"
         )
         if self.statement(f"CREATE RETENTION POLICY {spec}", tolerate="already exists"):
             self.statement(f"ALTER RETENTION POLICY {spec}")
@@ -171,7 +168,7 @@ class InfluxInit:
 
     def _user(self, name: str, password: str, privilege: str) -> None:
         """Create or update one non-admin user with exactly ``privilege`` on the database."""
-        user, db = _ident(name), _ident(self.cfg.influx_database)
+        user, db = influx_ident(name), influx_ident(self.cfg.influx_database)
         secret = quote_influxql(password)
         if self.statement(f"CREATE USER {user} WITH PASSWORD {secret}", tolerate="already exists"):
             self.statement(f"SET PASSWORD FOR {user} = {secret}")
