@@ -13,6 +13,10 @@ from tests.e2e.test_app import PASSWORD, running_backend
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.browser]
 
+#: Every wait of a page, for a long combined run on a loaded 2-core machine
+#: (Playwright's own default is 30 s).
+WAIT_MS = 60_000
+
 
 def _login(page, base_url: str, username: str) -> None:
     """Log in on the facility page; the privacy page reads the same session token."""
@@ -30,6 +34,7 @@ def test_admin_reads_the_privacy_report(browser, tmp_path):
         context = browser.new_context(viewport={"width": 390, "height": 844})
         try:
             page = context.new_page()
+            page.set_default_timeout(WAIT_MS)
             page.goto(f"{backend.url}/facility/privacy.html")
             page.wait_for_selector("#login-hint:not([hidden])")
             assert serious(page) == []
@@ -51,6 +56,7 @@ def test_admin_reads_the_privacy_report(browser, tmp_path):
         context = browser.new_context()
         try:
             page = context.new_page()
+            page.set_default_timeout(WAIT_MS)
             _login(page, backend.url, "fenna")
             page.goto(f"{backend.url}/facility/privacy.html")
             page.wait_for_function("document.getElementById('error').textContent.length > 0")
