@@ -116,6 +116,7 @@ def test_registry_is_published_and_republished_on_reassignment(seeded, backend, 
         gone.close()
 
 
+@pytest.mark.serial  # asserts the 1 s push bound (`make test` runs it alone)
 @pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_live_state_reaches_the_api_and_the_stream(seeded, serve, broker, protocol):
