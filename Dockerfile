@@ -5,6 +5,8 @@ FROM python:3.11.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
+COPY common ./common
+COPY contract ./contract
 COPY werkplek ./werkplek
 COPY gateway ./gateway
 COPY backend ./backend

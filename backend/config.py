@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, FilePath, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from werkplek.mqtt_tls import check_settings, client_context
-from werkplek.mqtt_url import parse_mqtt_url
-from werkplek.resources import dashboards_dir
+from common.mqtt_tls import check_settings, client_context
+from common.mqtt_url import parse_mqtt_url
+from common.resources import dashboards_dir
 
 if TYPE_CHECKING:
     from backend.auth.throttle import Limits

@@ -19,8 +19,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
-from werkplek.mqtt_tls import client_context
-from werkplek.mqtt_url import BrokerAddress, parse_mqtt_url
+from common.mqtt_tls import client_context
+from common.mqtt_url import BrokerAddress, parse_mqtt_url
 
 __all__ = ["BrokerAddress", "MqttBridge", "parse_mqtt_url"]
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from backend.spaces.models import Device, Space
-from werkplek.contract import VERSION, is_valid_id, registry_topic
+from contract import VERSION, is_valid_id, registry_topic
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from backend.health.service import SUB_HEALTH, HealthStore
 from backend.mqtt import MqttBridge
 from backend.registry_publisher import RegistryPublisher
 from backend.spaces.models import Device, Floor, Space
-from werkplek.contract import SUB_SPACE_STATE
+from contract import SUB_SPACE_STATE
 
 log = logging.getLogger(__name__)
 

@@ -36,8 +36,8 @@ import paho.mqtt.client as mqtt
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import contract  # noqa: E402
 from tests.services import InfluxDB, Mosquitto, free_port, make_tempdir, wait_until  # noqa: E402
-from werkplek import contract  # noqa: E402
 
 SITE = "bench"
 DEVICES = 500

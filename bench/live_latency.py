@@ -21,10 +21,10 @@ import paho.mqtt.client as mqtt
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import contract  # noqa: E402
 from gateway.app import Gateway  # noqa: E402
 from gateway.settings import GatewaySettings  # noqa: E402
 from tests.services import Mosquitto, make_tempdir, wait_until  # noqa: E402
-from werkplek import contract  # noqa: E402
 
 SITE = "bench"
 DEVICES = 50

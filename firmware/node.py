@@ -30,7 +30,7 @@ _TYPING = const(0)
 if _TYPING:
     from typing import Any
 
-# Contract v1 (its own copy: the firmware cannot import ``werkplek.contract``; the
+# Contract v1 (its own copy: the firmware cannot import ``contract``; the
 # golden messages in ``tests/contracts/v1`` keep both honest). Private ``const``s are
 # put into the bytecode by MicroPython's compiler: no global and no interned name.
 _SOURCES = const(("pir", "radar", "fused"))

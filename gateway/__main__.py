@@ -16,10 +16,10 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from common.logs import setup_logging
 from gateway.app import Gateway
 from gateway.process import tune_gc
 from gateway.settings import GatewaySettings
-from werkplek.logs import setup_logging
 
 HEALTH_FILE = "gateway-health.json"
 

@@ -27,6 +27,8 @@ from typing import Any
 
 from prometheus_client import start_http_server
 
+import contract
+from contract import STATUS_OFFLINE, STATUS_ONLINE
 from gateway.deadletter import DeadLetter, DeadLetterStore
 from gateway.dedupe import Deduper
 from gateway.errors import InvalidMessage
@@ -50,8 +52,6 @@ from gateway.spool import Spool
 from gateway.status import RetentionWatch, retention_of
 from gateway.wiring import create_history, subscriptions, topic_kind
 from gateway.writer import HistoryWriter
-from werkplek import contract
-from werkplek.contract import STATUS_OFFLINE, STATUS_ONLINE
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from contract import PREFIX, VERSION, is_valid_id
 from gateway.live import stale_limit_ms
 from gateway.messages import Message, PresenceMessage, StatusMessage, TelemetryMessage
-from werkplek.contract import PREFIX, VERSION, is_valid_id
 
 DeviceKey = tuple[str, str]
 _WINDOW_MS = 60_000

@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass
 from enum import Enum
 
-from werkplek.contract import PREFIX, VERSION
+from contract import PREFIX, VERSION
 
 LEASE_TOPIC = f"{PREFIX}/_gateway/_live/lease"
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contract import VERSION, space_state_topic
 from gateway.messages import Assignment, PresenceMessage, RegistryMessage, StatusMessage
-from werkplek.contract import VERSION, space_state_topic
 
 DeviceKey = tuple[str, str]  # (site, device_id)
 SpaceKey = tuple[str, str]  # (site, space_id)

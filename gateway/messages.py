@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import contract
 from gateway.errors import InvalidMessage
-from werkplek import contract
 
 SOURCES = ("pir", "radar", "fused")
 REASONS = ("change", "heartbeat")

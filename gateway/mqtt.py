@@ -33,9 +33,9 @@ from paho.mqtt.matcher import MQTTMatcher
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from common.mqtt_tls import client_context
+from contract import STATUS_OFFLINE, STATUS_ONLINE
 from gateway.settings import BrokerAddress
-from werkplek.contract import STATUS_OFFLINE, STATUS_ONLINE
-from werkplek.mqtt_tls import client_context
 
 log = logging.getLogger(__name__)
 

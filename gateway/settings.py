@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from werkplek.contract import is_valid_id
-from werkplek.mqtt_tls import check_settings, client_context
-from werkplek.mqtt_url import BrokerAddress, parse_mqtt_url
+from common.mqtt_tls import check_settings, client_context
+from common.mqtt_url import BrokerAddress, parse_mqtt_url
+from contract import is_valid_id
 
 __all__ = ["BrokerAddress", "GatewaySettings", "parse_mqtt_url"]
 

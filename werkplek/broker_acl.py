@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from werkplek.contract import PREFIX, is_valid_id
+from contract import PREFIX, is_valid_id
 
 #: Client ids of the services start with it; no device id may.
 SERVICE_CLIENT_PREFIX = "werkplek-"

@@ -19,7 +19,7 @@ log = logging.getLogger("werkplek")
 
 def _setup_logging(verbose: bool) -> None:
     # One set-up for every command (WERKPLEK_LOG_FORMAT=json; chatty libraries at WARNING).
-    from werkplek.logs import setup_logging
+    from common.logs import setup_logging
 
     setup_logging(verbose=verbose)
 

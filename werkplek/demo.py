@@ -23,11 +23,11 @@ from typing import Any
 import uvicorn
 
 from backend.config import Settings as BackendSettings
+from common.mqtt_url import parse_mqtt_url
 from gateway.settings import GatewaySettings
 from werkplek.broker import EmbeddedBroker
 from werkplek.demo_history import needs_seed, seed_history
 from werkplek.fleet import TIMEZONE, Fleet, FleetDevice, SimClock, default_start
-from werkplek.mqtt_url import parse_mqtt_url
 from werkplek.settings import DemoSettings
 
 log = logging.getLogger(__name__)

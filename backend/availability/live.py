@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from werkplek.contract import (
+from contract import (
     MAX_PAYLOAD_BYTES,
     PREFIX,
     STATUS_OFFLINE,

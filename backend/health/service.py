@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from werkplek.contract import MAX_PAYLOAD_BYTES, PREFIX, VERSION, is_valid_id, is_valid_space_id
+from contract import MAX_PAYLOAD_BYTES, PREFIX, VERSION, is_valid_id, is_valid_space_id
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from werkplek.contract import ID_PATTERN, SPACE_ID_PATTERN
+from contract import ID_PATTERN, SPACE_ID_PATTERN
 
 SiteKind = Literal["central_office", "field_base", "satellite"]
 SpaceKind = Literal["desk", "focus_room", "meeting_room"]

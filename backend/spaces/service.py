@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.spaces.models import Device, Floor, Site, Space
 from backend.spaces.schemas import DeviceAssign
-from werkplek.contract import is_valid_id
+from contract import is_valid_id
 
 
 def list_sites(session: Session) -> Sequence[Site]:

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from contract import space_state_topic
 from tests.backend.conftest import always_open, bearer, now_ms
 from tests.backend.helpers import MqttProbe, SseReader
 from tests.backend.test_bookings_api import local_range
 from tests.services import wait_until
-from werkplek.contract import space_state_topic
 
 pytestmark = pytest.mark.integration
 

@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from backend.auth import service as auth_service
 from backend.database import make_engine, make_session_factory
 from backend.main import create_app
+from contract import device_topic, registry_topic
 from gateway import Gateway, GatewaySettings
 from tests.backend.conftest import bearer, now_ms
 from tests.backend.helpers import MqttProbe
 from tests.services import wait_until
-from werkplek.contract import device_topic, registry_topic
 
 URL = "/api/v1/devices/health"
 

@@ -9,10 +9,10 @@ import time
 import httpx
 import pytest
 
+from contract import SUB_REGISTRY, registry_topic, space_state_topic
 from tests.backend.conftest import bearer, now_ms
 from tests.backend.helpers import MqttProbe, SseReader
 from tests.services import wait_until
-from werkplek.contract import SUB_REGISTRY, registry_topic, space_state_topic
 
 pytestmark = pytest.mark.integration
 
@@ -295,8 +295,8 @@ def test_a_running_history_gateway_does_not_hide_a_dead_live_gateway(
     import os
     import signal
 
+    from contract import device_topic, gateway_history_topic, gateway_status_topic
     from tests.gateway.stream import spawn_gateway, stop_process
-    from werkplek.contract import device_topic, gateway_history_topic, gateway_status_topic
 
     def env(gateway_id: str, role: str) -> dict[str, str]:
         values = {k: v for k, v in os.environ.items() if not k.startswith("WERKPLEK_")}

@@ -12,8 +12,8 @@ from backend.availability.queries import free_desks, free_rooms, nearest_sites
 from backend.availability.service import load_registry
 from backend.database import make_engine, make_session_factory
 from backend.errors import NotFound
+from contract import space_state_topic
 from tests.backend.conftest import bearer
-from werkplek.contract import space_state_topic
 
 NOW = 1_900_000_000_000
 

@@ -7,6 +7,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+import contract
 from backend.database import make_engine, make_session_factory
 from backend.main import create_app
 from backend.registry_publisher import RegistryPublisher
@@ -14,7 +15,6 @@ from backend.spaces.models import Device
 from tests.backend.conftest import bearer
 from tests.backend.helpers import MqttProbe
 from tests.services import wait_until
-from werkplek import contract
 
 
 def test_reads_need_a_token(api):

@@ -7,7 +7,7 @@ from itertools import combinations
 from backend.database import make_engine, make_session_factory
 from backend.seed import list_devices, seed_demo
 from backend.spaces import service
-from werkplek.contract import is_valid_id, is_valid_space_id
+from contract import is_valid_id, is_valid_space_id
 
 
 def test_seed_is_idempotent(seeded):

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
+from contract import space_state_topic
 from tests.backend.helpers import MqttProbe
 from tests.backend.test_mqtt_live import state_message
 from tests.services import wait_until
-from werkplek.contract import space_state_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

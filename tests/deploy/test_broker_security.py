@@ -23,18 +23,18 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-from gateway import Gateway, GatewaySettings
-from gateway.health import DeviceHealth
-from gateway.live import SpaceState
-from tests.services import ConfiguredMosquitto, make_tempdir, require_binary, wait_until
-from werkplek.broker_acl import device_acl
-from werkplek.contract import (
+from contract import (
     MAX_PAYLOAD_BYTES,
     device_topic,
     gateway_status_topic,
     registry_topic,
     space_state_topic,
 )
+from gateway import Gateway, GatewaySettings
+from gateway.health import DeviceHealth
+from gateway.live import SpaceState
+from tests.services import ConfiguredMosquitto, make_tempdir, require_binary, wait_until
+from werkplek.broker_acl import device_acl
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ import pytest
 import wp_config
 from node import Node
 
+import contract
 from gateway import messages
-from werkplek import contract
 
 GOLDEN = Path(__file__).resolve().parents[1] / "contracts" / "v1" / "valid.json"
 

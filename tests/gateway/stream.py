@@ -14,7 +14,7 @@ from pathlib import Path
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from werkplek.contract import device_topic
+from contract import device_topic
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = "hq"

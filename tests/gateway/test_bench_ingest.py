@@ -14,10 +14,10 @@ import json
 
 import pytest
 
+import contract
 from bench.ingest import DEVICES, SITE, _last_change_ms, publish
 from tests.gateway.mqtt_helpers import TestClient
 from tests.services import wait_until
-from werkplek import contract
 
 
 @pytest.mark.parametrize("flip_every", [4, 1])

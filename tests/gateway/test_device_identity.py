@@ -11,10 +11,10 @@ import uuid
 
 import pytest
 
+from contract import SUB_SPACE_STATE, device_topic, registry_topic, space_state_topic
 from gateway import Gateway, GatewaySettings
 from tests.gateway.mqtt_helpers import TestClient
 from tests.services import wait_until
-from werkplek.contract import SUB_SPACE_STATE, device_topic, registry_topic, space_state_topic
 
 pytestmark = pytest.mark.integration
 

@@ -6,11 +6,11 @@ import time
 
 import pytest
 
+from contract import device_topic, gateway_status_topic, registry_topic, space_state_topic
 from gateway.lease import LEASE_TOPIC, parse_lease
 from tests.gateway.mqtt_helpers import TestClient
 from tests.gateway.stream import spawn_gateway, stop_process
 from tests.services import wait_until
-from werkplek.contract import device_topic, gateway_status_topic, registry_topic, space_state_topic
 
 pytestmark = pytest.mark.integration
 

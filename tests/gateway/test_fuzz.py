@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contract import MAX_PAYLOAD_BYTES
 from gateway import Gateway, GatewaySettings
 from tests.gateway.mqtt_helpers import TestClient
 from tests.gateway.stream import Stream, influx_count
 from tests.services import wait_until
-from werkplek.contract import MAX_PAYLOAD_BYTES
 
 # Built and validated at import: `from_regex` imports its machinery on first use, and
 # under load that import (parsed by pytest's assertion rewriter) once ran while the

@@ -8,12 +8,7 @@ import uuid
 import pytest
 from paho.mqtt.client import topic_matches_sub
 
-from gateway import Gateway, GatewaySettings
-from gateway.history import SqliteHistory
-from tests.gateway.golden import load, payload_of
-from tests.gateway.mqtt_helpers import TestClient
-from tests.services import wait_until
-from werkplek.contract import (
+from contract import (
     SUB_PRESENCE,
     SUB_SPACE_STATE,
     SUB_STATUS,
@@ -22,6 +17,11 @@ from werkplek.contract import (
     registry_topic,
     space_state_topic,
 )
+from gateway import Gateway, GatewaySettings
+from gateway.history import SqliteHistory
+from tests.gateway.golden import load, payload_of
+from tests.gateway.mqtt_helpers import TestClient
+from tests.services import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -6,11 +6,11 @@ import uuid
 
 import pytest
 
+from contract import device_topic, registry_topic, space_state_topic
 from gateway import Gateway, GatewaySettings
 from gateway.history import SqliteHistory
 from tests.gateway.mqtt_helpers import TestClient
 from tests.services import wait_until
-from werkplek.contract import device_topic, registry_topic, space_state_topic
 
 pytestmark = pytest.mark.integration
 

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from contract import device_topic, gateway_status_topic, registry_topic, space_state_topic
 from gateway import Gateway, GatewaySettings
 from tests.gateway.mqtt_helpers import TestClient
 from tests.gateway.stream import (
@@ -19,7 +20,6 @@ from tests.gateway.stream import (
     stop_process,
 )
 from tests.services import wait_until
-from werkplek.contract import device_topic, gateway_status_topic, registry_topic, space_state_topic
 
 pytestmark = pytest.mark.integration
 

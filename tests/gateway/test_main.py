@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contract import gateway_status_topic
 from tests.gateway.mqtt_helpers import TestClient
 from tests.services import free_port, wait_until
-from werkplek.contract import gateway_status_topic
 
 pytestmark = pytest.mark.integration
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from contract import SUB_SPACE_STATE, device_topic, registry_topic, space_state_topic
 from gateway import Gateway, GatewaySettings
 from tests.gateway.mqtt_helpers import TestClient
 from tests.services import wait_until
-from werkplek.contract import SUB_SPACE_STATE, device_topic, registry_topic, space_state_topic
 
 pytestmark = pytest.mark.integration
 

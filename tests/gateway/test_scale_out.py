@@ -8,12 +8,12 @@ import time
 import httpx
 import pytest
 
+from contract import gateway_history_topic
 from gateway.app import subscriptions
 from gateway.settings import GatewaySettings
 from tests.gateway.mqtt_helpers import TestClient
 from tests.gateway.stream import Stream, gateway_env, influx_count, spawn_gateway, stop_process
 from tests.services import free_port, wait_until
-from werkplek.contract import gateway_history_topic
 
 STORED = re.compile(r'^werkplek_gateway_events_total\{event="stored"\} ([0-9.e+]+)$', re.M)
 
@@ -109,8 +109,8 @@ def test_shared_subscription_one_gateway_killed_under_load_no_loss_no_double_wri
 def test_live_role_publishes_space_states_and_stores_nothing(tmp_path, mosquitto_factory):
     import uuid
 
+    from contract import device_topic, registry_topic, space_state_topic
     from gateway import Gateway
-    from werkplek.contract import device_topic, registry_topic, space_state_topic
 
     broker = mosquitto_factory()
     gateway = Gateway(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from werkplek import contract
+import contract
 
 BAD_ENDINGS = ["\n", "\r", "\x00", "/", "+", "#", " ", "\t", "/x"]
 
