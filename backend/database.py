@@ -82,7 +82,9 @@ def import_models() -> None:
     from backend.bookings import models as _booking_models  # noqa: F401
     from backend.facility import models as _facility_models  # noqa: F401
     from backend.people import models as _people_models  # noqa: F401
+    from backend.plans import models as _plan_models  # noqa: F401
     from backend.spaces import models as _space_models  # noqa: F401
+    from backend.teams import models as _team_models  # noqa: F401
 
 
 def create_all(engine: Engine) -> None:

@@ -1,0 +1,1 @@
+"""Week plans: where each medewerker plans to work per day (a site, home, or nothing)."""
