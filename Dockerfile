@@ -7,6 +7,7 @@ WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY common ./common
 COPY contract ./contract
+COPY history ./history
 COPY werkplek ./werkplek
 COPY gateway ./gateway
 COPY backend ./backend

@@ -52,8 +52,8 @@ from backend.facility.sources import (  # noqa: E402
     SqliteSource,
     totals_query,
 )
-from gateway.history.influx import InfluxHistory  # noqa: E402
-from gateway.history.sqlite import SqliteHistory  # noqa: E402
+from history.influx import InfluxHistory  # noqa: E402
+from history.sqlite import SqliteHistory  # noqa: E402
 from tests.services import InfluxDB, make_tempdir  # noqa: E402
 
 FIRST_DAY = date(2025, 1, 6)

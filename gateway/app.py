@@ -33,7 +33,6 @@ from gateway.deadletter import DeadLetter, DeadLetterStore
 from gateway.dedupe import Deduper
 from gateway.errors import InvalidMessage
 from gateway.health import HealthTracker, device_of_topic, health_topic
-from gateway.history import HistoryStore, point_from_message, telemetry_point
 from gateway.lease import LEASE_TOPIC, Action, LiveLease, lease_payload
 from gateway.live import LiveState, SpaceState
 from gateway.messages import (
@@ -46,12 +45,14 @@ from gateway.messages import (
 )
 from gateway.metrics import GatewayMetrics
 from gateway.mqtt import Inbound, MqttLink
+from gateway.points import point_from_message, telemetry_point
 from gateway.ratelimit import LogBudget
 from gateway.settings import GatewaySettings
 from gateway.spool import Spool
 from gateway.status import RetentionWatch, retention_of
 from gateway.wiring import create_history, subscriptions, topic_kind
 from gateway.writer import HistoryWriter
+from history import HistoryStore
 
 log = logging.getLogger(__name__)
 

@@ -3,13 +3,10 @@
 The tree::
 
     GatewayError
-    ├── InvalidMessage        a device or registry message breaks contract v1;
-    │                         carries a reason code, is dead-lettered, never fatal
-    └── HistoryError
-        ├── HistoryUnavailable  the store cannot be reached or refused for now;
-        │                       the writer keeps the points and retries
-        └── HistoryRejected     the store refused the points themselves; retrying
-                                cannot help, so the batch is dropped and counted
+    └── InvalidMessage        a device or registry message breaks contract v1;
+                              carries a reason code, is dead-lettered, never fatal
+
+History store failures are :mod:`history.errors` (shared with the backend).
 """
 
 from __future__ import annotations
@@ -43,15 +40,3 @@ class InvalidMessage(GatewayError):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
-
-
-class HistoryError(GatewayError):
-    """Base class of history store failures."""
-
-
-class HistoryUnavailable(HistoryError):
-    """The history store is down or refused the request for now; retry later."""
-
-
-class HistoryRejected(HistoryError):
-    """The history store refused the data itself (e.g. a field type conflict)."""

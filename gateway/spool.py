@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from gateway.history.base import HistoryPoint, PresencePoint, TelemetryPoint
+from history.base import HistoryPoint, PresencePoint, TelemetryPoint
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spool (

@@ -13,8 +13,8 @@ import threading
 import time
 from typing import Any
 
-from gateway.history.retention import SELF_MANAGED, RetentionStatus
 from gateway.metrics import GatewayMetrics
+from history.retention import SELF_MANAGED, RetentionStatus
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 
 import contract
-from gateway.history import HistoryStore, InfluxHistory, SqliteHistory
 from gateway.lease import LEASE_TOPIC
 from gateway.settings import GatewaySettings
+from history import HistoryStore, InfluxHistory, SqliteHistory
 
 
 def create_history(settings: GatewaySettings) -> HistoryStore:

@@ -21,10 +21,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway.errors import HistoryRejected, HistoryUnavailable
-from gateway.history.base import HistoryPoint, HistoryStore
 from gateway.metrics import GatewayMetrics
 from gateway.spool import Spool
+from history.base import HistoryPoint, HistoryStore
+from history.errors import HistoryRejected, HistoryUnavailable
 
 log = logging.getLogger(__name__)
 

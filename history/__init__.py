@@ -1,23 +1,28 @@
-"""Presence history stores: one Protocol, an InfluxDB and an SQLite implementation."""
+"""Occupancy history below both services: stores, the InfluxDB client, the facility readers.
 
-from gateway.history.base import (
+The gateway writes raw presence and telemetry through a :class:`HistoryStore`
+(InfluxDB or an SQLite file); the backend reads it for the facility reports.
+Neither service imports the other: both import this package.
+"""
+
+from history.base import (
     HistoryPoint,
     HistoryStore,
     PresencePoint,
     TelemetryPoint,
-    point_from_message,
-    telemetry_point,
 )
-from gateway.history.influx import InfluxHistory
-from gateway.history.sqlite import SqliteHistory
+from history.errors import HistoryError, HistoryRejected, HistoryUnavailable
+from history.influx import InfluxHistory
+from history.sqlite import SqliteHistory
 
 __all__ = [
+    "HistoryError",
     "HistoryPoint",
+    "HistoryRejected",
     "HistoryStore",
+    "HistoryUnavailable",
     "InfluxHistory",
     "PresencePoint",
     "SqliteHistory",
     "TelemetryPoint",
-    "point_from_message",
-    "telemetry_point",
 ]

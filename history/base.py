@@ -17,8 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from gateway.messages import Assignment, PresenceMessage, TelemetryMessage
-
 MEASUREMENT = "presence"
 TELEMETRY_MEASUREMENT = "telemetry"
 
@@ -41,24 +39,6 @@ class PresencePoint:
     zone: str | None = None
 
 
-def point_from_message(msg: PresenceMessage, assignment: Assignment | None) -> PresencePoint:
-    """Build the history point of a message, tagged with the device's current assignment."""
-    return PresencePoint(
-        site=msg.site,
-        device=msg.device_id,
-        time_ms=msg.ts,
-        occupied=msg.occupied,
-        seq=msg.seq,
-        boot=msg.boot,
-        source=msg.source,
-        clock_corrected=msg.clock_corrected,
-        space=assignment.space_id if assignment else None,
-        kind=assignment.kind if assignment else None,
-        floor=assignment.floor if assignment else None,
-        zone=assignment.zone if assignment else None,
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class TelemetryPoint:
     """One stored telemetry report; ``None`` figures are unknown and not stored."""
@@ -73,22 +53,6 @@ class TelemetryPoint:
     battery_v: float | None = None
     space: str | None = None
     floor: str | None = None
-
-
-def telemetry_point(msg: TelemetryMessage, assignment: Assignment | None) -> TelemetryPoint:
-    """Build the history point of a telemetry report, tagged like presence."""
-    return TelemetryPoint(
-        site=msg.site,
-        device=msg.device_id,
-        time_ms=msg.received_ms,
-        uptime_s=msg.uptime_s,
-        fw=msg.fw,
-        rssi=msg.rssi,
-        heap_free=msg.heap_free,
-        battery_v=msg.battery_v,
-        space=assignment.space_id if assignment else None,
-        floor=assignment.floor if assignment else None,
-    )
 
 
 #: Anything the history writer carries to the store.

@@ -5,7 +5,7 @@ Line protocol: measurement and tags are escaped by ``influxdb_client.Point``
 writes are gzip-compressed with ``precision=ms``; reads are InfluxQL on /query.
 
 Retention on InfluxDB 1.x is created by ``werkplek influx init`` (admin); a
-gateway with a least-privilege user only checks it (:mod:`gateway.history.retention`),
+gateway with a least-privilege user only checks it (:mod:`history.retention`),
 one with admin rights (development, tests) still creates it at start-up. Raw
 points go to the default retention policy ``raw`` (``raw_retention_days``);
 a continuous query rolls them up per hour, space, kind, floor and zone into
@@ -27,15 +27,15 @@ import httpx
 from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
-from gateway.errors import HistoryRejected, HistoryUnavailable
-from gateway.history.base import (
+from history.base import (
     MEASUREMENT,
     TELEMETRY_MEASUREMENT,
     HistoryPoint,
     PresencePoint,
     TelemetryPoint,
 )
-from gateway.history.retention import (
+from history.errors import HistoryRejected, HistoryUnavailable
+from history.retention import (
     NOT_CHECKED,
     RetentionStatus,
     check_retention,

@@ -14,8 +14,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from gateway.errors import HistoryUnavailable
-from gateway.history.base import HistoryPoint, PresencePoint, TelemetryPoint
+from history.base import HistoryPoint, PresencePoint, TelemetryPoint
+from history.errors import HistoryUnavailable
 
 log = logging.getLogger(__name__)
 

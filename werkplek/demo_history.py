@@ -21,7 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from backend.config import Settings as BackendSettings
-from gateway.history.sqlite import DAY_MS, SqliteHistory
+from history.sqlite import DAY_MS, SqliteHistory
 from werkplek.history_gen import PlacedSpace, day_points, generate
 from werkplek.workday import SpaceSpec, plan_day
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from gateway.history.base import HistoryStore, PresencePoint
+from history.base import HistoryStore, PresencePoint
 from werkplek.workday import Interval, SpaceSpec, is_present, plan_day
 
 TZ = ZoneInfo("Europe/Amsterdam")

@@ -25,8 +25,8 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from backend.facility.sources import ROLLUP_RP, ROLLUP_SHARD
-from gateway.history.influx import InfluxHistory, quote_influxql
-from gateway.history.retention import HOURLY_RP, RAW_RP, influx_ident
+from history.influx import InfluxHistory, quote_influxql
+from history.retention import HOURLY_RP, RAW_RP, influx_ident
 
 
 class InitError(RuntimeError):

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from backend.facility import rollup
 from backend.facility.opening import site_openings, zones_in_use
 from backend.facility.settings import FacilitySettings, facility_settings, open_source
-from gateway.errors import HistoryUnavailable
+from history.errors import HistoryUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ from backend.facility.opening import (
 from backend.facility.settings import facility_settings, open_source
 from backend.facility.sources import DayRow, HistorySource
 from backend.spaces.models import Site, Space
-from gateway.errors import HistoryUnavailable
+from history.errors import HistoryUnavailable
 
 log = logging.getLogger(__name__)
 

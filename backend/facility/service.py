@@ -13,7 +13,7 @@ from datetime import datetime
 
 from backend.facility.opening import DEFAULT_TZ, Opening, for_site
 from backend.facility.sources import HOURS, DayRow, GroupKey, GroupTotal, PeakRow
-from gateway.history.base import PresencePoint
+from history.base import PresencePoint
 
 #: The default zone (each site has its own in its Opening).
 TZ = DEFAULT_TZ

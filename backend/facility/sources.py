@@ -24,10 +24,10 @@ import httpx
 from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
-from gateway.errors import HistoryUnavailable
-from gateway.history.base import PresencePoint
-from gateway.history.influx import quote_influxql
-from gateway.history.sqlite import SqliteHistory
+from history.base import PresencePoint
+from history.errors import HistoryUnavailable
+from history.influx import quote_influxql
+from history.sqlite import SqliteHistory
 
 log = logging.getLogger(__name__)
 
@@ -431,7 +431,7 @@ class InfluxSource:
 
     def raw_points(self, start_ms: int, end_ms: int) -> list[PresencePoint]:
         """Raw presence of one day through the gateway's reader."""
-        from gateway.history.influx import InfluxHistory
+        from history.influx import InfluxHistory
 
         token, username, password = self._auth
         store = InfluxHistory(

@@ -18,7 +18,7 @@ import httpx
 from backend.config import Settings
 from backend.facility.settings import FacilitySettings, facility_settings
 from backend.mqtt import MqttBridge
-from gateway.history.retention import RetentionStatus, check_retention
+from history.retention import RetentionStatus, check_retention
 
 log = logging.getLogger(__name__)
 

@@ -55,7 +55,7 @@ from backend.database import make_engine, make_session_factory
 from backend.facility.router import facility_settings, history_source
 from backend.facility.sources import SqliteSource
 from backend.main import create_app
-from gateway.history.sqlite import SqliteHistory
+from history.sqlite import SqliteHistory
 from tests.backend.conftest import bearer
 from tests.backend.test_people import AUDIENCE, ISSUER
 from tests.backend.test_privacy_retention import Used, idp, use_database

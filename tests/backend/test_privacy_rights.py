@@ -16,7 +16,7 @@ from backend.facility.settings import FacilitySettings
 from backend.people.models import User
 from backend.privacy import export, inventory, report
 from backend.spaces.models import utcnow
-from gateway.history.influx import InfluxHistory
+from history.influx import InfluxHistory
 from tests.backend.conftest import bearer
 from tests.backend.test_privacy_retention import client, idp, traces, use_database
 

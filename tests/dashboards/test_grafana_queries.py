@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from gateway.history.base import PresencePoint, TelemetryPoint
-from gateway.history.influx import InfluxHistory
+from history.base import PresencePoint, TelemetryPoint
+from history.influx import InfluxHistory
 
 pytestmark = pytest.mark.integration
 

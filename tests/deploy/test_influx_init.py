@@ -16,11 +16,11 @@ import pytest
 from backend.facility.settings import FacilitySettings
 from backend.health.status import probe_history
 from gateway.app import Gateway
-from gateway.history.base import PresencePoint
-from gateway.history.influx import InfluxHistory
 from gateway.metrics import GatewayMetrics
 from gateway.settings import GatewaySettings
 from gateway.status import RetentionWatch
+from history.base import PresencePoint
+from history.influx import InfluxHistory
 from tests.deploy.conftest import ADMIN
 from tests.services import InfluxDB, wait_until
 from werkplek.influx_init import InfluxInit, InfluxInitSettings, v2_instructions

@@ -17,8 +17,8 @@ from backend.facility.opening import DEFAULT
 from backend.facility.router import facility_settings
 from backend.facility.sources import SqliteSource
 from backend.spaces.models import Space
-from gateway.history.base import PresencePoint
-from gateway.history.sqlite import SqliteHistory
+from history.base import PresencePoint
+from history.sqlite import SqliteHistory
 from tests.e2e.test_a11y import add_user, serious
 from tests.e2e.test_app import PASSWORD, SHOTS, running_backend
 from tests.services import wait_until

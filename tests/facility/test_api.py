@@ -21,8 +21,8 @@ from backend.facility.router import facility_settings, history_source
 from backend.facility.sources import SqliteSource
 from backend.main import create_app
 from backend.spaces.models import Site, Space
-from gateway.history.base import PresencePoint
-from gateway.history.sqlite import SqliteHistory
+from history.base import PresencePoint
+from history.sqlite import SqliteHistory
 from tests.backend.conftest import bearer
 from tests.facility import month
 from werkplek.history_gen import generate, midnight_ms

@@ -19,7 +19,7 @@ from backend.facility.router import facility_settings, history_source
 from backend.facility.sources import SqliteSource
 from backend.main import create_app
 from backend.spaces.models import Space
-from gateway.history.sqlite import SqliteHistory
+from history.sqlite import SqliteHistory
 from tests.backend.conftest import bearer
 from tests.backend.helpers import MqttProbe
 from tests.services import wait_until

@@ -10,8 +10,8 @@ import pytest
 from backend.facility import reports, rollup, service
 from backend.facility.opening import Opening
 from backend.facility.sources import InfluxSource, SqliteSource
-from gateway.history.influx import InfluxHistory
-from gateway.history.sqlite import SqliteHistory
+from history.influx import InfluxHistory
+from history.sqlite import SqliteHistory
 from tests.facility import month
 from werkplek.history_gen import backfill_influx_hourly, generate, midnight_ms
 

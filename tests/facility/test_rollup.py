@@ -13,7 +13,7 @@ from backend.facility.opening import Opening
 from backend.facility.settings import facility_settings
 from backend.facility.sources import HOURS, SqliteSource
 from backend.main import create_app
-from gateway.history.sqlite import SqliteHistory
+from history.sqlite import SqliteHistory
 from tests.facility import month
 from tests.services import wait_until
 from werkplek.history_gen import PlacedSpace, generate, midnight_ms

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from gateway.errors import HistoryRejected, HistoryUnavailable
+from history.errors import HistoryRejected, HistoryUnavailable
 
 
 class MemoryHistory:

@@ -6,8 +6,8 @@ import pytest
 
 from gateway.dedupe import Deduper
 from gateway.health import HealthTracker, device_of_topic, health_topic
-from gateway.history.base import PresencePoint
 from gateway.spool import Spool, decode_point, encode_point
+from history.base import PresencePoint
 
 DEV = ("hq", "d-1")
 

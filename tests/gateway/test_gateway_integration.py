@@ -18,7 +18,7 @@ from contract import (
     space_state_topic,
 )
 from gateway import Gateway, GatewaySettings
-from gateway.history import SqliteHistory
+from history import SqliteHistory
 from tests.gateway.golden import load, payload_of
 from tests.gateway.mqtt_helpers import TestClient
 from tests.services import wait_until

@@ -8,7 +8,7 @@ import pytest
 
 from contract import device_topic, registry_topic, space_state_topic
 from gateway import Gateway, GatewaySettings
-from gateway.history import SqliteHistory
+from history import SqliteHistory
 from tests.gateway.mqtt_helpers import TestClient
 from tests.services import wait_until
 

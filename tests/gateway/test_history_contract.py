@@ -2,8 +2,8 @@
 
 import pytest
 
-from gateway.history import InfluxHistory, SqliteHistory
-from gateway.history.base import PresencePoint
+from history import InfluxHistory, SqliteHistory
+from history.base import PresencePoint
 
 T0 = 1_764_410_400_000
 

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
-from gateway.errors import HistoryRejected, HistoryUnavailable
-from gateway.history.base import PresencePoint
-from gateway.history.influx import InfluxHistory, quote_influxql, to_line
+from history.base import PresencePoint
+from history.errors import HistoryRejected, HistoryUnavailable
+from history.influx import InfluxHistory, quote_influxql, to_line
 
 POINT = PresencePoint(
     site="hq",

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from gateway.history import InfluxHistory, SqliteHistory
-from gateway.history.base import PresencePoint
+from history import InfluxHistory, SqliteHistory
+from history.base import PresencePoint
 
 HOUR = 3_600_000
 DAY = 24 * HOUR

@@ -7,9 +7,9 @@ import pytest
 
 from contract import device_topic, registry_topic
 from gateway import Gateway, GatewaySettings
-from gateway.history.base import TelemetryPoint
-from gateway.history.influx import telemetry_line
 from gateway.spool import decode_point, encode_point
+from history.base import TelemetryPoint
+from history.influx import telemetry_line
 from tests.gateway.mqtt_helpers import TestClient
 from tests.services import wait_until
 

@@ -1,10 +1,10 @@
 import threading
 import time
 
-from gateway.history.base import PresencePoint
 from gateway.metrics import GatewayMetrics
 from gateway.spool import Spool
 from gateway.writer import HistoryWriter
+from history.base import PresencePoint
 from tests.gateway.fakes import MemoryHistory
 from tests.services import wait_until
 
