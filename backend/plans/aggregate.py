@@ -56,7 +56,7 @@ def _desk_bookers(session: Session, site_id: str, day: date) -> list[tuple[int, 
             Booking.guest_name.is_(None),
         )
     ).all()
-    return [(int(user), str(floor)) for user, floor in rows]
+    return [(user, floor) for user, floor in rows if user is not None]
 
 
 def planned_counts(
