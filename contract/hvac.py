@@ -1,0 +1,192 @@
+"""The HVAC zone command: comfort or setback for one zone and one local day.
+
+The backend decides, the building management system (BMS) acts::
+
+    werkplek/v1/<site>/_zone/<floor>/<zone>/hvac     backend -> BMS, QoS 1, retained
+
+One encoder (:func:`encode_hvac`) and one parser (:func:`parse_hvac`); the
+payload is described in docs/hvac-contract.md and pinned by the golden file
+``tests/contracts/v1/hvac.json``. Zone names come from the registry and may hold
+capitals (``Stilte``), so the topic levels are only checked to be usable in a
+topic: not empty, no ``/``, ``+`` or ``#``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from contract import PREFIX, ROOT, VERSION, is_valid_id
+
+#: Schema version of the payload (``v``); a consumer ignores versions it does not know.
+HVAC_VERSION = 1
+#: Topic level that marks a zone; a leading underscore is never a device id.
+ZONE_LEVEL = "_zone"
+#: Subscription of every zone's command (what a BMS subscribes to).
+SUB_HVAC = f"{PREFIX}/+/{ZONE_LEVEL}/#"
+MODES = ("comfort", "setback")
+#: Why a zone gets its mode (docs/hvac-contract.md, table "Payload").
+REASONS = ("bookings", "expected_use", "nobody_expected", "closed")
+#: The payload's fields, in the order the encoder writes them.
+FIELDS = (
+    "v", "site", "floor", "zone", "mode", "reason",
+    "valid_from", "valid_until", "issued_at", "dry_run",
+)  # fmt: skip
+MAX_PAYLOAD_BYTES = 1024
+
+
+class HvacError(ValueError):
+    """An HVAC command broke the contract; ``reason`` is the rejection code.
+
+    Codes: ``bad_topic``, ``bad_json``, ``bad_version``, ``bad_field``,
+    ``bad_mode``, ``bad_reason``, ``bad_time``, ``topic_mismatch``.
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class HvacCommand:
+    """What one zone needs from ``valid_from`` to ``valid_until`` (aware datetimes)."""
+
+    site: str
+    floor: str
+    zone: str
+    mode: str
+    reason: str
+    valid_from: datetime
+    valid_until: datetime
+    issued_at: datetime
+    dry_run: bool
+
+    @property
+    def topic(self) -> str:
+        """The retained topic of the command's zone."""
+        return hvac_topic(self.site, self.floor, self.zone)
+
+
+def _level_ok(part: str) -> bool:
+    return bool(part) and not any(c in part for c in "/+#\x00")
+
+
+def hvac_topic(site: str, floor: str, zone: str) -> str:
+    """``werkplek/v1/<site>/_zone/<floor>/<zone>/hvac``; ValueError for a level unusable there."""
+    for part in (site, floor, zone):
+        if not _level_ok(part):
+            raise ValueError(f"{part!r} cannot be part of an MQTT topic")
+    return f"{PREFIX}/{site}/{ZONE_LEVEL}/{floor}/{zone}/hvac"
+
+
+def command_for_day(
+    site: str,
+    floor: str,
+    zone: str,
+    *,
+    mode: str,
+    reason: str,
+    day: date,
+    tz: ZoneInfo,
+    now: datetime,
+    dry_run: bool,
+) -> HvacCommand:
+    """The command for the site's local ``day``: from its local midnight to the next one.
+
+    ``tz`` is the site's own time zone, so a site abroad gets its own day.
+    """
+    start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    end = start + timedelta(days=1)  # wall-clock: the next local midnight, across DST too
+    issued = now.astimezone(tz).replace(microsecond=0)
+    return HvacCommand(site, floor, zone, mode, reason, start, end, issued, dry_run)
+
+
+def encode_hvac(command: HvacCommand) -> bytes:
+    """The retained JSON payload of a command (compact, fields in contract order)."""
+    body: dict[str, Any] = {
+        "v": HVAC_VERSION,
+        "site": command.site,
+        "floor": command.floor,
+        "zone": command.zone,
+        "mode": command.mode,
+        "reason": command.reason,
+        "valid_from": command.valid_from.isoformat(),
+        "valid_until": command.valid_until.isoformat(),
+        "issued_at": command.issued_at.isoformat(timespec="seconds"),
+        "dry_run": command.dry_run,
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _topic_levels(topic: str) -> tuple[str, str, str]:
+    parts = topic.split("/")
+    if (
+        len(parts) != 7
+        or parts[:2] != [ROOT, f"v{VERSION}"]
+        or parts[3] != ZONE_LEVEL
+        or parts[6] != "hvac"
+    ):
+        raise HvacError("bad_topic", "not an HVAC command topic")
+    site, floor, zone = parts[2], parts[4], parts[5]
+    if not is_valid_id(site):
+        raise HvacError("bad_topic", f"invalid site id {site!r}")
+    if not (_level_ok(floor) and _level_ok(zone)):
+        raise HvacError("bad_topic", "empty floor or zone level")
+    return site, floor, zone
+
+
+def _moment(body: dict[str, Any], name: str) -> datetime:
+    value = body[name]
+    if not isinstance(value, str):
+        raise HvacError("bad_field", f"{name} must be an ISO 8601 string")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise HvacError("bad_time", f"{name} is not ISO 8601") from exc
+    if moment.utcoffset() is None:
+        raise HvacError("bad_time", f"{name} has no UTC offset")
+    return moment
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body[name]
+    if not isinstance(value, str) or not value:
+        raise HvacError("bad_field", f"{name} must be a non-empty string")
+    return value
+
+
+def parse_hvac(topic: str, payload: bytes) -> HvacCommand:
+    """Validate one HVAC command (topic and payload); raises :class:`HvacError`."""
+    site, floor, zone = _topic_levels(topic)
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise HvacError("bad_json", f"payload over {MAX_PAYLOAD_BYTES} bytes")
+    try:
+        body = json.loads(payload)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise HvacError("bad_json", "payload is not JSON") from exc
+    if not isinstance(body, dict):
+        raise HvacError("bad_json", "payload is not a JSON object")
+    version = body.get("v")
+    if type(version) is not int or version != HVAC_VERSION:
+        raise HvacError("bad_version", f"unknown schema version {version!r}")
+    missing = [name for name in FIELDS if name not in body]
+    if missing:
+        raise HvacError("bad_field", f"missing {', '.join(missing)}")
+    if (_text(body, "site"), _text(body, "floor"), _text(body, "zone")) != (site, floor, zone):
+        raise HvacError("topic_mismatch", "site, floor or zone differ from the topic")
+    mode, reason = _text(body, "mode"), _text(body, "reason")
+    if mode not in MODES:
+        raise HvacError("bad_mode", f"mode must be one of {', '.join(MODES)}")
+    if reason not in REASONS:
+        raise HvacError("bad_reason", f"reason must be one of {', '.join(REASONS)}")
+    start, end = _moment(body, "valid_from"), _moment(body, "valid_until")
+    if end <= start:
+        raise HvacError("bad_time", "valid_until is not after valid_from")
+    if not isinstance(body["dry_run"], bool):
+        raise HvacError("bad_field", "dry_run must be true or false")
+    issued = _moment(body, "issued_at")
+    return HvacCommand(site, floor, zone, mode, reason, start, end, issued, body["dry_run"])
