@@ -198,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     from werkplek import broker_acl
 
     broker_acl.add_cli(sub)
+    from werkplek import site_bridge
+
+    site_bridge.add_cli(sub)
 
     health = sub.add_parser("healthcheck", help="exit 0 when a service is healthy")
     health.add_argument("service", choices=["gateway", "backend"])
