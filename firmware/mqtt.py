@@ -8,16 +8,17 @@ reconnects forever with capped exponential backoff and jitter. Nothing a broker
 sends can raise out of the read loop: a malformed packet ends the link, an
 unexpected one is counted.
 
-Why two modules (heap, see docs/firmware.md, "Memory"): this one holds only what
-a connected node runs every few seconds (PUBLISH, PUBACK, keepalive, writes,
-a lost link). Setting up the client, each connection attempt (backoff,
-CONNECT/CONNACK, subscriptions, the birth message), an incoming PUBLISH, a SUBACK
-and anything unexpected are in ``mqtt_connect``, imported for that and dropped
-again (``MQTTClient._cold``).
+Why two modules (heap, see docs/firmware.md, "Memory"): this one holds the
+client (its constructor included) and what a connected node runs every few
+seconds (PUBLISH, PUBACK, keepalive, writes, a lost link). Each connection
+attempt (backoff, CONNECT/CONNACK, subscriptions, the birth message), an
+incoming PUBLISH, a SUBACK and anything unexpected are in ``mqtt_connect``,
+imported for that and dropped again (``MQTTClient._cold``).
 
 For memory, some internals have names the interpreter already knows (the
-attributes ``args``, ``waiting``, ``stream``, ``lock``, the method ``write``, the
-cold functions ``connect`` and ``read``): a new name costs heap for good.
+attributes ``waiting``, ``stream``, ``lock``, the method ``write``, the cold
+functions ``connect`` and ``read``): a new name costs heap for good. The settings
+are attributes named like the constructor's arguments, so they add no names.
 """
 
 from wp_compat import IS_MICROPYTHON, Flag, asyncio, const, unload, wait_for_ms
@@ -25,13 +26,6 @@ from wp_compat import IS_MICROPYTHON, Flag, asyncio, const, unload, wait_for_ms
 _TYPING = const(0)  # mypy only; the compiler drops the block (see node.py)
 if _TYPING:
     from typing import Any
-
-# Where ``mqtt_connect.setup`` keeps these settings in ``MQTTClient.args`` (one tuple
-# instead of an attribute each: a smaller instance dict, no names).
-_KEEPALIVE = const(5)
-_IO_MS = const(9)
-_ACK_MS = const(10)
-_LOG = const(15)
 
 _PUBLISH = const(3)  # packet type: the high nibble of the first byte
 _PUBACK_HEAD = const(0x40)  # PUBACK: type 4, no flags
@@ -85,7 +79,7 @@ def publish_packet(topic, payload, qos=0, retain=False, dup=False, pid=0):
 class MQTTClient:
     """Asyncio MQTT 3.1.1 client: QoS 0/1 publish, subscribe, keepalive, reconnect.
 
-    Args (see ``mqtt_connect.setup``):
+    Args (each kept as the attribute of the same name, read by ``mqtt_connect``):
         client_id, host, port, username, password, keepalive_s: connection settings.
         will: ``(topic, payload, retain)`` Last Will, sent with QoS 1.
         birth: ``(topic, payload, retain)`` QoS 1 message sent first after every connect.
@@ -102,28 +96,69 @@ class MQTTClient:
     ``on_message(topic, payload, retain)`` (None or set by the node).
     """
 
-    # Set by ``mqtt_connect.setup`` (annotations only: they cost no heap).
-    args: tuple  # the settings, in the order of ``setup``'s arguments; the subscriptions
-    up: "Any"  # wp_compat.Flag
-    connected: bool  # a CONNACK-ed link is open
-    closed: bool  # close() or abort() was called
-    stats: dict
-    on_up: "Any"
-    on_message: "Any"
-    _pid: int  # the last packet id
-    _lost: "Any"  # Flag: the current link ended
-    waiting: dict  # packet id -> Flag of a QoS 1 publish waiting for its PUBACK
-    stream: "Any"  # the link's writer (None while down); also tells links apart (``_lose``)
+    stream: "Any"  # for mypy (an annotation costs no heap): None while the link is down
 
-    def __init__(self, *args, **kwargs):
-        # A node builds its client once: the constructor's code is in the cold
-        # ``mqtt_connect`` (same arguments as documented above), not on the heap.
-        import mqtt_connect
+    def __init__(
+        self,
+        client_id,
+        host,
+        port=1883,
+        username=None,
+        password=None,
+        keepalive_s=60,
+        will=None,
+        birth=None,
+        connect_timeout_ms=5000,
+        io_timeout_ms=5000,
+        ack_timeout_ms=10000,
+        backoff_min_ms=500,
+        backoff_max_ms=30000,
+        opener=None,
+        log=None,
+        tls=None,
+    ):
+        # The settings, an attribute each under its argument's name (names the node has
+        # anyway). A tuple would save about 100 bytes of heap but read by position.
+        self.client_id = client_id
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.keepalive_s = keepalive_s
+        self.will = will
+        self.birth = birth
+        self.connect_timeout_ms = connect_timeout_ms
+        self.io_timeout_ms = io_timeout_ms
+        self.ack_timeout_ms = ack_timeout_ms
+        self.backoff_min_ms = backoff_min_ms
+        self.backoff_max_ms = backoff_max_ms
+        self.opener = opener
+        # Without a log: ``id``, a built-in that takes the text and ignores it.
+        self.log = log or id
+        self.tls = tls
+        # State.
+        self.subs = {}  # topic filter -> QoS, subscribed again after every connect
+        self.on_up = None
+        self.on_message = None
+        self.up = Flag()
+        self.stats = {
+            "connects": 0,
+            "connect_failures": 0,
+            "resent": 0,
+            "rx_dropped": 0,
+            "rx_errors": 0,
+        }
+        self.stream = None  # the link's writer (None while down); tells links apart (``_lose``)
+        self.connected = False  # a CONNACK-ed link is open
+        self.closed = False  # close() or abort() was called
+        self._pid = 0  # the last packet id
+        self._lost = Flag()  # the current link ended
+        self.waiting = {}  # packet id -> Flag of a QoS 1 publish waiting for its PUBACK
 
-        try:
-            mqtt_connect.setup(self, *args, **kwargs)
-        finally:
-            unload("mqtt_connect")
+    def next_pid(self):
+        """Return the next packet id (1..65535, then 1 again)."""
+        self._pid = pid = self._pid % 0xFFFF + 1
+        return pid
 
     async def publish(self, topic, payload, qos=0, retain=False):
         """Publish; QoS 1 returns once the broker acknowledged it (waits across reconnects).
@@ -137,7 +172,7 @@ class MQTTClient:
         if not qos:
             await self.write(publish_packet(topic, payload, 0, retain))
             return
-        self._pid = pid = self._pid % 0xFFFF + 1
+        pid = self.next_pid()
         waiting = self.waiting
         event = Flag()  # set by the PUBACK (which also removes ``pid``) or a lost link
         waiting[pid] = event
@@ -161,7 +196,7 @@ class MQTTClient:
                     self.stats["resent"] += 1
                 dup = True
                 try:
-                    await wait_for_ms(event.wait(), self.args[_ACK_MS])
+                    await wait_for_ms(event.wait(), self.ack_timeout_ms)
                 except asyncio.TimeoutError:
                     self._lose(link, "ack %d" % pid)
         finally:
@@ -191,6 +226,7 @@ class MQTTClient:
         failures = 0
         while not self.closed:
             reading = None
+            self._lost.clear()
             try:
                 stream = await self._cold("connect", failures)
                 if stream is None:  # the attempt failed (counted and logged): back off longer
@@ -223,8 +259,7 @@ class MQTTClient:
                 pass
         if self.connected:
             self.connected = False
-            _say = self.args[_LOG]  # the log (see mqtt_connect.setup)
-            _say("MQTT down " + reason)
+            self.log("MQTT down " + reason)
             self.up.clear()
             self._lost.set()
 
@@ -240,7 +275,7 @@ class MQTTClient:
             # Our MicroPython ``Stream.write`` returns True when the socket took it all at
             # once (the usual case): then no drain, no timeout task, nothing more on the heap.
             if stream.write(data) is not True:
-                await wait_for_ms(stream.drain(), self.args[_IO_MS])
+                await wait_for_ms(stream.drain(), self.io_timeout_ms)
         except Exception as exc:
             reason = "wr %r" % (exc,)
             self._lose(stream, reason)
@@ -251,8 +286,8 @@ class MQTTClient:
         # keepalive without a packet from the broker it sends PINGREQ; when another
         # half passes without any packet (PINGRESP or other), the link is dead.
         link = self.stream  # the writer (CPython: not the reader) names the link for _lose
-        io_ms = self.args[_IO_MS]
-        period = max(self.args[_KEEPALIVE] * 500, 100)
+        io_ms = self.io_timeout_ms
+        period = max(self.keepalive_s * 500, 100)
         pinged = False
         try:
             while True:

@@ -1,7 +1,7 @@
 """The rare half of the MQTT 3.1.1 client: setting up, connecting, receiving.
 
-Setting up a new ``MQTTClient``; each connection attempt of ``run()``: backoff,
-CONNECT/CONNACK, the subscriptions and the birth message; ``subscribe``; and
+Each connection attempt of ``run()``: backoff, CONNECT/CONNACK, the
+subscriptions and the birth message; ``subscribe``; and
 the packets the read loop passes on: an incoming PUBLISH (for a node: its
 retained config, after a connect and when it changes) is parsed, acknowledged
 and handed to ``on_message``; a SUBACK is checked; anything else is counted.
@@ -18,7 +18,6 @@ import os
 from mqtt import MQTTError, head, publish_packet
 from wp_compat import (
     IS_MICROPYTHON,
-    Flag,
     asyncio,
     collect,
     const,
@@ -34,14 +33,6 @@ _SUBACK = const(9)
 
 #: Largest incoming packet we keep; bigger ones are read, discarded and counted.
 _MAX_INCOMING = const(4096)
-
-# Positions in ``MQTTClient.args`` (see ``setup``; ``mqtt`` uses 5, 9, 10 and 15).
-_IO_MS = const(9)
-_BACKOFF_MIN = const(11)
-_BACKOFF_MAX = const(12)
-_SUBS = const(14)
-_LOG = const(15)
-_TLS = const(16)
 
 #: CONNACK return codes 1..5 (a ``const`` tuple: no name interned on the heap).
 _REFUSALS = const(
@@ -112,71 +103,9 @@ def parse_publish(flags, data):
     return topic, bytes(data[end:]), qos, bool(flags & 1), bool(flags & 8), pid
 
 
-def setup(
-    client,
-    client_id,
-    host,
-    port=1883,
-    username=None,
-    password=None,
-    keepalive_s=60,
-    will=None,
-    birth=None,
-    connect_timeout_ms=5000,
-    io_timeout_ms=5000,
-    ack_timeout_ms=10000,
-    backoff_min_ms=500,
-    backoff_max_ms=30000,
-    opener=None,
-    log=None,
-    tls=None,
-):
-    """Set up a new ``MQTTClient`` (its ``__init__`` arguments); see that class."""
-    # The settings in one tuple (less heap than an attribute each), in this order: the
-    # positions ``_IO_MS``, ``_SUBS``, ... here and in ``mqtt`` index it.
-    client.args = (
-        client_id,
-        host,
-        port,
-        username,
-        password,
-        keepalive_s,
-        will,
-        birth,
-        connect_timeout_ms,
-        io_timeout_ms,
-        ack_timeout_ms,
-        backoff_min_ms,
-        backoff_max_ms,
-        opener,
-        {},  # topic filter -> QoS, subscribed again after every connect
-        # The log. Without one: ``id``, a built-in that takes the text and ignores it (a
-        # function of our own here would keep this module on the heap).
-        log or id,
-        tls,  # None (plain TCP) or (CA file, host name the broker's certificate must name)
-    )
-    client.on_up = None
-    client.on_message = None
-    client.up = Flag()
-    client.stats = {
-        "connects": 0,
-        "connect_failures": 0,
-        "resent": 0,
-        "rx_dropped": 0,
-        "rx_errors": 0,
-    }
-    client.stream = None
-    client.connected = False
-    client.closed = False
-    client._pid = 0
-    client._lost = Flag()
-    client.waiting = {}
-
-
 def backoff_ms(client, n):
     """Return the wait in ms before the next attempt after ``n`` failed ones (jittered)."""
-    args = client.args
-    cap = min(args[_BACKOFF_MAX], args[_BACKOFF_MIN] << min(n - 1, 16))
+    cap = min(client.backoff_max_ms, client.backoff_min_ms << min(n - 1, 16))
     # Jitter from the OS/hardware RNG, so a fleet that lost its broker does not return in step.
     return cap // 2 + int.from_bytes(os.urandom(2), "big") % (cap // 2 + 1)
 
@@ -188,20 +117,17 @@ async def connect(client, n):
     no backoff). Returns the reader for the read loop, or None when the attempt failed
     (counted and logged; ``run()`` closes the socket and tries again, backing off longer).
     """
-    args = client.args
-    client_id, host, port, username, password, keepalive_s, will, birth, connect_ms = args[:9]
-    opener = args[13]
+    host, port, connect_ms = client.host, client.port, client.connect_timeout_ms
     collect()  # free the lost link's buffers first: vital on an ESP32's small heap
     if n:
         await sleep_ms(backoff_ms(client, n))
         if client.closed:
             return None
-    client._lost.clear()
-    _say = args[_LOG]
+    _say = client.log
     try:
-        tls = args[_TLS]
-        if opener is not None:
-            opening = opener(host, port)
+        tls = client.tls
+        if client.opener is not None:
+            opening = client.opener(host, port)
         elif IS_MICROPYTHON:  # our small stream instead of asyncio.stream (see mqtt.Stream)
             opening = open_connection(host, port, tls)
         elif tls:
@@ -217,8 +143,12 @@ async def connect(client, n):
         # fails there, and the attempt counts as failed like any other.
         reader, writer = await wait_for_ms(opening, connect_ms)
         client.stream = writer
-        writer.write(connect_packet(client_id, keepalive_s, username, password, will))
-        await wait_for_ms(writer.drain(), args[_IO_MS])
+        writer.write(
+            connect_packet(
+                client.client_id, client.keepalive_s, client.username, client.password, client.will
+            )
+        )
+        await wait_for_ms(writer.drain(), client.io_timeout_ms)
         ack = await wait_for_ms(reader.readexactly(4), connect_ms)
         if ack[0] != 0x20 or ack[1] != 2:  # CONNACK, 2 bytes
             raise MQTTError("expected CONNACK, got %r" % (bytes(ack),))
@@ -227,11 +157,12 @@ async def connect(client, n):
             raise MQTTError("broker refused: %s" % (_REFUSALS[rc - 1] if rc <= 5 else rc))
         client.stats["connects"] += 1
         client.connected = True
-        subs = args[_SUBS]
+        subs = client.subs
         for topic in list(subs):
             await subscribe(client, topic, subs[topic])
+        birth = client.birth
         if birth:
-            client._pid = pid = client._pid % 0xFFFF + 1
+            pid = client.next_pid()
             await client.write(publish_packet(birth[0], birth[1], 1, birth[2], False, pid))
         _say("MQTT up %s:%s" % (host, port))
         client.up.set()
@@ -249,9 +180,9 @@ async def connect(client, n):
 
 async def subscribe(client, topic, qos):
     """Remember ``topic`` for every reconnect; subscribe now if connected."""
-    client.args[_SUBS][topic] = qos
+    client.subs[topic] = qos
     if client.connected:  # SUBSCRIBE: packet id, then the one topic filter and its QoS
-        client._pid = pid = client._pid % 0xFFFF + 1
+        pid = client.next_pid()
         raw = topic.encode()
         body = pid.to_bytes(2, "big") + len(raw).to_bytes(2, "big") + raw + bytes((qos,))
         await client.write(head(_SUBSCRIBE << 4 | 0x02, len(body)) + body)
@@ -266,8 +197,8 @@ async def read(client, stream, first, length):
     Raises:
         MQTTError: a malformed packet (the read loop then drops the link).
     """
-    io_ms = client.args[_IO_MS]
-    _say = client.args[_LOG]
+    io_ms = client.io_timeout_ms
+    _say = client.log
     if length > _MAX_INCOMING:  # read it in bounded chunks and drop it
         client.stats["rx_dropped"] += 1
         _say("MQTT big %d" % length)

@@ -25,7 +25,8 @@ def test_every_remote_key_and_its_range_is_documented():
 
 #: Calls in the always-loaded modules whose first string is a short log or error code.
 _CODE_CALLS = re.compile(
-    r'(?:_say\(|_lose\([\w.]+,|(?:MQTTError|ProtocolError|ValueError|OSError)\()\s*"([^"]+)"'
+    r"(?:\b_?(?:say|log)\(|_lose\([\w.]+,|(?:MQTTError|ProtocolError|ValueError|OSError)\()"
+    r'\s*"([^"]+)"'
 )
 _HOT = ("mqtt", "node", "pir", "ld2410")
 
