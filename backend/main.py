@@ -36,10 +36,13 @@ from backend.middleware.headers import SecurityHeaders
 from backend.middleware.limits import RequestGuard
 from backend.openapi import install_openapi
 from backend.people.router import router as people_router
+from backend.plans.facility_router import router as plans_facility_router
+from backend.plans.router import router as plans_router
 from backend.privacy.router import router as privacy_router
 from backend.runtime import Runtime
 from backend.spaces import service as spaces_service
 from backend.spaces.router import router as spaces_router
+from backend.teams.router import router as teams_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -87,6 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(people_router)
     app.include_router(privacy_router)
     app.include_router(facility_router)
+    app.include_router(plans_router)
+    app.include_router(plans_facility_router)
+    app.include_router(teams_router)
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(panel_router)

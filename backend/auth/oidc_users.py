@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from backend.errors import Unauthorized
 from backend.people import service as people
 from backend.people.models import User
+from backend.teams.oidc import follow_claims
 
 #: A plain person's user name: no colon (``panel:``, ``signage:`` ... are machines').
 PLAIN_NAME = re.compile(r"^[\w.@+-]{1,80}$")
@@ -83,4 +84,5 @@ def sign_in(
         role = role_for(claims, groups_claim, role_groups)
         if role != user.role:
             user = people.change_user(session, user.id, role=role, active=None, actor="oidc")
+    follow_claims(session, user.id, claims)  # teams from the groups claim
     return user
