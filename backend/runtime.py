@@ -35,6 +35,7 @@ from backend.mqtt import MqttBridge
 from backend.registry_publisher import RegistryPublisher
 from backend.spaces.models import Device, Floor, Space
 from contract import SUB_SPACE_STATE
+from contract.bridge import SUB_BRIDGE_STATE
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class Runtime:
                 self.settings.mqtt_url,
                 protocol=self.settings.mqtt_protocol,
                 client_id=self.settings.mqtt_client_id,
-                subscriptions=[SUB_SPACE_STATE, SUB_GATEWAY_STATUS, SUB_HEALTH],
+                subscriptions=[SUB_SPACE_STATE, SUB_GATEWAY_STATUS, SUB_HEALTH, SUB_BRIDGE_STATE],
                 on_message=self._message_from_thread,
                 on_connection=self._connection_from_thread,
                 tls=self.settings.mqtt_tls(),

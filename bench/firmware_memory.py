@@ -108,7 +108,7 @@ def run():
                     samples[1] = used
                 samples[2] += 1
         # A telemetry message, caught on purpose (sampling alone may miss the few
-        # milliseconds it takes). First what ``Node._telemetry_soon`` does at once: its
+        # milliseconds it takes). First what ``Node.telemetry_soon`` does at once: its
         # module loaded and the payload built (sampled with both alive) ...
         import node_reports
 
@@ -121,7 +121,7 @@ def run():
         sys.modules.pop("node_reports")
         # ... then the real thing: the task created, then suspended while it writes.
         for _ in range(3):
-            node._telemetry_soon()
+            node.telemetry_soon()
             for _ in range(3):
                 gc.collect()
                 used = gc.mem_alloc()
@@ -153,7 +153,7 @@ RATE_CODE = """\
         target = sent + %(rate_messages)d
         while node.stats["sent"] < target:
             while len(node.queue) < 16:
-                node._enqueue("heartbeat", time.ticks_ms())
+                node.enqueue("heartbeat", time.ticks_ms())
             await asyncio.sleep_ms(0)
         took = time.ticks_diff(time.ticks_ms(), start)
 """

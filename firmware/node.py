@@ -21,8 +21,8 @@ CPython usage (the demo fleet)::
 
 from json import dumps
 
-from mqtt import MQTTClient, MQTTError, publish_packet
-from wp_compat import Flag, asyncio, const, sleep_ms, ticks_diff, ticks_ms, unload
+from mqtt import MQTTError, publish_packet
+from wp_compat import Flag, asyncio, const, sleep_ms, ticks_diff, ticks_ms, unix_ms, unload
 
 # mypy only: MicroPython has no typing module. A ``const`` 0 makes MicroPython's
 # compiler drop the block, so its names are not interned on the node's heap.
@@ -229,6 +229,12 @@ class Node:
         log: callable taking one str (e.g. ``print``), or None for silence.
         opener: optional ``async (host, port) -> (reader, writer)`` for tests.
         board: optional object with ``rssi()``, ``battery_v()``, ``heap_free()`` (telemetry).
+
+    What other modules use: ``cfg``, ``topic_base`` (``werkplek/v1/<site>/<device_id>/``;
+    each topic of the node is this plus its kind), ``client``, ``sensor``, ``board``,
+    ``machine``, ``stats``, ``tasks``, ``last_sample_ms``, ``config_raw``, ``config_rev``,
+    ``config_report``, ``local_cfg``, and the methods ``say``, ``enqueue``,
+    ``telemetry_soon``, ``uptime_s``, ``stop`` and ``run``.
     """
 
     #: The verdict on the last remote config: {"status", "rev"[, "error"]}.
@@ -237,42 +243,59 @@ class Node:
     #: (sorted by key), to go back to when the remote config is cleared.
     local_cfg = None  # type: tuple | None
 
-    # Set by ``wp_config.setup_node`` (annotations only: they cost no heap).
-    cfg: dict
-    topic_presence: str  # ".../<device_id>/presence"; status and telemetry are derived
-    topic_config: str
+    # For mypy: attributes first set to None (annotations cost no heap).
     sensor: "Any"
     board: "Any"
-    _read: "Any"
-    _source: "Any"  # one of _SOURCES
     _clock: "Any"
     _log: "Any"
-    boot: int
-    seq: int
-    queue: list
     inflight: "Any"
-    stats: dict
-    machine: PresenceMachine
-    last_sample_ms: "Any"
     _last_raw: "Any"
-    _last_report_ms: "Any"
-    client: MQTTClient
-    _wake: Flag
-    _stopping: Flag
-    _tasks: tuple  # the sampling, sending and client tasks (``supervisor.healthy``)
     config_raw: "Any"
     config_rev: "Any"
-    _up_ms: int
-    _up_last: "Any"
-    _telemetry_at: "Any"
+    tasks: tuple
 
     def __init__(self, cfg, presence, clock=None, log=None, opener=None, board=None):
-        import wp_config  # start-up only: dropped again below
+        import wp_config  # start-up only: its tables and checks are dropped again below
 
         try:
-            wp_config.setup_node(self, cfg, presence, clock, log, opener, board)
+            self.cfg = c = wp_config.build_config(cfg)
+            self.topic_base = base = wp_config.topic_base(c["site"], c["device_id"])
+            self.client = client = wp_config.mqtt_client(c, base, opener, log)
+            # This boot's id: a gap in seq after a new boot is no loss.
+            self.boot = wp_config.rand32()
         finally:
-            unload("wp_config", "remote_config")
+            unload("wp_config")
+        client.on_up = self._on_up
+        client.on_message = self._on_message
+        self.sensor = presence
+        self.board = board
+        self._read = presence.value if hasattr(presence, "value") else presence
+        self._source = c["source"]  # one of _SOURCES: the input that saw presence last
+        if clock is None and c["clock_set"]:
+            clock = unix_ms  # without: every ts is null
+        self._clock = clock
+        self._log = log
+        self.seq = 0
+        self.queue = []  # (seq, payload) waiting to be sent, oldest first
+        self.inflight = None  # the (seq, payload) being sent
+        self.stats = {"sent": 0, "dropped": 0, "sensor_errors": 0, "changes": 0}
+        now = ticks_ms()
+        self.machine = PresenceMachine(c["confirm_ms"], c["hold_ms"], now)
+        self.last_sample_ms = self._last_report_ms = self._telemetry_at = self._up_last = now
+        self._up_ms = 0
+        self._last_raw = None
+        self._wake = Flag()
+        self._stopping = Flag()
+        self.tasks = ()  # the sampling, sending and client tasks (``supervisor.healthy``)
+        self.config_raw = None  # the remote config payload in force (see remote_config)
+        self.config_rev = None
+        if c["config_file"]:
+            import remote_config  # a config saved on the board is in force from the start
+
+            try:
+                remote_config.restore(self)
+            finally:
+                unload("remote_config", "wp_config")
 
     def stop(self):
         """Ask ``run()`` to publish ``offline``, disconnect cleanly and return."""
@@ -280,14 +303,14 @@ class Node:
 
     async def run(self):
         """Run until ``stop()`` (graceful) or cancellation (socket dropped, the LWT fires)."""
-        await self.client.subscribe(self.topic_config, 1)
+        await self.client.subscribe(self.topic_base + "config", 1)
         self._start()
         graceful = False
         try:
             await self._stopping.wait()
             graceful = True
         finally:
-            sample_task, send_task, client_task = self._tasks
+            sample_task, send_task, client_task = self.tasks
             sample_task.cancel()
             send_task.cancel()
             if graceful:
@@ -311,7 +334,7 @@ class Node:
             asyncio.create_task(remote_config.reconfigure(self, self.cfg))
             unload("remote_config", "wp_config")  # the task keeps what it needs until it ends
         client_task = asyncio.create_task(self.client.run())
-        self._tasks = (
+        self.tasks = (
             asyncio.create_task(self._sample_loop()),
             asyncio.create_task(self._send_loop()),
             client_task,
@@ -332,10 +355,10 @@ class Node:
                 errors = self.stats["sensor_errors"] + 1
                 self.stats["sensor_errors"] = errors
                 if errors == 1 or errors % 100 == 0:  # log code SENSOR: docs/firmware.md, 5
-                    self._say("SENSOR %d %r" % (errors, exc))
+                    self.say("SENSOR %d %r" % (errors, exc))
             if present is not None:
                 if present != self._last_raw:
-                    self._say("INPUT %d" % present)
+                    self.say("INPUT %d" % present)
                     self._last_raw = present
                 sensor = self.sensor
                 machine = self.machine
@@ -347,8 +370,8 @@ class Node:
                     self._source = source if source in _SOURCES else self.cfg["source"]
                 if changed:
                     self.stats["changes"] += 1
-                    self._say("STATE %s" % ("occupied" if machine.occupied else "vacant"))
-                    self._enqueue("change", now)
+                    self.say("STATE %s" % ("occupied" if machine.occupied else "vacant"))
+                    self.enqueue("change", now)
                 elif (
                     # Only after a good reading, so a failing sensor goes silent and the
                     # gateway turns the space "unknown". No heartbeat while offline: it
@@ -356,16 +379,17 @@ class Node:
                     self.client.connected
                     and ticks_diff(now, self._last_report_ms) >= self.cfg["heartbeat_s"] * 1000
                 ):
-                    self._enqueue("heartbeat", now)
+                    self.enqueue("heartbeat", now)
             if ticks_diff(now, self._telemetry_at) >= self.cfg["telemetry_s"] * 1000:
                 self._telemetry_at = now
-                self._telemetry_soon()
+                self.telemetry_soon()
             self.uptime_s()  # keeps the count right across a wrap of the tick counter
             await sleep_ms(self.cfg["poll_ms"])
 
     # ---- publishing ---------------------------------------------------------------
 
-    def _enqueue(self, reason, now):
+    def enqueue(self, reason, now):
+        """Queue a presence message of the state at ``now``; ``reason``: change or heartbeat."""
         ts = None  # the clock is not trusted (``clock_set`` False: no clock at all) or broken
         if self._clock is not None:
             try:
@@ -388,25 +412,25 @@ class Node:
         if len(self.queue) > self.cfg["buffer_size"]:
             dropped_seq = self.queue.pop(0)[0]
             self.stats["dropped"] += 1
-            self._say("DROP %d" % dropped_seq)
+            self.say("DROP %d" % dropped_seq)
         self._wake.set()
 
     async def _send_loop(self):
+        topic = self.topic_base + "presence"
         while True:
             while not self.queue:
                 self._wake.clear()
                 await self._wake.wait()
             self.inflight = self.queue.pop(0)
-            await self.client.publish(self.topic_presence, self.inflight[1], 1, False)
+            await self.client.publish(topic, self.inflight[1], 1, False)
             self.stats["sent"] += 1
-            self._say("PUB %s %s" % (self.topic_presence, self.inflight[1]))
+            self.say("PUB %s %s" % (topic, self.inflight[1]))
             self.inflight = None
 
     def _on_up(self):
-        # The status topic is the presence topic with its last level ("presence") swapped.
-        self._say("PUB %s %s" % (self.topic_presence[:-8] + "status", _ONLINE))
-        self._enqueue("heartbeat", ticks_ms())
-        self._telemetry_soon()
+        self.say("PUB %sstatus %s" % (self.topic_base, _ONLINE))
+        self.enqueue("heartbeat", ticks_ms())
+        self.telemetry_soon()
 
     # ---- telemetry and remote configuration (their code is loaded only when used) --------
 
@@ -417,7 +441,7 @@ class Node:
         self._up_last = now
         return self._up_ms // 1000
 
-    def _telemetry_soon(self, config_report=None):
+    def telemetry_soon(self, config_report=None):
         """Build a telemetry message now; send it from a task (QoS 1 with a config verdict).
 
         Built here, at once, so the cold ``node_reports`` is on the heap only while the
@@ -436,20 +460,20 @@ class Node:
         asyncio.create_task(self._send_telemetry(payload, qos))
 
     async def _send_telemetry(self, payload, qos):
-        topic = self.topic_presence[:-8] + "telemetry"  # ".../<device_id>/telemetry"
+        topic = self.topic_base + "telemetry"
         client = self.client
         try:
             if qos:  # a config verdict: not lost, waits across a reconnect
                 await client.publish(topic, payload, 1, False)
             else:  # written at once: one coroutine less on the heap than ``publish``
                 await client.write(publish_packet(topic, payload))
-            self._say("PUB %s %s" % (topic, payload))
+            self.say("PUB %s %s" % (topic, payload))
         except MQTTError as exc:
-            self._say("telemetry not sent: %r" % (exc,))
+            self.say("telemetry not sent: %r" % (exc,))
 
     def _on_message(self, topic, payload, retain):
-        if topic != self.topic_config:
-            self._say("MSG? %s" % topic)
+        if topic != self.topic_base + "config":
+            self.say("MSG? %s" % topic)
             return
         import remote_config  # about once a week: not kept on the heap
 
@@ -458,6 +482,7 @@ class Node:
         finally:
             unload("remote_config", "wp_config")
 
-    def _say(self, text):
+    def say(self, text):
+        """Log one line (``INPUT``, ``STATE``, ``PUB``, ... docs/firmware.md, section 5)."""
         if self._log is not None:
             self._log(text)

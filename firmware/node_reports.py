@@ -1,4 +1,4 @@
-"""The node's telemetry message, built now and then (``Node._telemetry_soon`` sends it).
+"""The node's telemetry message, built now and then (``Node.telemetry_soon`` sends it).
 
 Telemetry goes out every ``telemetry_s`` (QoS 0, as the contract says) and once
 after every connect. A remote config's verdict (``remote_config.apply``) goes
@@ -6,7 +6,7 @@ out at once as a telemetry message with a ``config`` field (QoS 1, so a
 rejection is not lost), because a device may publish only on its own presence,
 status and telemetry topics.
 
-``Node._telemetry_soon`` imports this module to build one message and drops it
+``Node.telemetry_soon`` imports this module to build one message and drops it
 again (``wp_compat.unload``) before the message is sent: with the default period
 of 5 minutes, the few milliseconds an import takes are cheaper than keeping the
 code on the heap.

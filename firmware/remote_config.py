@@ -173,6 +173,14 @@ class RemoteConfig:
         return "applied", rev, cfg, None
 
 
+def restore(node):
+    """Apply the config saved on the board (``config_file``), if any: at start-up, before the
+    broker is reached (its verdict goes out with the first telemetry after the connect)."""
+    raw = RemoteConfig(node.cfg["config_file"]).load()
+    if raw:
+        apply(node, raw, persist=False)
+
+
 def apply(node, raw, persist=True):
     """Judge ``raw`` for ``node``; apply (and persist) it or reject it, then report the verdict.
 
@@ -194,18 +202,18 @@ def apply(node, raw, persist=True):
     report = {"status": status, "rev": rev}
     if status == "rejected":
         report["error"] = error
-        node._say("CONFIG rejected rev=%r: %s" % (rev, error))
+        node.say("CONFIG rejected rev=%r: %s" % (rev, error))
     else:
         _use(node, cfg, persist)
         if persist:
             try:
                 rc.save(bytes(raw))
             except OSError as exc:  # full or read-only flash: still applied until reboot
-                node._say("CONFIG not saved: %r" % (exc,))
-        node._say("CONFIG %s rev=%r" % (status, rev))
+                node.say("CONFIG not saved: %r" % (exc,))
+        node.say("CONFIG %s rev=%r" % (status, rev))
     node.config_report = report
     if persist:
-        node._telemetry_soon(report)
+        node.telemetry_soon(report)
 
 
 def _use(node, cfg, running):
@@ -241,7 +249,7 @@ async def reconfigure(node, cfg):
 
     try:
         await ld2410_cmd.configure(radar, move or 8, still or 8, cfg.get("radar_idle_s", 0))
-        node._say("RADAR configured")
+        node.say("RADAR configured")
     except Exception as exc:  # noqa: BLE001 - a radar that refuses keeps its old limits
         node.stats["sensor_errors"] += 1
-        node._say("RADAR configuration failed: %r" % (exc,))
+        node.say("RADAR configuration failed: %r" % (exc,))

@@ -18,7 +18,7 @@ def healthy(node):
     Here rather than on ``Node``: only a board with a watchdog asks, and on a node
     every method costs heap (docs/firmware.md, "Memory").
     """
-    for task in node._tasks:
+    for task in node.tasks:
         if task.done():
             return False
     return ticks_diff(ticks_ms(), node.last_sample_ms) < 10 * node.cfg["poll_ms"] + 2000

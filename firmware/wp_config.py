@@ -6,14 +6,14 @@ Named ``wp_config`` (not ``config``) so it never shadows another module when
 Only needed while a node starts, judges a remote config or shuts down
 (``shutdown``): ``Node`` imports it then and drops it again
 (``wp_compat.unload``), so its tables are not on the heap in the steady state.
-The id rules and topic names of the contract live here for the same reason.
+The id rules and topic names of the contract, and which config key goes to
+which MQTT client setting (``mqtt_client``), live here for the same reason.
 """
 
 import os
 
 from mqtt import MQTTClient, MQTTError
-from node import PresenceMachine
-from wp_compat import Flag, asyncio, const, ticks_ms, unix_ms, wait_for_ms
+from wp_compat import asyncio, const, wait_for_ms
 
 # Contract v1 values (as in ``node``; private consts are not interned on the heap).
 _PREFIX = const("werkplek/v1")
@@ -176,6 +176,17 @@ def is_valid_id(value):
     return True
 
 
+def topic_base(site, device_id):
+    """Return ``werkplek/v1/<site>/<device_id>/``: a device topic is this plus its kind.
+
+    Raises:
+        ValueError: invalid site or device id.
+    """
+    if not is_valid_id(site) or not is_valid_id(device_id):
+        raise ValueError("invalid site or device id")
+    return "%s/%s/%s/" % (_PREFIX, site, device_id)
+
+
 def device_topic(site, device_id, name):
     """Return ``werkplek/v1/<site>/<device_id>/<name>``.
 
@@ -184,9 +195,7 @@ def device_topic(site, device_id, name):
     """
     if name not in ("presence", "status", "telemetry", "config"):
         raise ValueError("unknown topic kind %r" % (name,))
-    if not is_valid_id(site) or not is_valid_id(device_id):
-        raise ValueError("invalid site or device id")
-    return "%s/%s/%s/%s" % (_PREFIX, site, device_id, name)
+    return topic_base(site, device_id) + name
 
 
 def tls_of(c):
@@ -196,37 +205,16 @@ def tls_of(c):
     return c["ca_file"], c.get("tls_hostname") or c["broker_host"]
 
 
-def setup_node(node, cfg, presence, clock, log, opener, board):
-    """Set up a new ``node.Node`` (its ``__init__`` arguments): config, topics, state, client.
+def mqtt_client(c, base, opener=None, log=None):
+    """Return the ``MQTTClient`` of a node with config ``c`` and topic base ``base``.
 
-    Here rather than in ``Node.__init__`` so that the start-up code, like the
-    config tables, is not kept on the heap once the node runs.
+    Its Last Will is the retained ``offline`` on ``<base>status``, its birth message
+    the retained ``online`` (both QoS 1). Here, not in ``Node.__init__``: the long
+    config key names are string objects in the code that uses them, and this module
+    is dropped once the node runs.
     """
-    node.cfg = c = build_config(cfg)
-    topic = device_topic
-    # Only the two topics used all the time are kept; status and telemetry are
-    # derived from the presence topic where they are needed (``status_topic``).
-    status = topic(c["site"], c["device_id"], "status")
-    node.topic_presence = topic(c["site"], c["device_id"], "presence")
-    node.topic_config = topic(c["site"], c["device_id"], "config")
-    node.sensor = presence
-    node.board = board
-    node._read = presence.value if hasattr(presence, "value") else presence
-    node._source = c["source"]
-    if clock is None:
-        clock = unix_ms if c["clock_set"] else None  # None: every ts is null
-    node._clock = clock
-    node._log = log
-    node.boot = rand32()  # this boot's id: a gap in seq after a new boot is no loss
-    node.seq = 0
-    node.queue = []
-    node.inflight = None
-    node.stats = {"sent": 0, "dropped": 0, "sensor_errors": 0, "changes": 0}
-    node.machine = PresenceMachine(c["confirm_ms"], c["hold_ms"], ticks_ms())
-    node.last_sample_ms = ticks_ms()
-    node._last_raw = None
-    node._last_report_ms = node.last_sample_ms
-    node.client = MQTTClient(
+    status = base + "status"
+    return MQTTClient(
         c["client_id"],
         c["broker_host"],
         c["broker_port"],
@@ -244,25 +232,6 @@ def setup_node(node, cfg, presence, clock, log, opener, board):
         log=log,
         tls=tls_of(c),
     )
-    node.client.on_up = node._on_up
-    node.client.on_message = node._on_message
-    node._wake = Flag()
-    node._stopping = Flag()
-    node._tasks = ()
-    node.config_raw = None  # the remote config payload in force (see remote_config)
-    node.config_rev = None
-    node._up_ms = 0
-    node._up_last = node._telemetry_at = ticks_ms()
-    if c["config_file"]:
-        try:
-            with open(c["config_file"], "rb") as fh:
-                saved = fh.read(1025)  # the largest config + 1: too large is rejected
-        except OSError:
-            saved = None
-        if saved:
-            import remote_config  # the caller drops it with this module
-
-            remote_config.apply(node, saved, persist=False)
 
 
 async def shutdown(node):
@@ -272,14 +241,14 @@ async def shutdown(node):
     so it is on the heap only then.
     """
     client = node.client
-    status = node.topic_presence[:-8] + "status"  # ".../<device_id>/status"
+    status = node.topic_base + "status"
     if client.connected:
         try:
             await wait_for_ms(
                 client.publish(status, "offline", 1, True),
                 node.cfg["io_timeout_ms"],
             )
-            node._say("PUB %s %s" % (status, "offline"))
+            node.say("PUB %s %s" % (status, "offline"))
         except (asyncio.TimeoutError, MQTTError) as exc:
-            node._say("offline status not acknowledged: %r" % (exc,))
+            node.say("offline status not acknowledged: %r" % (exc,))
     await client.close()

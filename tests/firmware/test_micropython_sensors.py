@@ -229,7 +229,7 @@ pin.level = 1; pin.handler(pin); pin.level = 0; pin.handler(pin)
 print(sensor.value(), sensor.count)
 class Node:  # what supervisor.healthy reads: tasks, poll time, last sample
     ok = True
-    _tasks = ()
+    tasks = ()
     cfg = {"poll_ms": 50}
     @property
     def last_sample_ms(self):

@@ -94,8 +94,9 @@ def test_node_applies_persists_and_reports_then_rejects_without_changing(tmp_pat
         )
         task = asyncio.create_task(node.run())
         await asyncio.wait_for(node.client.up.wait(), 5)
-        node._on_message(node.topic_config, cfg_bytes(rev=3, hold_ms=120000, heartbeat_s=15), True)
-        node._on_message(node.topic_config, cfg_bytes(rev=4, hold_ms="soon"), True)
+        topic = node.topic_base + "config"
+        node._on_message(topic, cfg_bytes(rev=3, hold_ms=120000, heartbeat_s=15), True)
+        node._on_message(topic, cfg_bytes(rev=4, hold_ms="soon"), True)
         await asyncio.sleep(0.2)
         node.stop()
         await asyncio.wait_for(task, 5)

@@ -18,7 +18,7 @@ class FakeNode:
 
     def __init__(self) -> None:
         self.ok = True
-        self._tasks = ()
+        self.tasks = ()
         self.cfg = {"poll_ms": 50}
 
     @property
@@ -101,7 +101,7 @@ def test_a_node_whose_send_loop_died_is_not_healthy():
             raise RuntimeError("bug in the send path")
 
         node.client.publish = broken  # type: ignore[method-assign]
-        node._enqueue("change", 0)
+        node.enqueue("change", 0)
         await asyncio.sleep(0.05)
         after = supervisor.healthy(node)
         task.cancel()

@@ -11,14 +11,14 @@ import wp_config
 from node import Node
 
 import contract
-from gateway import messages
+from contract import device as messages
 
-GOLDEN = Path(__file__).resolve().parents[1] / "contracts" / "v1" / "valid.json"
+GOLDEN = Path(__file__).resolve().parents[1] / "contracts" / "v1"
 
 
 def golden(kind: str) -> list[dict]:
-    entries = json.loads(GOLDEN.read_text())
-    return [e["payload"] for e in entries if e["topic"].endswith("/" + kind) and "payload" in e]
+    entries = json.loads((GOLDEN / f"{kind}.json").read_text())["valid"]
+    return [e["payload"] for e in entries if "payload" in e]
 
 
 def _types(value: object) -> set[str]:
@@ -67,7 +67,7 @@ def test_node_presence_payload_has_the_keys_and_types_of_the_golden_examples(clo
     required = set.intersection(*(set(ex) for ex in examples))
 
     node = Node({"device_id": "d-0001", "site": "hq", "clock_set": clock_set}, lambda: False)
-    node._enqueue(reason, 0)
+    node.enqueue(reason, 0)
     raw = node.queue[-1][1]
     assert len(raw.encode()) <= contract.MAX_PAYLOAD_BYTES
     payload = json.loads(raw)
