@@ -26,6 +26,8 @@ from backend.availability.service import (
     combine,
     summarize_floor,
 )
+from backend.availability.sites import SiteLinks
+from contract.bridge import is_bridge_state_topic
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,8 @@ class AvailabilityHub:
         #: Bumped on every change of the view; query answers are cached per version.
         self.version = 0
         self.cache: dict[tuple[Any, ...], tuple[int, bytes]] = {}
+        #: Satellite sites' bridge links: a site whose link is down shows unknown.
+        self.site_links = SiteLinks()
 
     @property
     def sites(self) -> set[str]:
@@ -114,6 +118,11 @@ class AvailabilityHub:
 
     def on_message(self, topic: str, payload: bytes) -> None:
         """Apply one raw MQTT message and push what changed."""
+        if is_bridge_state_topic(topic):
+            site = self.site_links.handle_message(topic, payload, self.clock_ms())
+            if site is not None:
+                self.refresh([sid for sid, s in self.spaces.items() if s.site == site])
+            return
         space_id = self.live.handle_message(topic, payload, self.clock_ms())
         if space_id == ALL_SPACES:
             self.refresh(None)
@@ -145,6 +154,7 @@ class AvailabilityHub:
                 booked=booked_until is not None,
                 until=booked_until if booked_until is not None else next_start,
             )
+            item = self.site_links.overlay(item)
             if self.view.get(sid) != item:
                 self.view[sid] = item
                 changed.append(item)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.auth import feed as feed_tokens
+from backend.availability.sites import check_space_bookable
 from backend.bookings import calendar, checkin
 from backend.bookings import service as bookings
 from backend.bookings.models import ACTIVE, Booking
@@ -32,6 +33,8 @@ def create_booking(
     body: BookingCreate, session: SessionDep, runtime: RuntimeDep, token: BookerDep
 ) -> BookingPublic:
     """Book a desk or room by day part or time range; 409 when it is taken."""
+    # A satellite site cut off from the centre: 503 site_offline (docs/operations.md).
+    check_space_bookable(runtime.hub, body.space_id)
     booking = bookings.create_booking(session, token, body, utcnow())
     runtime.bookings_changed()
     return BookingPublic.model_validate(booking)
