@@ -26,6 +26,7 @@ from backend.bookings.series import router as series_router
 from backend.config import Settings, get_settings
 from backend.dependencies import RuntimeDep, SessionDep
 from backend.docs_page import install_docs
+from backend.facility.hvac import BridgePort
 from backend.facility.router import router as facility_router
 from backend.health.router import router as health_router
 from backend.health.status import HistoryHealth, mqtt_status
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     key = settings.stream_token_key
     app.state.stream_tokens = StreamTokens(key.get_secret_value().encode() if key else None)
+    # HVAC zone commands leave through a port over the MQTT bridge (a dry run unless enabled).
+    app.state.hvac_port = BridgePort(lambda: runtime.bridge)
     # The first added runs innermost: headers wrap everything, even a 413 or a 500.
     app.add_middleware(GzipExceptStreams)  # pages and JSON; never the SSE stream
     app.add_middleware(CatchAll)

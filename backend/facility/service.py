@@ -1,5 +1,8 @@
 """Facility figures computed from grouped history: pure functions, no I/O.
 
+The cleaning list is in :mod:`backend.facility.cleaning`, the energy figures in
+:mod:`backend.facility.energy`.
+
 Privacy: every figure is per group of spaces; a group with fewer than
 ``min_group`` spaces (or bookings) is reported as suppressed, never with a value.
 """
@@ -11,12 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from backend.facility.opening import DEFAULT_TZ, Opening, for_site
+from backend.facility.opening import Opening, for_site
 from backend.facility.sources import HOURS, DayRow, GroupKey, GroupTotal, PeakRow
-from history.base import PresencePoint
 
-#: The default zone (each site has its own in its Opening).
-TZ = DEFAULT_TZ
 LEVELS = ("site", "floor", "zone", "kind")
 WEEKDAYS_NL = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -39,7 +39,7 @@ def level_key(group: GroupKey, level: str) -> tuple[str, ...]:
 Key = tuple[str, ...]
 
 
-def _sizes(rows: Iterable[GroupTotal | DayRow], level: str) -> dict[Key, int]:
+def group_sizes(rows: Iterable[GroupTotal | DayRow], level: str) -> dict[Key, int]:
     """Spaces per report key: the most spaces a group had on one day, summed over groups."""
     per_group: dict[GroupKey, int] = {}
     for row in rows:
@@ -131,7 +131,7 @@ def utilisation(
         occ[key] += row.open_occupancy
         cnt[key] += row.open_samples
     out = []
-    for key, size in sorted(_sizes(totals, level).items()):
+    for key, size in sorted(group_sizes(totals, level).items()):
         small = size < min_group
         value = None if small or not cnt[key] else occ[key] / cnt[key]
         out.append(UtilisationRow(key, size, value, None if small else peak.get(key), small))
@@ -184,7 +184,7 @@ def heatmap(
             if weight and row.samples[hour]:
                 occ[(key, row.weekday, hour)] += weight * row.occupancy[hour]
                 cnt[(key, row.weekday, hour)] += weight * row.samples[hour]
-    sizes = _sizes(days, level)
+    sizes = group_sizes(days, level)
     out = []
     for cell in sorted(occ):
         key, weekday, hour = cell
@@ -224,7 +224,7 @@ def weekly_trend(
             weight = opening.weight(row.weekday, hour)
             occ[slot] += weight * row.occupancy[hour]
             cnt[slot] += weight * row.samples[hour]
-    sizes = _sizes(days, level)
+    sizes = group_sizes(days, level)
     out = []
     for slot in sorted(occ):
         small = sizes[slot[0]] < min_group
@@ -281,7 +281,7 @@ def consolidation(
     """Advise closing groups (``floor`` or ``zone``) on weekdays whose peak stays low."""
     if level not in ("floor", "zone"):
         raise ValueError("consolidation advice is per floor or zone")
-    size = _sizes(days, level)
+    size = group_sizes(days, level)
     out = []
     for (key, weekday), peak in sorted(peaks(days, level, openings=openings).items()):
         if size[key] < min_group or peak >= threshold:
@@ -297,92 +297,6 @@ def consolidation(
                 setback_hours=for_site(openings, key[0]).hours(weekday),
                 text_nl=f"Sluit {name} op {WEEKDAYS_NL[weekday]}: piekbezetting {pct} %",
                 text_en=f"Close {name} on {WEEKDAYS_EN[weekday]}: peak occupancy {pct} %",
-            )
-        )
-    return out
-
-
-#: Kinds cleaned after each use rather than after a day's total.
-ROOM_KINDS = frozenset({"meeting_room", "focus_room"})
-
-
-@dataclass(frozen=True, slots=True)
-class CleaningEntry:
-    """One space on the cleaning list, counted since its last cleaning (or the day's start).
-
-    ``uses`` counts occupied stretches of at least the room threshold (rooms are
-    cleaned after each such use); ``clean`` says whether the space needs a visit.
-    """
-
-    site: str
-    floor: str
-    space: str
-    kind: str
-    occupied_minutes: float
-    uses: int
-    last_cleaned_ms: int | None
-    clean: bool
-
-
-def _occupied_stretches(rows: list[PresencePoint], lo: int, hi: int) -> list[tuple[int, int]]:
-    """Occupied intervals of one space clipped to ``[lo, hi)``.
-
-    A state holds until the next point, the last one until ``hi``; a point
-    before ``lo`` gives the state at ``lo``.
-    """
-    out: list[tuple[int, int]] = []
-    for here, after in zip(rows, [*rows[1:], None], strict=True):
-        start = max(here.time_ms, lo)
-        stop = min(after.time_ms if after is not None else max(hi, here.time_ms), hi)
-        if not here.occupied or stop <= start:
-            continue
-        if out and out[-1][1] == start:  # a heartbeat inside one stretch
-            out[-1] = (out[-1][0], stop)
-        else:
-            out.append((start, stop))
-    return out
-
-
-def cleaning_list(
-    points: Sequence[PresencePoint],
-    start_ms: int,
-    end_ms: int,
-    *,
-    min_minutes: float,
-    room_min_minutes: float,
-    cleaned: Mapping[str, int] | None = None,
-) -> list[CleaningEntry]:
-    """Spaces to clean and to skip, from raw points since each space's last cleaning.
-
-    Desks: occupied at least ``min_minutes`` in all. Rooms: at least one use of
-    ``room_min_minutes`` or more. ``cleaned`` maps a space to its last mark (ms);
-    only presence after it counts.
-    """
-    marks = cleaned or {}
-    by_space: dict[str, list[PresencePoint]] = defaultdict(list)
-    for point in points:
-        if point.space:
-            by_space[point.space].append(point)
-    out = []
-    for space, rows in sorted(by_space.items()):
-        rows.sort(key=lambda p: p.time_ms)
-        since = max(start_ms, marks.get(space, start_ms))
-        stretches = _occupied_stretches(rows, since, end_ms)
-        minutes = sum(b - a for a, b in stretches) / 60_000
-        uses = sum(1 for a, b in stretches if (b - a) / 60_000 >= room_min_minutes)
-        last = rows[-1]
-        kind = last.kind or ""
-        dirty = uses > 0 if kind in ROOM_KINDS else minutes >= min_minutes
-        out.append(
-            CleaningEntry(
-                site=last.site,
-                floor=last.floor or "",
-                space=space,
-                kind=kind,
-                occupied_minutes=round(minutes, 2),
-                uses=uses,
-                last_cleaned_ms=marks.get(space),
-                clean=dirty,
             )
         )
     return out

@@ -16,7 +16,6 @@ from backend.bookings import policy
 from backend.bookings.models import Booking
 from backend.bookings.schemas import HolidayPublic, OpeningDay
 from backend.database import make_engine, make_session_factory
-from backend.facility import service as facility_service
 from backend.facility.router import facility_settings, history_source
 from backend.facility.sources import SqliteSource
 from backend.main import create_app
@@ -284,7 +283,7 @@ def test_a_cleaner_marks_a_space_cleaned(seeded, people, tmp_path):
     finally:
         engine.dispose()
     now = int(datetime.now(UTC).timestamp() * 1000)
-    midnight = midnight_ms(datetime.now(facility_service.TZ).date())
+    midnight = midnight_ms(datetime.now(ZoneInfo("Europe/Amsterdam")).date())  # hq's zone
     elapsed = now - midnight  # presence from 10 % to 50 % of today so far, then vacant
     path = tmp_path / "history.sqlite3"
     store = SqliteHistory(path, raw_retention_days=0, maintain_every_s=1e12)

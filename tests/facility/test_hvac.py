@@ -6,6 +6,7 @@ import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -14,11 +15,11 @@ from sqlalchemy import select
 
 from backend.bookings.models import Booking
 from backend.database import make_engine, make_session_factory
-from backend.facility import energy
 from backend.facility.router import facility_settings, history_source
 from backend.facility.sources import SqliteSource
 from backend.main import create_app
 from backend.spaces.models import Space
+from contract import hvac
 from history.sqlite import SqliteHistory
 from tests.backend.conftest import bearer
 from tests.backend.helpers import MqttProbe
@@ -79,19 +80,20 @@ def _book_one_desk(url: str) -> tuple[str, str, str]:
 def test_doc_examples_have_the_shape_the_backend_sends():
     examples = doc_examples()
     assert len(examples) >= 3
-    made = energy.hvac_command(
-        energy.ZoneForecast("hq", "hq-1", "A", 8, 0, 0.0, 12.0, "setback", "nobody_expected",
-                            12.0, 28.8),
-        DAY, dry_run=False, now=datetime.now(UTC),
+    made = hvac.encode_hvac(
+        hvac.command_for_day(
+            "hq", "hq-1", "A", mode="setback", reason="nobody_expected", day=DAY,
+            tz=ZoneInfo("Europe/Amsterdam"), now=datetime.now(UTC), dry_run=False,
+        )
     )  # fmt: skip
     keys = set(json.loads(made))
     for example in examples:
         assert set(example) == keys
-        assert example["v"] == energy.HVAC_VERSION and example["dry_run"] is False
+        assert example["v"] == hvac.HVAC_VERSION and example["dry_run"] is False
         assert example["mode"] in ("comfort", "setback")
         start = datetime.fromisoformat(example["valid_from"])
         assert datetime.fromisoformat(example["valid_until"]) - start == timedelta(days=1)
-        assert TOPIC.match(energy.hvac_topic(example["site"], example["floor"], example["zone"]))
+        assert TOPIC.match(hvac.hvac_topic(example["site"], example["floor"], example["zone"]))
 
 
 def test_forecast_and_setback_advice(seeded, empty_history, settings_env):
@@ -147,7 +149,7 @@ def test_hvac_command_arrives_retained_at_mosquitto(
         timeout=30,
     ).json()
     assert body["dry_run"] is False and all(c["published"] for c in body["commands"])
-    topic = energy.hvac_topic(site, floor, zone)
+    topic = hvac.hvac_topic(site, floor, zone)
     # "published" means queued for QoS 1: the first probe may see it live or retained...
     first = MqttProbe(broker.host, broker.port, "werkplek/v1/+/_zone/#")
     try:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from backend.facility import reports, rollup, service
+from backend.facility import cleaning, reports, rollup, service
 from backend.facility.opening import Opening
 from backend.facility.sources import InfluxSource, SqliteSource
 from history.influx import InfluxHistory
@@ -125,7 +125,7 @@ def _check_cleaning(source, plans, day: date) -> None:
     points = source.raw_points(lo, hi)
     noon = 12 * 3600  # half the spaces were cleaned at noon: only presence after it counts
     marks = {space: lo + noon * 1000 for i, space in enumerate(sorted(FLOOR_OF)) if i % 2}
-    entries = service.cleaning_list(
+    entries = cleaning.cleaning_list(
         points, lo, hi, min_minutes=15, room_min_minutes=ROOM_MIN, cleaned=marks
     )
     by_space = {e.space: e for e in entries}
