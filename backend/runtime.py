@@ -33,7 +33,7 @@ from backend.database import make_engine, make_session_factory, migrate
 from backend.health.service import SUB_HEALTH, HealthStore
 from backend.mqtt import MqttBridge
 from backend.registry_publisher import RegistryPublisher
-from backend.spaces.models import Device, Floor, Space
+from backend.spaces.models import Device, Floor, FloorDrawing, Space
 from contract import SUB_SPACE_STATE
 from contract.bridge import SUB_BRIDGE_STATE
 
@@ -242,6 +242,10 @@ def registry_signature(session: Session) -> tuple[Any, ...]:
                 select(func.max(Floor.created_at)).scalar_subquery(),
                 select(func.count()).select_from(Device).scalar_subquery(),
                 select(func.max(Device.updated_at)).scalar_subquery(),
+                # Edits of spaces and drawings (backend/spaces/editing.py) change these.
+                select(func.max(Space.updated_at)).scalar_subquery(),
+                select(func.count()).select_from(FloorDrawing).scalar_subquery(),
+                select(func.max(FloorDrawing.updated_at)).scalar_subquery(),
             )
         ).one()
     )

@@ -52,6 +52,8 @@ class FloorSummaryPublic(BaseModel):
     rooms: int
     free_rooms: int
     free_room_list: list[FreeRoomPublic]
+    #: Changes whenever the floor's plan changes: a screen then fetches its plan again.
+    plan_rev: int = 0
 
 
 class AvailabilityPublic(BaseModel):

@@ -14,6 +14,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from backend.availability.live import SpaceState
+from backend.spaces import editing as spaces_editing
 from backend.spaces import service as spaces_service
 from backend.spaces.models import Space
 
@@ -45,6 +46,8 @@ class FloorInfo:
     site: str
     name: str
     level: int
+    #: Changes whenever the floor's plan (spaces' shapes, names, drawing) changes.
+    plan_rev: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,8 @@ class FloorSummary:
     rooms: int
     free_rooms: int
     free_room_list: tuple[FreeRoom, ...] = field(default=())
+    #: The floor's plan revision: a screen fetches its plan again when it changes.
+    plan_rev: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +196,7 @@ def summarize_floor(floor: FloorInfo, items: Iterable[SpaceAvailability]) -> Flo
         rooms=rooms,
         free_rooms=len(free_rooms),
         free_room_list=tuple(sorted(free_rooms, key=lambda r: (-r.capacity, r.name))),
+        plan_rev=floor.plan_rev,
     )
 
 
@@ -213,9 +219,11 @@ def space_info(s: Space) -> SpaceInfo:
 
 def load_registry(session: Session) -> tuple[list[SpaceInfo], list[FloorInfo]]:
     """Read the spaces and floors availability is computed for."""
-    spaces = [space_info(s) for s in spaces_service.list_spaces(session)]
+    rows = spaces_service.list_spaces(session)
+    spaces = [space_info(s) for s in rows]
+    revisions = spaces_editing.plan_revisions(session, rows)
     floors = [
-        FloorInfo(floor=f.id, site=f.site_id, name=f.name, level=f.level)
+        FloorInfo(f.id, f.site_id, f.name, f.level, plan_rev=revisions.get(f.id, 0))
         for f in spaces_service.list_floors(session)
     ]
     return spaces, floors

@@ -201,7 +201,7 @@ ITEMS: tuple[Item, ...] = (
         "Spaces (desks, rooms) and their features",
         "showing and booking places",
         _TASK,
-        "everyone (read), admin (write)",
+        "everyone (read), facility and admin (write)",
         "while in use",
         "admin",
         other=(
@@ -221,7 +221,19 @@ ITEMS: tuple[Item, ...] = (
             "w",
             "h",
             "created_at",
+            "updated_at",
         ),
+    ),
+    Item(
+        "floor_drawing",
+        "table",
+        "Floor drawings: walls, rooms, corridors, landmarks",
+        "showing places",
+        _TASK,
+        "everyone (read), facility and admin (write)",
+        "while in use",
+        "facility, admin",
+        other=("floor_id", "features", "feature_count", "updated_at"),
     ),
     Item(
         "device",

@@ -1,10 +1,10 @@
-"""Tables of the registry: site, floor, space and device."""
+"""Tables of the registry: site, floor, its drawing, space and device."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.database import Base
@@ -67,6 +67,29 @@ class Space(Base):
     w: Mapped[float] = mapped_column(Float)
     h: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Last edit through the API (null: unchanged since created); screens reload on it.
+    updated_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None, onupdate=utcnow
+    )
+
+
+class FloorDrawing(Base):
+    """The drawing under a floor's spaces: walls, rooms, corridors and landmarks.
+
+    ``features`` is the validated, normalised GeoJSON feature list in plan units
+    (``backend/spaces/drawing.py``); one drawing per floor, replaced as a whole.
+    """
+
+    __tablename__ = "floor_drawing"
+
+    floor_id: Mapped[str] = mapped_column(
+        ForeignKey("floor.id", ondelete="CASCADE"), primary_key=True
+    )
+    features: Mapped[str] = mapped_column(Text)
+    feature_count: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
 
 class Device(Base):

@@ -1,0 +1,200 @@
+"""Floor drawings over HTTP: a GeoJSON upload is stored, read back and refused with a reason
+when it breaks a rule (never a 500), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from backend.spaces.drawing import MAX_FEATURES
+from tests.backend.conftest import bearer
+
+URL = "/api/v1/floors/hq-1/drawing"
+
+
+def feature(kind: str, geometry: dict[str, Any], name: Any = None) -> dict[str, Any]:
+    props: dict[str, Any] = {"kind": kind}
+    if name is not None:
+        props["name"] = name
+    return {"type": "Feature", "geometry": geometry, "properties": props}
+
+
+def box(x: float, y: float, w: float, h: float) -> dict[str, Any]:
+    ring = [[x, y], [x + w, y], [x + w, y + h], [x, y + h], [x, y]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def drawing() -> dict[str, Any]:
+    """A small valid floor: outer walls, a corridor, a room and every landmark."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            feature(
+                "wall", {"type": "LineString", "coordinates": [[0, 0], [1200, 0], [1200, 640]]}
+            ),
+            feature("corridor", box(20, 215, 1160, 50), {"nl": "Gang", "en": "Corridor"}),
+            feature("room", box(40, 40, 320, 170)),
+            feature("entrance", {"type": "Point", "coordinates": [600, 640]}, "Ingang"),
+            feature("lift", box(1080, 40, 60, 60)),
+            {
+                "type": "Feature",
+                "geometry": box(1080, 120, 60, 80),
+                "properties": {"category": "stairs"},
+            },  # fmt: skip
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [1150, 300]},
+                "properties": {"category": "restroom.unisex", "name": "WC"},
+            },  # fmt: skip
+            feature("pantry", {"type": "Point", "coordinates": [1150, 400.04]}),
+        ],
+    }
+
+
+def test_a_drawing_is_stored_and_read_back_by_a_screen(api, seeded, people):
+    facility = bearer(people("facility", "fiona").token)
+    empty = api.get(URL, headers=bearer(seeded.signage_token))
+    assert empty.status_code == 200
+    assert empty.json() == {"type": "FeatureCollection", "features": []}
+    response = api.put(URL, json=drawing(), headers=facility)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "floor_id": "hq-1",
+        "features": 8,
+        "kinds": {"corridor": 1, "entrance": 1, "lift": 1, "pantry": 1, "room": 1,
+                  "stairs": 1, "toilets": 1, "wall": 1},
+    }  # fmt: skip
+    read = api.get(URL, headers=bearer(seeded.signage_token))
+    assert read.headers["content-type"] == "application/geo+json"
+    features = read.json()["features"]
+    assert [f["properties"]["kind"] for f in features] == [
+        "wall", "corridor", "room", "entrance", "lift", "stairs", "toilets", "pantry",
+    ]  # fmt: skip
+    # Names become a language map; IMDF categories their kind; positions rounded to 0.1.
+    assert features[1]["properties"]["name"] == {"nl": "Gang", "en": "Corridor"}
+    assert features[3]["properties"]["name"] == {"nl": "Ingang", "en": "Ingang"}
+    assert features[7]["geometry"] == {"type": "Point", "coordinates": [1150.0, 400.0]}
+    # What was read back uploads again unchanged (round trip).
+    again = api.put(URL, json=read.json(), headers=facility)
+    assert again.status_code == 200 and api.get(URL, headers=facility).json() == read.json()
+    assert api.get("/api/v1/floors/hq-2/drawing", headers=facility).json()["features"] == []
+    assert api.delete(URL, headers=facility).status_code == 204
+    assert api.get(URL, headers=facility).json()["features"] == []
+
+
+def test_only_facility_and_admin_upload(api, seeded, people):
+    for token in (seeded.signage_token, people("employee", "emma").token):
+        response = api.put(URL, json=drawing(), headers=bearer(token))
+        assert (response.status_code, response.json()["reason"]) == (403, "role_not_allowed")
+    response = api.put(
+        "/api/v1/floors/hq-9/drawing", json=drawing(), headers=bearer(seeded.admin_token)
+    )
+    assert (response.status_code, response.json()["reason"]) == (404, "floor_not_found")
+
+
+def _broken(change: str) -> Any:
+    doc = drawing()
+    features = doc["features"]
+    if change == "not a collection":
+        return {"type": "Feature", "features": []}
+    if change == "foreign member":
+        doc["styles"] = {}
+    elif change == "feature member":
+        features[0]["style"] = "red"
+    elif change == "unknown property":
+        features[0]["properties"]["colour"] = "red"
+    elif change == "unknown kind":
+        features[0]["properties"]["kind"] = "fountain"
+    elif change == "kind and category":
+        features[0]["properties"]["category"] = "wall"
+    elif change == "wrong geometry for kind":
+        features[2]["geometry"] = {"type": "Point", "coordinates": [10, 10]}
+    elif change == "outside the plan":
+        features[2]["geometry"]["coordinates"][0][1] = [1300, 40]
+    elif change == "negative":
+        features[3]["geometry"]["coordinates"] = [-1, 5]
+    elif change == "not finite":
+        features[3]["geometry"]["coordinates"] = [float("nan"), 5]
+    elif change == "3d position":
+        features[3]["geometry"]["coordinates"] = [5, 5, 0]
+    elif change == "text coordinate":
+        features[3]["geometry"]["coordinates"] = ["5", 5]
+    elif change == "open ring":
+        features[2]["geometry"]["coordinates"][0][-1] = [41, 40]
+    elif change == "short line":
+        features[0]["geometry"]["coordinates"] = [[0, 0]]
+    elif change == "extra geometry member":
+        features[0]["geometry"]["bbox"] = [0, 0, 1, 1]
+    elif change == "long name":
+        features[1]["properties"]["name"] = "x" * 61
+    elif change == "control character":
+        features[1]["properties"]["name"] = "Gang\u0007"
+    elif change == "unknown language":
+        features[1]["properties"]["name"] = {"de": "Flur"}
+    elif change == "too many features":
+        doc["features"] = [copy.deepcopy(features[3]) for _ in range(MAX_FEATURES + 1)]
+    elif change == "too many positions":
+        line = [[i % 1000, i % 600] for i in range(2000)]
+        doc["features"] = [feature("wall", {"type": "LineString", "coordinates": line})] * 26
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "where"),
+    [
+        ("not a collection", "drawing_not_geojson", "document"),
+        ("foreign member", "drawing_unknown_property", "styles"),
+        ("feature member", "drawing_unknown_property", "features[0]"),
+        ("unknown property", "drawing_unknown_property", "'colour'"),
+        ("unknown kind", "drawing_bad_kind", "'fountain'"),
+        ("kind and category", "drawing_bad_kind", "features[0].properties"),
+        ("wrong geometry for kind", "drawing_bad_geometry", "features[2].geometry"),
+        ("outside the plan", "drawing_out_of_bounds", "features[2].geometry.coordinates[0][1]"),
+        ("negative", "drawing_out_of_bounds", "x -1"),
+        ("not finite", "drawing_out_of_bounds", "features[3]"),
+        ("3d position", "drawing_bad_geometry", "[x, y]"),
+        ("text coordinate", "drawing_bad_geometry", "not a number"),
+        ("open ring", "drawing_bad_geometry", "end where it starts"),
+        ("short line", "drawing_bad_geometry", "features[0].geometry.coordinates"),
+        ("extra geometry member", "drawing_bad_geometry", "exactly"),
+        ("long name", "drawing_bad_name", "features[1].properties.name"),
+        ("control character", "drawing_bad_name", "control"),
+        ("unknown language", "drawing_bad_name", "features[1].properties.name"),
+        ("too many features", "drawing_too_large", "2000"),
+        ("too many positions", "drawing_too_large", "50000"),
+    ],
+)
+def test_a_bad_drawing_is_refused_with_a_reason_and_the_place(api, seeded, change, reason, where):
+    admin = bearer(seeded.admin_token)
+    api.put(URL, json=drawing(), headers=admin)
+    # Serialised by hand: httpx refuses NaN, which Python's JSON (and a CAD export) writes.
+    response = api.put(
+        URL,
+        content=json.dumps(_broken(change)),
+        headers={**admin, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert body["reason"] == reason, body
+    assert where in body["detail"], body
+    # The drawing before stays as it was.
+    assert len(api.get(URL, headers=admin).json()["features"]) == 8
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[1, 2]", b'"text"', b"{" * 5000, b"\xff\xfe"],
+    ids=["text", "array", "string", "deep", "binary"],
+)
+def test_an_unreadable_upload_is_a_4xx_not_a_500(api, seeded, body):
+    response = api.put(
+        URL,
+        content=body,
+        headers={**bearer(seeded.admin_token), "Content-Type": "application/json"},
+    )
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["reason"]
