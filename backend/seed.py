@@ -1,22 +1,29 @@
 """A believable sample municipality for the demo and the tests.
 
-"Stadskantoor" (hq): three floors, each with four rooms along the north wall and
-three desk zones below (A, B and a quiet zone "Stilte"); plus the satellite
-"Servicepunt Dalfsen" with one small floor. Every space gets one sensor node:
-radar or PIR on desks, fused nodes in rooms.
+"Stadskantoor" (hq): three floors, each with four rooms along the north wall, a
+corridor below them, three desk zones (A, B and a quiet zone "Stilte") with an
+aisle between their benches, and a core in the north-east corner with lift,
+stairs and toilets; plus the satellite "Servicepunt Dalfsen" with one small
+floor. Every floor gets a drawing (walls, corridors, landmarks) as a facility
+team would upload it, checked by the same rules. Every space gets one sensor
+node: radar or PIR on desks, fused nodes in rooms.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.spaces.models import Device, Floor, Site, Space
+from backend.spaces.drawing import parse_drawing
+from backend.spaces.models import Device, Floor, FloorDrawing, Site, Space
 
 PLAN_W, PLAN_H = 1200.0, 640.0
-DESK_W, DESK_H = 80.0, 56.0
+#: A desk tile holds its state word above its number, legible from 3 m.
+DESK_W, DESK_H = 88.0, 64.0
 #: (name, kind, capacity, width in plan units) of the rooms on every hq floor.
 HQ_ROOMS = (
     ("Vergaderzaal {f}.01", "meeting_room", 10, 320.0),
@@ -54,7 +61,7 @@ class DeviceInfo:
 def _desk_positions(left: float, count: int) -> list[tuple[float, float]]:
     # Two benches of two facing rows, four desks per row, an aisle between the benches.
     spots = []
-    for row_y in (280.0, 340.0, 480.0, 540.0):
+    for row_y in (280.0, 348.0, 484.0, 552.0):
         for col in range(4):
             spots.append((left + 12.0 + col * (DESK_W + 4.0), row_y))
     return spots[:count]
@@ -163,13 +170,108 @@ def _satellite() -> tuple[Site, Floor, list[Space]]:
                 screen=True,
                 accessible=n == 0,
                 # Zone A: two rows by the window; the quiet corner to the right.
-                x=60.0 + (n % 3) * 84.0 if n < 5 else 400.0 + (n - 5) * 84.0,
-                y=280.0 + (n // 3) * 60.0 if n < 5 else 280.0,
+                x=60.0 + (n % 3) * 92.0 if n < 5 else 400.0 + (n - 5) * 92.0,
+                y=280.0 + (n // 3) * 68.0 if n < 5 else 280.0,
                 w=DESK_W,
                 h=DESK_H,
             )
         )
     return site, floor, spaces
+
+
+def _feature(kind: str, geometry: dict[str, Any], name: Any = None) -> dict[str, Any]:
+    props: dict[str, Any] = {"kind": kind}
+    if name is not None:
+        props["name"] = name
+    return {"type": "Feature", "geometry": geometry, "properties": props}
+
+
+def _box(x1: float, y1: float, x2: float, y2: float) -> dict[str, Any]:
+    ring = [[x1, y1], [x2, y1], [x2, y2], [x1, y2], [x1, y1]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def _walls(*lines: list[list[float]]) -> dict[str, Any]:
+    return _feature("wall", {"type": "MultiLineString", "coordinates": list(lines)})
+
+
+def _hq_drawing(level: int) -> dict[str, Any]:
+    """One hq floor as its CAD export would look: walls with door gaps, corridors, the core."""
+    # The main entrance is a gap in the west wall of the first floor.
+    west: list[list[list[float]]] = (
+        [[[10, 10], [10, 420]], [[10, 476], [10, 630]]] if level == 1 else [[[10, 10], [10, 630]]]
+    )
+    walls = _walls(
+        *west,
+        [[10, 10], [1190, 10], [1190, 630], [10, 630]],
+        # The rooms' south wall, a door gap near each room's east end.
+        [[10, 218], [320, 218]], [[350, 218], [580, 218]], [[610, 218], [800, 218]],
+        [[830, 218], [1010, 218]], [[1040, 218], [1060, 218]],
+        # Walls between the rooms, and the core with its lobby opening.
+        [[370, 10], [370, 218]], [[630, 10], [630, 218]], [[850, 10], [850, 218]],
+        [[1060, 10], [1060, 218]], [[1060, 218], [1095, 218]], [[1165, 218], [1190, 218]],
+        [[1065, 105], [1190, 105]], [[1125, 10], [1125, 105]],
+    )  # fmt: skip
+    features = [
+        walls,
+        _feature("corridor", _box(12, 220, 1188, 274), {"nl": "Gang", "en": "Corridor"}),
+        _feature("corridor", _box(12, 414, 1188, 482)),
+        _feature("lift", _box(1068, 18, 1120, 100), "Lift"),
+        _feature("stairs", _box(1130, 18, 1184, 100), {"nl": "Trap", "en": "Stairs"}),
+        _feature("toilets", _box(1068, 110, 1184, 212), {"nl": "Toiletten", "en": "Toilets"}),
+        _feature("pantry", _box(222, 558, 394, 622), "Pantry"),
+    ]
+    if level == 1:
+        features.append(
+            _feature(
+                "entrance",
+                {"type": "Point", "coordinates": [10, 448]},
+                {"nl": "Hoofdingang", "en": "Main entrance"},
+            )
+        )
+    else:
+        features.append(
+            _feature(
+                "entrance",
+                {"type": "Point", "coordinates": [1130, 218]},
+                {"nl": "Ingang", "en": "Entrance"},
+            )
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _satellite_drawing() -> dict[str, Any]:
+    """The service point: one room, a counter, toilets and a pantry around a small office."""
+    walls = _walls(
+        [[10, 10], [790, 10], [790, 470], [400, 470]], [[330, 470], [10, 470], [10, 10]],
+        [[10, 208], [290, 208]], [[320, 208], [560, 208]], [[590, 208], [790, 208]],
+        [[330, 10], [330, 208]], [[590, 10], [590, 208]], [[590, 110], [790, 110]],
+    )  # fmt: skip
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            walls,
+            _feature("corridor", _box(12, 210, 788, 268), {"nl": "Gang", "en": "Corridor"}),
+            _feature("room", _box(340, 20, 580, 198), {"nl": "Balie", "en": "Service desk"}),
+            _feature("toilets", _box(600, 20, 780, 100), {"nl": "Toiletten", "en": "Toilets"}),
+            _feature("pantry", _box(600, 120, 780, 198), "Pantry"),
+            _feature(
+                "entrance",
+                {"type": "Point", "coordinates": [365, 470]},
+                {"nl": "Ingang", "en": "Entrance"},
+            ),
+        ],
+    }
+
+
+def _drawing_row(floor: Floor, document: dict[str, Any]) -> FloorDrawing:
+    # Through the upload's own checks, so the sample never shows what an upload could not.
+    features = parse_drawing(document, floor.plan_width, floor.plan_height)
+    return FloorDrawing(
+        floor_id=floor.id,
+        features=json.dumps(features, separators=(",", ":")),
+        feature_count=len(features),
+    )
 
 
 def seed_demo(session: Session) -> SeedSummary:
@@ -200,6 +302,10 @@ def seed_demo(session: Session) -> SeedSummary:
     session.add_all(floors)
     session.flush()
     session.add_all(spaces)
+    session.add_all(
+        [_drawing_row(f, _hq_drawing(f.level)) for f in floors if f.site_id == "hq"]
+        + [_drawing_row(sat_floor, _satellite_drawing())]
+    )
     session.flush()
     devices = []
     for number, space in enumerate(spaces, start=1):

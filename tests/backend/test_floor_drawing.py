@@ -198,3 +198,18 @@ def test_an_unreadable_upload_is_a_4xx_not_a_500(api, seeded, body):
     )
     assert 400 <= response.status_code < 500, response.text
     assert response.json()["reason"]
+
+
+def test_the_seeded_floors_have_drawings_with_every_landmark(api, seeded):
+    token = bearer(seeded.signage_token)
+    for floor in ("hq-1", "hq-2", "hq-3", "dalfsen-0"):
+        features = api.get(f"/api/v1/floors/{floor}/drawing", headers=token).json()["features"]
+        kinds = {f["properties"]["kind"] for f in features}
+        expected = {"wall", "corridor", "entrance", "toilets", "pantry"}
+        if floor.startswith("hq"):
+            expected |= {"lift", "stairs"}
+        assert expected <= kinds, (floor, kinds)
+        # Every landmark carries a name in both languages, for the screens' labels.
+        for f in features:
+            if f["properties"]["kind"] not in ("wall", "corridor"):
+                assert set(f["properties"]["name"] or {}) == {"nl", "en"}, (floor, f)
