@@ -19,6 +19,7 @@ from backend.auth.models import ApiToken
 from backend.bookings.models import Booking
 from backend.people import audit
 from backend.people.models import AuditLog, User
+from backend.plans.privacy import erase_person as erase_plans
 from backend.privacy.export import legacy_actor
 from backend.privacy.retention import SELF_ACTIONS, affected
 
@@ -35,6 +36,8 @@ class ErasureResult:
     tokens_deleted: int
     audit_deleted: int
     audit_anonymised: int
+    #: Week plans, default week, sharing choice and team memberships.
+    plan_rows_deleted: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The counts, plus what stays and for how long."""
@@ -74,8 +77,11 @@ def erase(session: Session, user: User, now: datetime, actor: str) -> ErasureRes
     changed += affected(
         session.execute(update(AuditLog).where(about_user).values(object_id=ERASED))
     )
+    plan_rows = erase_plans(session, uid)
     session.execute(delete(User).where(User.id == uid))
-    result = ErasureResult(deleted_bookings, anonymised_bookings, tokens, dropped, changed)
+    result = ErasureResult(
+        deleted_bookings, anonymised_bookings, tokens, dropped, changed, plan_rows
+    )
     audit.record(session, actor, "user.erase", "user", ERASED, at=now, **asdict(result))
     session.commit()
     return result

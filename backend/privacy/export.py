@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from backend.auth.models import ApiToken
 from backend.bookings.models import Booking
 from backend.people.models import AuditLog, User
+from backend.plans.privacy import export_person as plan_records
 
 #: Export format version; bump when a field is removed or renamed.
 FORMAT = 1
@@ -90,6 +91,7 @@ def collect(session: Session, user: User) -> dict[str, Any]:
             }
             for a in trail
         ],
+        **plan_records(session, user.id),  # week plans and teams
         "not_stored_per_person": [
             "occupancy history (per space, never joined with bookings or accounts)",
             "calendar feeds (generated on request)",

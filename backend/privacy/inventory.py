@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from backend.plans.privacy import inventory_items as plan_items
+
 #: Where an item lives; ``table`` items are checked against the SQLAlchemy models.
 STORES = ("table", "influxdb", "gateway", "broker", "memory", "log")
 
@@ -420,6 +422,7 @@ ITEMS: tuple[Item, ...] = (
         personal=("user id of a failed login", "client address of a failed login"),
         other=("time", "level", "logger", "message"),
     ),
+    *plan_items(Item, _EMPLOY, _TASK),  # week plans and teams (backend/plans/privacy.py)
 )
 
 

@@ -17,6 +17,7 @@ from backend.auth import throttle
 from backend.auth.models import ApiToken, LoginThrottle
 from backend.bookings.models import Booking
 from backend.people.models import AuditLog
+from backend.plans.privacy import delete_old_plans
 
 #: What an anonymised actor or object reads as.
 ANONYMISED = "anonymised"
@@ -43,6 +44,7 @@ class RetentionResult:
     tokens_deleted: int
     audit_deleted: int = 0
     throttle_deleted: int = 0
+    plans_deleted: int = 0
 
 
 def personal_actor() -> ColumnElement[bool]:
@@ -108,5 +110,6 @@ def run_retention(session: Session, now: datetime, days: int) -> RetentionResult
     # The login check prunes these too, but only when someone logs in.
     quiet = LoginThrottle.updated_at < now - throttle.RETENTION
     counts = affected(session.execute(delete(LoginThrottle).where(quiet)))
+    plans = delete_old_plans(session, now)  # after WERKPLEK_PLAN_RETENTION_WEEKS
     session.commit()
-    return RetentionResult(bookings, anonymised, tokens, dropped, counts)
+    return RetentionResult(bookings, anonymised, tokens, dropped, counts, plans)

@@ -36,7 +36,10 @@ def test_every_item_says_why_and_how_long():
             assert text.strip(), item.name
     # The person-linked tables are the ones retention and erasure handle.
     personal = {i.name for i in inventory.ITEMS if i.store == "table" and i.is_personal}
-    assert personal == {"app_user", "api_token", "booking", "audit_log", "login_throttle"}
+    assert personal == {
+        "app_user", "api_token", "booking", "audit_log", "login_throttle",
+        "work_plan", "plan_pattern", "plan_sharing", "team_member",  # backend/plans/privacy.py
+    }  # fmt: skip
 
 
 def test_the_privacy_page_holds_the_generated_inventory():
