@@ -22,7 +22,7 @@ CPython usage (the demo fleet)::
 from json import dumps
 
 from mqtt import MQTTError, publish_packet
-from wp_compat import Flag, asyncio, const, sleep_ms, ticks_diff, ticks_ms, unix_ms, unload
+from wp_compat import Flag, asyncio, const, sleep_ms, ticks_diff, ticks_ms, unload
 
 # mypy only: MicroPython has no typing module. A ``const`` 0 makes MicroPython's
 # compiler drop the block, so its names are not interned on the node's heap.
@@ -255,47 +255,45 @@ class Node:
     tasks: tuple
 
     def __init__(self, cfg, presence, clock=None, log=None, opener=None, board=None):
-        import wp_config  # start-up only: its tables and checks are dropped again below
+        import wp_config  # start-up only: it and its tables are dropped again at the end
 
         try:
             self.cfg = c = wp_config.build_config(cfg)
             self.topic_base = base = wp_config.topic_base(c["site"], c["device_id"])
             self.client = client = wp_config.mqtt_client(c, base, opener, log)
-            # This boot's id: a gap in seq after a new boot is no loss.
-            self.boot = wp_config.rand32()
-        finally:
-            unload("wp_config")
-        client.on_up = self._on_up
-        client.on_message = self._on_message
-        self.sensor = presence
-        self.board = board
-        self._read = presence.value if hasattr(presence, "value") else presence
-        self._source = c["source"]  # one of _SOURCES: the input that saw presence last
-        if clock is None and c["clock_set"]:
-            clock = unix_ms  # without: every ts is null
-        self._clock = clock
-        self._log = log
-        self.seq = 0
-        self.queue = []  # (seq, payload) waiting to be sent, oldest first
-        self.inflight = None  # the (seq, payload) being sent
-        self.stats = {"sent": 0, "dropped": 0, "sensor_errors": 0, "changes": 0}
-        now = ticks_ms()
-        self.machine = PresenceMachine(c["confirm_ms"], c["hold_ms"], now)
-        self.last_sample_ms = self._last_report_ms = self._telemetry_at = self._up_last = now
-        self._up_ms = 0
-        self._last_raw = None
-        self._wake = Flag()
-        self._stopping = Flag()
-        self.tasks = ()  # the sampling, sending and client tasks (``supervisor.healthy``)
-        self.config_raw = None  # the remote config payload in force (see remote_config)
-        self.config_rev = None
-        if c["config_file"]:
-            import remote_config  # a config saved on the board is in force from the start
+            client.on_up = self._on_up
+            client.on_message = self._on_message
+            self.boot = wp_config.rand32()  # a gap in seq after a new boot is no loss
+            self.sensor = presence
+            self.board = board
+            self._read = presence.value if hasattr(presence, "value") else presence
+            self._source = c["source"]  # one of _SOURCES: the input that saw presence last
+            if clock is None and c["clock_set"]:
+                from wp_compat import unix_ms  # (not a global of this module: less heap)
 
-            try:
+                clock = unix_ms  # without a clock every ts is null
+            self._clock = clock
+            self._log = log
+            self.seq = 0
+            self.queue = []  # (seq, payload) waiting to be sent, oldest first
+            self.inflight = None  # the (seq, payload) being sent
+            self.stats = {"sent": 0, "dropped": 0, "sensor_errors": 0, "changes": 0}
+            now = ticks_ms()
+            self.machine = PresenceMachine(c["confirm_ms"], c["hold_ms"], now)
+            self.last_sample_ms = self._last_report_ms = self._telemetry_at = self._up_last = now
+            self._up_ms = 0
+            self._last_raw = None
+            self._wake = Flag()
+            self._stopping = Flag()
+            self.tasks = ()  # the sampling, sending and client tasks (``supervisor.healthy``)
+            self.config_raw = None  # the remote config payload in force (see remote_config)
+            self.config_rev = None
+            if c["config_file"]:
+                import remote_config  # a config saved on the board is in force from the start
+
                 remote_config.restore(self)
-            finally:
-                unload("remote_config", "wp_config")
+        finally:
+            unload("wp_config", "remote_config")
 
     def stop(self):
         """Ask ``run()`` to publish ``offline``, disconnect cleanly and return."""

@@ -69,9 +69,18 @@ def telemetry_payload(uptime_s, rssi, heap_free, battery_v=None, extra=""):
         rssi: Wi-Fi signal in dBm, or None without a Wi-Fi link (unix port, simulation).
         heap_free: free heap in bytes, or None where the runtime cannot tell (CPython).
         battery_v: battery voltage, or None on mains power.
+        (A figure outside the contract's range, from a broken gauge, is written as null.)
         extra: further members, already encoded, each starting with a comma
             (``',"sent":3'``): counters, a config report.
     """
+    # A figure outside the contract's range comes from a broken gauge: it is sent as
+    # unknown, so the gateway does not refuse the whole message (golden telemetry files).
+    if rssi is not None and not -200 <= rssi <= 50:
+        rssi = None
+    if heap_free is not None and heap_free < 0:
+        heap_free = None
+    if battery_v is not None and not 0 <= battery_v <= 100:
+        battery_v = None
     # null, not 0, for an unknown figure: 0 dBm would read as a perfect signal.
     return '{"v":1,"uptime_s":%d,"rssi":%s,"heap_free":%s,"fw":"%s","battery_v":%s%s}' % (
         int(uptime_s),
