@@ -23,7 +23,7 @@ from backend.spaces.models import Device, Floor, FloorDrawing, Site, Space
 
 PLAN_W, PLAN_H = 1200.0, 640.0
 #: A desk tile holds its state word above its number, legible from 3 m.
-DESK_W, DESK_H = 88.0, 64.0
+DESK_W, DESK_H = 90.0, 64.0
 #: (name, kind, capacity, width in plan units) of the rooms on every hq floor.
 HQ_ROOMS = (
     ("Vergaderzaal {f}.01", "meeting_room", 10, 320.0),
@@ -170,7 +170,7 @@ def _satellite() -> tuple[Site, Floor, list[Space]]:
                 screen=True,
                 accessible=n == 0,
                 # Zone A: two rows by the window; the quiet corner to the right.
-                x=60.0 + (n % 3) * 92.0 if n < 5 else 400.0 + (n - 5) * 92.0,
+                x=60.0 + (n % 3) * 94.0 if n < 5 else 400.0 + (n - 5) * 94.0,
                 y=280.0 + (n // 3) * 68.0 if n < 5 else 280.0,
                 w=DESK_W,
                 h=DESK_H,
@@ -197,13 +197,15 @@ def _walls(*lines: list[list[float]]) -> dict[str, Any]:
 
 def _hq_drawing(level: int) -> dict[str, Any]:
     """One hq floor as its CAD export would look: walls with door gaps, corridors, the core."""
-    # The main entrance is a gap in the west wall of the first floor.
-    west: list[list[list[float]]] = (
-        [[[10, 10], [10, 420]], [[10, 476], [10, 630]]] if level == 1 else [[[10, 10], [10, 630]]]
+    # The main entrance is a gap in the south wall of the first floor.
+    south: list[list[list[float]]] = (
+        [[[1190, 630], [680, 630]], [[620, 630], [10, 630]]]
+        if level == 1
+        else [[[1190, 630], [10, 630]]]
     )
     walls = _walls(
-        *west,
-        [[10, 10], [1190, 10], [1190, 630], [10, 630]],
+        [[10, 630], [10, 10], [1190, 10], [1190, 630]],
+        *south,
         # The rooms' south wall, a door gap near each room's east end.
         [[10, 218], [320, 218]], [[350, 218], [580, 218]], [[610, 218], [800, 218]],
         [[830, 218], [1010, 218]], [[1040, 218], [1060, 218]],
@@ -225,7 +227,7 @@ def _hq_drawing(level: int) -> dict[str, Any]:
         features.append(
             _feature(
                 "entrance",
-                {"type": "Point", "coordinates": [10, 448]},
+                {"type": "Point", "coordinates": [650, 630]},
                 {"nl": "Hoofdingang", "en": "Main entrance"},
             )
         )

@@ -1,10 +1,13 @@
 /* Werkplek floor screen: floor plan, free quiet desks and rooms with "free until", other
  * floors and sites; live over SSE. Needs common.js. Plain JS, no build step.
- * URL: /signage/?site=hq&floor=hq-1&lang=nl|en&contrast=high#token=...
+ * URL: /signage/?site=hq&floor=hq-1&here=960,247&lang=nl|en&contrast=high#token=...
+ * (here=x,y places "U bent hier" on the plan, in plan units; floorplan.js draws it and the
+ * floor's drawing; a new plan_rev in the data makes the screen fetch its plan again) 
  * Silence never shows as free: without fresh data every space turns "unknown". */
 (function () {
   "use strict";
   var W = window.Werkplek;
+  var F = window.WerkplekFloor;
   var STALE_MS = 60000;      // no event for this long: data is no longer trusted
   var PROBE_MS = 45000;      // quiet stream: check the server with a plain GET
   var SVG_NS = "http://www.w3.org/2000/svg";
@@ -32,7 +35,8 @@
       bookedUntil: "Gereserveerd tot {t}", tomorrow: "morgen",
       noToken: "Dit scherm heeft geen geldige toegangscode. Vraag de beheerder om de juiste link.",
       loadFailed: "De gegevens laden lukt niet. We proberen het opnieuw.",
-      nowState: "{name} is nu {state}.", manyChanged: "{n} plekken zijn veranderd."
+      nowState: "{name} is nu {state}.", manyChanged: "{n} plekken zijn veranderd.",
+      tileBooked: "Geboekt"
     },
     en: {
       free: "Free", occupied: "Occupied", booked: "Booked", unknown: "Unknown", plan: "Floor plan",
@@ -55,13 +59,15 @@
       bookedUntil: "Booked until {t}", tomorrow: "tomorrow",
       noToken: "This screen has no valid access code. Ask the administrator for the right link.",
       loadFailed: "Loading the data failed. Trying again.",
-      nowState: "{name} is now {state}.", manyChanged: "{n} places changed."
+      nowState: "{name} is now {state}.", manyChanged: "{n} places changed.",
+      tileBooked: "Booked"
     }
   }[W.lang];
   var st = {
     shapes: new Map(), nodes: new Map(), avail: new Map(), floors: [], sites: new Map(),
     connected: false, gateway: "unknown", lastData: 0, tz: "Europe/Amsterdam", stream: null,
-    otherFloors: [], otherSites: [], quietRows: 0, sensorsDownSince: 0, html: {}
+    otherFloors: [], otherSites: [], quietRows: 0, sensorsDownSince: 0, html: {},
+    floorInfo: null, planRev: null, reloading: false
   };
   var byName = new Intl.Collator(W.lang, { numeric: true, sensitivity: "base" }).compare;
 
@@ -126,7 +132,10 @@
     return out;
   }
 
-  function buildPlan(floorInfo, spaces) {
+  /* The short word a desk tile shows under its colour: the legend's word, "Geboekt" for booked. */
+  function tileWord(state) { return state === "booked" ? TEXT.tileBooked : TEXT[state]; }
+
+  function buildPlan(floorInfo, spaces, drawing) {
     var svg = $("plan"), zones = $("plan-zones"), layer = $("plan-spaces");
     var box = { x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity };
     function grow(x1, y1, x2, y2) {
@@ -143,13 +152,19 @@
       el("rect", { "class": "shape", x: s.x, y: s.y, width: s.w, height: s.h, rx: 6 }, g);
       var node = { g: g, key: "", sizes: {} };
       if (desk) {
-        var no = deskNo(s.name), size = Math.min(18, s.h / 3);
+        // The state word on top; the state's icon beside the desk number below it.
+        var no = deskNo(s.name), size = Math.min(16, s.h / 4), noSize = F.fit(no, s.w - 11 - size, 25);
+        var left = s.x + (s.w - size - 3 - F.ems(no) * noSize) / 2;
         node.icon = el("use", { "class": "icon", href: "#icon-unknown", width: size, height: size,
-          x: s.x + s.w / 2 - size / 2, y: s.y + 3 }, g);
-        var num = el("text", { "class": "desk-no", x: s.x + s.w / 2, y: s.y + s.h - 6,
-          "text-anchor": "middle" }, g);
+          x: left, y: s.y + s.h - 9 - size }, g);
+        var num = el("text", { "class": "desk-no", x: left + size + 3, y: s.y + s.h - 8 }, g);
         num.textContent = no;
-        num.setAttribute("font-size", sizeFor(no, s.w - 8, 25));
+        num.setAttribute("font-size", noSize);
+        node.word = el("text", { "class": "state-word", x: s.x + s.w / 2, y: s.y + Math.min(22, s.h / 2.6),
+          "text-anchor": "middle" }, g);
+        [TEXT.free, TEXT.occupied, TEXT.tileBooked, TEXT.unknown].forEach(function (word) {
+          node.sizes[word] = F.fit(word, s.w - 8, Math.min(20, s.h / 3));
+        });
       } else {
         var name = el("text", { "class": "room-name", x: s.x + 12, y: s.y + 30 }, g);
         name.textContent = s.name;
@@ -179,6 +194,16 @@
       label.textContent = zoneName(b.first);
       grow(b.x1 - 10, b.y1 - 50, b.x2 + 10, b.y2 + 10);
     });
+    var bounds = { x1: 0, y1: 0, x2: floorInfo.plan_width, y2: floorInfo.plan_height };
+    var drawn = drawing && drawing.features.length ?
+      F.drawFloor($("plan-drawing"), drawing.features, W.lang, bounds) : null;
+    if (drawn) grow(drawn.x1, drawn.y1, drawn.x2, drawn.y2);
+    var here = F.herePoint(W.param("here"), bounds.x2, bounds.y2);
+    if (here) {
+      var mark = F.drawHere($("plan-here"), here, W.lang, bounds);
+      grow(mark.x1, mark.y1, mark.x2, mark.y2);
+      svg.setAttribute("aria-label", TEXT.plan + " " + floorInfo.name + ". " + F.hereText(W.lang));
+    }
     // The view is the drawing itself (not the whole sheet): no empty bands around it.
     svg.setAttribute("viewBox", [box.x1 - 10, box.y1 - 10, box.x2 - box.x1 + 20,
       box.y2 - box.y1 + 20].join(" "));
@@ -230,6 +255,10 @@
       node.label.setAttribute("font-size", node.sizes[TEXT[state]]);
     }
     if (node.until) node.until.textContent = until ? t("until", { t: until }) : "";
+    if (node.word) {
+      node.word.textContent = tileWord(state);
+      node.word.setAttribute("font-size", node.sizes[tileWord(state)]);
+    }
   }
   function renderAll() { st.nodes.forEach(function (_, id) { renderSpace(id); }); renderPanel(); }
 
@@ -353,8 +382,35 @@
       " · " + W.esc(r === 1 ? TEXT.roomsOne : t("roomsMany", { n: r }));
   }
 
+  /* Fetch the floor's spaces and drawing and (re)build the plan from them. */
+  function loadPlan() {
+    var path = "/api/v1/floors/" + encodeURIComponent(floor);
+    return Promise.all([W.api(path + "/spaces"), W.api(path + "/drawing").catch(function () { return null; })])
+      .then(function (got) {
+        ["plan-drawing", "plan-zones", "plan-spaces", "plan-here"].forEach(function (id) { $(id).textContent = ""; });
+        st.shapes.clear();
+        st.nodes.clear();
+        buildPlan(st.floorInfo, got[0], got[1]);
+      });
+  }
+  /* A space or the drawing was edited (the floor's plan_rev moved): fetch the plan again. */
+  function checkPlan(floors) {
+    var mine = floors.filter(function (f) { return f.floor === floor; })[0];
+    if (!mine || mine.plan_rev === undefined || st.reloading) return;
+    if (st.planRev === null) st.planRev = mine.plan_rev;
+    if (mine.plan_rev === st.planRev) return;
+    st.reloading = true;
+    var rev = mine.plan_rev;
+    loadPlan().then(function () {
+      st.planRev = rev;
+      st.reloading = false;
+      renderAll();
+    }, function () { st.reloading = false; });
+  }
+
   function applySnapshot(data) {
     showMessage("");
+    checkPlan(data.floors);
     st.avail.clear();
     data.spaces.forEach(function (a) { st.avail.set(a.space_id, a); });
     st.floors = data.floors;
@@ -374,6 +430,7 @@
     var floors = new Map(st.floors.map(function (f) { return [f.floor, f]; }));
     data.floors.forEach(function (f) { floors.set(f.floor, f); });
     st.floors = Array.from(floors.values());
+    checkPlan(data.floors);
     st.connected = data.connected;
     st.gateway = data.gateway;
     st.lastData = Date.now();
@@ -445,9 +502,9 @@
       floor = info.id;
       $("site-name").textContent = st.sites.get(site).name;
       $("floor-name").textContent = info.name;
-      return W.api("/api/v1/floors/" + encodeURIComponent(floor) + "/spaces").then(function (spaces) {
+      st.floorInfo = info;
+      return loadPlan().then(function () {
         showMessage("");
-        buildPlan(info, spaces);
         document.body.classList.remove("loading");
         buildPanel(floors);
         renderAll();
