@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, FilePath, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from backend.facility.settings import FacilitySettings
 from common.mqtt_tls import check_settings, client_context
 from common.mqtt_url import parse_mqtt_url
 from common.resources import dashboards_dir
@@ -23,8 +24,14 @@ def _signage_dir() -> Path:
     return dashboards_dir() / "signage"
 
 
-class Settings(BaseSettings):
-    """Everything the backend process can be configured with."""
+class Settings(FacilitySettings):
+    """Everything the backend process can be configured with.
+
+    Built on :class:`FacilitySettings`, which is built on the shared
+    :class:`history.settings.HistorySettings`: the history store's variables are
+    validated as the gateway validates them, and the facility reports read the
+    settings the app was created with.
+    """
 
     model_config = SettingsConfigDict(env_prefix="WERKPLEK_", extra="ignore")
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -24,46 +22,36 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.errors import NotFound
-from backend.facility.settings import FacilitySettings
 from backend.health.service import problems
 from backend.runtime import Runtime
+from history.influx_client import InfluxClient
+from history.retention import HOURLY_RP, RAW_RP
+from history.settings import HistorySettings
 
 #: The retention policies the gateway creates in InfluxDB (docs/operations.md, Retention).
-RETENTION_POLICIES = ("raw", "hourly")
+RETENTION_POLICIES = (RAW_RP, HOURLY_RP)
 #: A scrape must stay fast even while the history store hangs.
 PROBE_TIMEOUT_S = 3.0
 
 
-def probe_history(cfg: FacilitySettings) -> tuple[bool, dict[str, bool]]:
+def probe_history(cfg: HistorySettings) -> tuple[bool, dict[str, bool]]:
     """Whether the history store answers, and which retention policies it holds.
 
     SQLite keeps no policies (the gateway prunes by age), so only reachability is told.
     """
     if not cfg.influx_url:
-        return Path(cfg.history_path).is_file(), {}
-    headers, auth = cfg.influx_auth()
-    try:
-        response = httpx.post(
-            cfg.influx_url.rstrip("/") + "/query",
-            data={"q": f'SHOW RETENTION POLICIES ON "{cfg.influx_database}"'},
-            headers=headers,
-            auth=auth,
-            timeout=PROBE_TIMEOUT_S,
-        )
-        body = response.json()
-    except (httpx.HTTPError, ValueError):
+        return cfg.history_path.is_file(), {}
+    with InfluxClient.from_settings(cfg, timeout_s=PROBE_TIMEOUT_S) as client:
+        policies = client.retention_policies()
+    if policies.error is not None:
         return False, {}
-    result = (body.get("results") or [{}])[0] if isinstance(body, dict) else {}
-    if response.status_code != 200 or "error" in result:
-        return False, {}
-    names = {row[0] for series in result.get("series") or [] for row in series["values"]}
-    return True, {name: name in names for name in RETENTION_POLICIES}
+    return True, {name: name in policies.names for name in RETENTION_POLICIES}
 
 
 class RuntimeCollector(Collector):
     """Reads the runtime's live view when Prometheus scrapes; holds the last history probe."""
 
-    def __init__(self, runtime: Runtime, settings: FacilitySettings) -> None:
+    def __init__(self, runtime: Runtime, settings: HistorySettings) -> None:
         self._runtime = runtime
         self._settings = settings
         self.history: tuple[bool, dict[str, bool]] = (False, {})
@@ -163,7 +151,7 @@ def install_metrics(app: FastAPI, runtime: Runtime) -> None:
         ["method", "status"],
         registry=registry,
     )
-    collector = RuntimeCollector(runtime, FacilitySettings())
+    collector = RuntimeCollector(runtime, runtime.settings)
     registry.register(collector)
     app.add_middleware(RequestCounter, counter=requests)
 

@@ -47,7 +47,7 @@ sys.path.insert(0, str(REPO))
 
 from backend.facility import reports, rollup  # noqa: E402
 from backend.facility.opening import DEFAULT, Opening  # noqa: E402
-from backend.facility.sources import (  # noqa: E402
+from history.facility import (  # noqa: E402
     InfluxSource,
     SqliteSource,
     totals_query,

@@ -5,20 +5,25 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
-from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, FilePath, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from common.mqtt_tls import check_settings, client_context
 from common.mqtt_url import BrokerAddress, parse_mqtt_url
 from contract import is_valid_id
+from history.settings import HistorySettings
 
 __all__ = ["BrokerAddress", "GatewaySettings", "parse_mqtt_url"]
 
 
-class GatewaySettings(BaseSettings):
-    """All knobs of one gateway process; invalid values stop start-up at once."""
+class GatewaySettings(HistorySettings):
+    """All knobs of one gateway process; invalid values stop start-up at once.
+
+    The history store's variables (``WERKPLEK_INFLUX_*``, ``WERKPLEK_HISTORY_PATH``,
+    the retention periods) and their validation come from the shared
+    :class:`history.settings.HistorySettings`, which the backend's settings use too.
+    """
 
     model_config = SettingsConfigDict(env_prefix="WERKPLEK_", extra="ignore", frozen=True)
 
@@ -30,12 +35,6 @@ class GatewaySettings(BaseSettings):
     mqtt_cert_file: FilePath | None = None
     mqtt_key_file: FilePath | None = None
     gateway_id: str = "gw-1"
-    influx_url: str | None = None
-    influx_database: str = Field(default="werkplek", min_length=1)
-    influx_username: str | None = None
-    influx_password: SecretStr | None = None
-    influx_token: SecretStr | None = None
-    history_path: Path = Path("var/history.sqlite3")
     state_dir: Path = Path("var")
     stale_after_s: float = Field(default=180.0, gt=0)
     batch_size: int = Field(default=1000, ge=1, le=50_000)
@@ -45,10 +44,6 @@ class GatewaySettings(BaseSettings):
     tick_interval_ms: int = Field(default=1000, ge=10, le=60_000)
     #: Capacity of the on-disk spool used while the history store is down; the oldest go first.
     max_buffered_points: int = Field(default=1_000_000, ge=1)
-    #: Raw presence history is kept this many days (0 = forever).
-    raw_retention_days: int = Field(default=30, ge=0, le=36_500)
-    #: Hourly occupancy per space is kept this many days (0 = forever).
-    hourly_retention_days: int = Field(default=1825, ge=0, le=36_500)
     #: How often each device's health record is republished at most.
     health_interval_s: float = Field(default=30.0, gt=0, le=86_400)
     #: ``all``: one gateway does everything; ``history``: one of several gateways sharing
@@ -85,27 +80,9 @@ class GatewaySettings(BaseSettings):
             raise ValueError("share_group must be letters, digits, '-' or '_'")
         return value
 
-    @field_validator("influx_url")
-    @classmethod
-    def _check_influx_url(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"influx_url must be an http(s) URL, got {value!r}")
-        return value.rstrip("/")
-
     @model_validator(mode="after")
     def _check_mqtt_tls(self) -> GatewaySettings:
         check_settings(self.broker.tls, self.mqtt_ca_file, self.mqtt_cert_file, self.mqtt_key_file)
-        return self
-
-    @model_validator(mode="after")
-    def _check_influx_auth(self) -> GatewaySettings:
-        if self.influx_token is not None and self.influx_username is not None:
-            raise ValueError("set either influx_token or influx_username/password, not both")
-        if (self.influx_username is None) != (self.influx_password is None):
-            raise ValueError("influx_username and influx_password go together")
         return self
 
     @property

@@ -1,8 +1,28 @@
 """Occupancy history below both services: stores, the InfluxDB client, the facility readers.
 
-The gateway writes raw presence and telemetry through a :class:`HistoryStore`
-(InfluxDB or an SQLite file); the backend reads it for the facility reports.
-Neither service imports the other: both import this package.
+Neither service imports the other; both import this package. Who owns what:
+
+=====================  =================================  ==================  ===================
+table / measurement    where (InfluxDB policy / SQLite)   written by          read by
+=====================  =================================  ==================  ===================
+``presence``           ``raw`` (default) / table          gateway (writer)    backend (cleaning,
+                                                                              raw points), Grafana
+``telemetry``          ``raw`` / table                    gateway (writer)    Grafana
+``presence_hourly``    ``hourly`` / table                 gateway (InfluxDB   backend (facility
+                                                          continuous query;   reports, rollup),
+                                                          SQLite maintain)    Grafana
+``telemetry_hourly``   ``hourly`` (InfluxDB only)         gateway (cont. q.)  Grafana
+``facility_daily``     ``facility`` / table               backend (rollup)    backend (reports)
+``facility_peak``      ``facility`` / table               backend (rollup)    backend (reports)
+=====================  =================================  ==================  ===================
+
+Modules: :mod:`history.base` (points, the store Protocol), :mod:`history.influx`
+and :mod:`history.sqlite` (the gateway's stores and their read side),
+:mod:`history.influx_client` (the one InfluxDB HTTP client), :mod:`history.retention`
+(is retention in place), :mod:`history.settings` (the shared settings),
+:mod:`history.facility` (the backend's readers and the rollup's rows). The
+policies ``raw``, ``hourly`` and ``facility`` are created by ``werkplek influx
+init`` (or by a process with admin rights); both services only check them.
 """
 
 from history.base import (

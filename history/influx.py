@@ -35,12 +35,8 @@ from history.base import (
     TelemetryPoint,
 )
 from history.errors import HistoryRejected, HistoryUnavailable
-from history.retention import (
-    NOT_CHECKED,
-    RetentionStatus,
-    check_retention,
-    influx_ident,
-)
+from history.influx_client import InfluxClient, influx_ident, quote_influxql
+from history.retention import NOT_CHECKED, RetentionStatus, check_retention
 
 log = logging.getLogger(__name__)
 
@@ -126,11 +122,6 @@ def _point_line(point: PresencePoint, tags: tuple[tuple[str, str], ...]) -> str:
     return encoded
 
 
-def quote_influxql(value: str) -> str:
-    """Quote a string literal for InfluxQL."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 class InfluxHistory:
     """HistoryStore speaking the InfluxDB v1 HTTP API with httpx."""
 
@@ -149,11 +140,15 @@ class InfluxHistory:
     ) -> None:
         self._raw_days = raw_retention_days
         self._hourly_days = hourly_retention_days
-        headers = {"Authorization": f"Token {token}"} if token else {}
-        auth = httpx.BasicAuth(username, password or "") if username else None
         self._database = database
-        self._client = httpx.Client(
-            base_url=url, headers=headers, auth=auth, timeout=timeout_s, transport=transport
+        self._client = InfluxClient(
+            url,
+            database,
+            token=token,
+            username=username,
+            password=password,
+            timeout_s=timeout_s,
+            transport=transport,
         )
         #: The last retention check; see :meth:`check_retention`.
         self.retention: RetentionStatus = NOT_CHECKED
@@ -162,7 +157,7 @@ class InfluxHistory:
 
     def check_retention(self) -> RetentionStatus:
         """Check that the retention policies match the settings; a problem is logged as error."""
-        status = check_retention(self._client, self._database, self._raw_days, self._hourly_days)
+        status = check_retention(self._client, self._raw_days, self._hourly_days)
         if status.ok is False:
             log.error("history retention not in place: %s", status.reason)
         self.retention = status
@@ -248,31 +243,14 @@ class InfluxHistory:
 
     def _statement(self, q: str) -> str | None:
         """Run one management statement; returns its error text, None on success."""
-        try:
-            response = self._client.post("/query", data={"q": q})
-        except httpx.HTTPError as exc:
-            raise HistoryUnavailable(f"InfluxDB unreachable: {exc}") from exc
-        if response.status_code >= 500:
-            raise HistoryUnavailable(f"{q.split(' ON ')[0]}: HTTP {response.status_code}")
-        error = _statement_error(response)
-        if response.status_code >= 400 and error is None:
-            error = f"HTTP {response.status_code}: {response.text[:200]}"
-        return error
+        return self._client.statement(q)
 
     def write_points(self, points: Sequence[HistoryPoint]) -> None:
         """POST one gzip-compressed batch (presence and telemetry lines) to /write."""
         if not points:
             return
         body = gzip.compress("\n".join(_any_line(p) for p in points).encode("utf-8"), 1)
-        try:
-            response = self._client.post(
-                "/write",
-                params={"db": self._database, "precision": "ms"},
-                content=body,
-                headers={"Content-Encoding": "gzip", "Content-Type": "text/plain; charset=utf-8"},
-            )
-        except httpx.HTTPError as exc:
-            raise HistoryUnavailable(f"InfluxDB unreachable: {exc}") from exc
+        response = self._client.write(body, gzipped=True)
         if response.status_code == 204 or response.status_code == 200:
             return
         detail = f"/write HTTP {response.status_code}: {response.text[:300]}"
@@ -295,68 +273,64 @@ class InfluxHistory:
         space: str | None = None,
     ) -> list[PresencePoint]:
         """Run InfluxQL on /query and return the points oldest first."""
-        where = [f"time >= {int(start_ms)}ms", f"time < {int(end_ms)}ms"]
-        if device is not None:
-            where.append(f"device = {quote_influxql(device)}")
-        if space is not None:
-            where.append(f"space = {quote_influxql(space)}")
-        q = f'SELECT * FROM "{MEASUREMENT}" WHERE {" AND ".join(where)} ORDER BY time ASC'
-        try:
-            response = self._client.post(
-                "/query", data={"q": q, "db": self._database, "epoch": "ms"}
-            )
-        except httpx.HTTPError as exc:
-            raise HistoryUnavailable(f"InfluxDB unreachable: {exc}") from exc
-        error = _statement_error(response)
-        if response.status_code != 200 or error:
-            raise HistoryUnavailable(f"/query HTTP {response.status_code}: {error}")
-        try:
-            return _points_from_result(response.json())
-        except (KeyError, TypeError, ValueError) as exc:
-            raise HistoryUnavailable(f"/query answer not understood: {exc!r}") from exc
+        return query_presence(self._client, start_ms, end_ms, device=device, space=space)
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
         self._client.close()
 
 
-def _statement_error(response: httpx.Response) -> str | None:
+def query_presence(
+    client: InfluxClient,
+    start_ms: int,
+    end_ms: int,
+    *,
+    device: str | None = None,
+    space: str | None = None,
+) -> list[PresencePoint]:
+    """Raw presence points of a device or space in ``[start_ms, end_ms)``, oldest first.
+
+    The read side of the store, shared by :class:`InfluxHistory` and the
+    backend's facility reader (which never builds the gateway's writer).
+
+    Raises:
+        HistoryUnavailable: InfluxDB is unreachable or refused the query.
+    """
+    where = [f"time >= {int(start_ms)}ms", f"time < {int(end_ms)}ms"]
+    if device is not None:
+        where.append(f"device = {quote_influxql(device)}")
+    if space is not None:
+        where.append(f"space = {quote_influxql(space)}")
+    series = client.query(
+        f'SELECT * FROM "{MEASUREMENT}" WHERE {" AND ".join(where)} ORDER BY time ASC'
+    )
     try:
-        body = response.json()
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
-        return None
-    if "error" in body:
-        return str(body["error"])
-    for result in body.get("results") or []:
-        if isinstance(result, dict) and "error" in result:
-            return str(result["error"])
-    return None
+        return _points_from_series(series)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise HistoryUnavailable(f"/query answer not understood: {exc!r}") from exc
 
 
-def _points_from_result(body: dict[str, Any]) -> list[PresencePoint]:
+def _points_from_series(found: list[dict[str, Any]]) -> list[PresencePoint]:
     points: list[PresencePoint] = []
-    for result in body.get("results") or []:
-        for series in result.get("series") or []:
-            columns = series["columns"]
-            for values in series["values"]:
-                row = dict(zip(columns, values, strict=True))
-                points.append(
-                    PresencePoint(
-                        site=row["site"],
-                        device=row["device"],
-                        time_ms=int(row["time"]),
-                        occupied=bool(row["occupied"]),
-                        seq=int(row["seq"]),
-                        boot=None if row.get("boot") is None else int(row["boot"]),
-                        source=row["source"],
-                        clock_corrected=bool(row["clock_corrected"]),
-                        space=row.get("space") or None,
-                        kind=row.get("kind") or None,
-                        floor=row.get("floor") or None,
-                        zone=row.get("zone") or None,
-                    )
+    for series in found:
+        columns = series["columns"]
+        for values in series["values"]:
+            row = dict(zip(columns, values, strict=True))
+            points.append(
+                PresencePoint(
+                    site=row["site"],
+                    device=row["device"],
+                    time_ms=int(row["time"]),
+                    occupied=bool(row["occupied"]),
+                    seq=int(row["seq"]),
+                    boot=None if row.get("boot") is None else int(row["boot"]),
+                    source=row["source"],
+                    clock_corrected=bool(row["clock_corrected"]),
+                    space=row.get("space") or None,
+                    kind=row.get("kind") or None,
+                    floor=row.get("floor") or None,
+                    zone=row.get("zone") or None,
                 )
+            )
     points.sort(key=lambda p: (p.time_ms, p.device))
     return points

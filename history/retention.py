@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+from history.influx_client import InfluxClient
 
 #: Retention policy of raw presence and telemetry (the database's default).
 RAW_RP = "raw"
@@ -39,11 +39,6 @@ class RetentionStatus:
 NOT_CHECKED = RetentionStatus(None, "not checked yet")
 #: SQLite history prunes itself (:meth:`SqliteHistory.maintain`): nothing to check.
 SELF_MANAGED = RetentionStatus(True, "pruned by the gateway itself (SQLite history)")
-
-
-def influx_ident(name: str) -> str:
-    """Quote an identifier for InfluxQL (here, not in :mod:`.influx`, which imports this module)."""
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def influx_duration(days: int) -> str:
@@ -86,36 +81,24 @@ def judge_policies(
     )
 
 
-def check_retention(
-    client: httpx.Client, database: str, raw_days: int, hourly_days: int
-) -> RetentionStatus:
+def check_retention(client: InfluxClient, raw_days: int, hourly_days: int) -> RetentionStatus:
     """Ask InfluxDB for the database's retention policies and judge them.
 
     Never raises: an unreachable server or a refused statement is a status
     with ``ok`` None and the reason, since the history store may just be down.
     """
-    try:
-        response = client.post(
-            "/query", data={"q": f"SHOW RETENTION POLICIES ON {influx_ident(database)}"}
-        )
-        body = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        return RetentionStatus(None, f"cannot check retention: InfluxDB unreachable ({exc})")
-    version = response.headers.get("X-Influxdb-Version", "")
-    if not version.startswith("1."):
+    database = client.database
+    policies = client.retention_policies()
+    if not policies.reachable:
+        return RetentionStatus(None, f"cannot check retention: {policies.error}")
+    if not policies.version.startswith("1."):
         return RetentionStatus(
             None,
-            f"InfluxDB {version or '?'}: retention is the bucket's; check it there "
+            f"InfluxDB {policies.version or '?'}: retention is the bucket's; check it there "
             "(`werkplek influx init` says how)",
         )
-    result = (body.get("results") or [{}])[0] if isinstance(body, dict) else {}
-    error = body.get("error") if isinstance(body, dict) else None
-    error = error or result.get("error")
-    if error or response.status_code != 200:
-        if "not found" in str(error):
+    if policies.error is not None:
+        if "not found" in policies.error:
             return RetentionStatus(False, f"database {database!r} does not exist; {FIX}")
-        return RetentionStatus(None, f"cannot check retention: {error or response.status_code}")
-    series = result.get("series") or [{}]
-    columns = series[0].get("columns") or []
-    rows = [dict(zip(columns, values, strict=False)) for values in series[0].get("values") or []]
-    return judge_policies(rows, database, raw_days, hourly_days)
+        return RetentionStatus(None, f"cannot check retention: {policies.error}")
+    return judge_policies(list(policies.rows), database, raw_days, hourly_days)

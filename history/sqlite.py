@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from history.base import HistoryPoint, PresencePoint, TelemetryPoint
 from history.errors import HistoryUnavailable
@@ -62,7 +63,7 @@ CREATE INDEX IF NOT EXISTS presence_space_time ON presence (space, time_ms);
 CREATE INDEX IF NOT EXISTS presence_device_time ON presence (device, time_ms);
 -- The backend's facility rollup reads one day of every space at a time and the
 -- hourly retention deletes by time: both need hour_ms first. Same name as the
--- backend creates (backend/facility/sources.py), so either may come first.
+-- backend's facility rollup creates (history/facility/sqlite.py), so either may come first.
 CREATE INDEX IF NOT EXISTS facility_hourly_time ON presence_hourly (hour_ms);
 """
 
@@ -237,39 +238,13 @@ class SqliteHistory:
         space: str | None = None,
     ) -> list[PresencePoint]:
         """Return the points of a device or space in ``[start_ms, end_ms)``, oldest first."""
-        where = ["time_ms >= ?", "time_ms < ?"]
-        args: list[object] = [start_ms, end_ms]
-        if device is not None:
-            where.append("device = ?")
-            args.append(device)
-        if space is not None:
-            where.append("space = ?")
-            args.append(space)
-        sql = (
-            f"SELECT {_COLUMNS} FROM presence WHERE {' AND '.join(where)} ORDER BY time_ms, device"
-        )
+        sql, args = _presence_query(start_ms, end_ms, device, space)
         with self._lock:
             try:
                 rows = self._connection().execute(sql, args).fetchall()
             except sqlite3.Error as exc:
                 raise HistoryUnavailable(f"query failed: {exc}") from exc
-        return [
-            PresencePoint(
-                site=r[0],
-                device=r[1],
-                time_ms=r[2],
-                occupied=bool(r[3]),
-                seq=r[4],
-                boot=r[5],
-                source=r[6],
-                clock_corrected=bool(r[7]),
-                space=r[8],
-                kind=r[9],
-                floor=r[10],
-                zone=r[11],
-            )
-            for r in rows
-        ]
+        return [_presence_point(r) for r in rows]
 
     def close(self) -> None:
         """Close the connection; a later call reopens it."""
@@ -277,3 +252,81 @@ class SqliteHistory:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+class SqliteReader:
+    """Read-only access to the history file, for the backend (the gateway owns and writes it).
+
+    Every read opens the file read-only (``mode=ro``) and closes it again, so a
+    reader never creates the file, never writes raw presence and never runs the
+    writer's rollup and pruning (:meth:`SqliteHistory.maintain`).
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def rows(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Run one read.
+
+        Raises:
+            HistoryUnavailable: the file does not exist or cannot be read.
+        """
+        if not self.path.is_file():
+            # Production keeps history in InfluxDB; this file is only the embedded store.
+            raise HistoryUnavailable(
+                f"no history store configured: {self.path} does not exist; set"
+                " WERKPLEK_INFLUX_URL with the backend's InfluxDB credential"
+                " (or WERKPLEK_HISTORY_PATH to the gateway's SQLite file)"
+            )
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+            try:
+                return conn.execute(sql, tuple(args)).fetchall()
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(f"cannot read {self.path}: {exc}") from exc
+
+    def query_presence(
+        self,
+        *,
+        start_ms: int,
+        end_ms: int,
+        device: str | None = None,
+        space: str | None = None,
+    ) -> list[PresencePoint]:
+        """Raw points of a device or space (or all) in ``[start_ms, end_ms)``, oldest first."""
+        sql, args = _presence_query(start_ms, end_ms, device, space)
+        return [_presence_point(r) for r in self.rows(sql, args)]
+
+
+def _presence_query(
+    start_ms: int, end_ms: int, device: str | None, space: str | None
+) -> tuple[str, list[object]]:
+    where = ["time_ms >= ?", "time_ms < ?"]
+    args: list[object] = [start_ms, end_ms]
+    if device is not None:
+        where.append("device = ?")
+        args.append(device)
+    if space is not None:
+        where.append("space = ?")
+        args.append(space)
+    sql = f"SELECT {_COLUMNS} FROM presence WHERE {' AND '.join(where)} ORDER BY time_ms, device"
+    return sql, args
+
+
+def _presence_point(r: Sequence[Any]) -> PresencePoint:
+    return PresencePoint(
+        site=r[0],
+        device=r[1],
+        time_ms=r[2],
+        occupied=bool(r[3]),
+        seq=r[4],
+        boot=r[5],
+        source=r[6],
+        clock_corrected=bool(r[7]),
+        space=r[8],
+        kind=r[9],
+        floor=r[10],
+        zone=r[11],
+    )

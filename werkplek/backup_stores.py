@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
+
+from history.errors import HistoryUnavailable
+from history.influx_client import InfluxClient, influx_ident
 
 #: Files of the gateway's state folder that describe the running process, not data.
 VOLATILE = {"gateway-health.json"}
@@ -153,25 +155,26 @@ def restore_postgres(settings: BackupSettings, source: Path) -> None:
 # --- InfluxDB ---
 
 
-def _influx(settings: BackupSettings, query: str, *, db: bool = True) -> list[dict[str, Any]]:
-    auth = None
+def _influx_client(settings: BackupSettings) -> InfluxClient:
+    """The admin credential when set (drop and restore need it), else the service's."""
+    user, password = settings.influx_username, settings.influx_password
     if settings.influx_admin_password is not None:
-        admin = settings.influx_admin_password.get_secret_value()
-        auth = httpx.BasicAuth(settings.influx_admin_username, admin)
-    elif settings.influx_username:
-        password = settings.influx_password.get_secret_value() if settings.influx_password else ""
-        auth = httpx.BasicAuth(settings.influx_username, password)
-    data = {"q": query, **({"db": settings.influx_database} if db else {})}
-    try:
-        response = httpx.post(f"{settings.influx_url}/query", data=data, auth=auth, timeout=60)
-        body = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        raise BackupError(f"InfluxDB did not answer {query!r}: {exc}") from exc
-    result = (body.get("results") or [{}])[0]
-    if response.status_code != 200 or "error" in result or "error" in body:
-        raise BackupError(f"InfluxDB refused {query!r}: {response.text[:300]}")
-    series: list[dict[str, Any]] = result.get("series") or []
-    return series
+        user, password = settings.influx_admin_username, settings.influx_admin_password
+    return InfluxClient(
+        settings.influx_url or "",
+        settings.influx_database,
+        username=user,
+        password=password.get_secret_value() if password else None,
+        timeout_s=60,
+    )
+
+
+def _influx(settings: BackupSettings, query: str, *, db: bool = True) -> list[dict[str, Any]]:
+    with _influx_client(settings) as client:
+        try:
+            return client.query(query, in_database=db)
+        except HistoryUnavailable as exc:
+            raise BackupError(f"InfluxDB did not do {query!r}: {exc}") from exc
 
 
 def influx_counts(settings: BackupSettings) -> dict[str, Any]:
@@ -185,7 +188,8 @@ def influx_counts(settings: BackupSettings) -> dict[str, Any]:
     points: dict[str, int] = {}
     for policy in policies:
         for name in measurements:
-            for series in _influx(settings, f'SELECT count(*) FROM "{policy}"."{name}"'):
+            source = f"{influx_ident(policy)}.{influx_ident(name)}"
+            for series in _influx(settings, f"SELECT count(*) FROM {source}"):
                 counts = [v for v in series["values"][0][1:] if isinstance(v, int)]
                 if counts:
                     points[f"{policy}.{name}"] = max(counts)
@@ -199,13 +203,8 @@ def influx_counts(settings: BackupSettings) -> dict[str, Any]:
 
 
 def _influx_version(settings: BackupSettings) -> str | None:
-    try:
-        version: str | None = httpx.get(f"{settings.influx_url}/ping", timeout=10).headers.get(
-            "X-Influxdb-Version"
-        )
-        return version
-    except httpx.HTTPError:
-        return None
+    with _influx_client(settings) as client:
+        return client.version() or None
 
 
 def backup_influx(settings: BackupSettings, target: Path) -> dict[str, Any]:
@@ -223,7 +222,7 @@ def restore_influx(settings: BackupSettings, source: Path, manifest: dict[str, A
     Continuous queries live outside a portable backup's database; they are created again
     from the manifest only when missing (the gateway also creates them at start-up).
     """
-    _influx(settings, f'DROP DATABASE "{settings.influx_database}"', db=False)
+    _influx(settings, f"DROP DATABASE {influx_ident(settings.influx_database)}", db=False)
     _run([_binary("influxd"), "restore", "-portable", "-db", manifest["database"],
           "-newdb", settings.influx_database, "-host", settings.influx_rpc(),
           str(source / "influx")])  # fmt: skip

@@ -209,7 +209,7 @@ def rollup_now(backend: BackendSettings, history_path: Path, today: date) -> int
     from backend.database import make_engine, make_session_factory
     from backend.facility import rollup
     from backend.facility.opening import site_openings
-    from backend.facility.sources import SqliteSource
+    from history.facility import SqliteSource
 
     engine = make_engine(backend.database_url)
     try:

@@ -24,9 +24,11 @@ import httpx
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from backend.facility.sources import ROLLUP_RP, ROLLUP_SHARD
-from history.influx import InfluxHistory, quote_influxql
-from history.retention import HOURLY_RP, RAW_RP, influx_ident
+from history.errors import HistoryUnavailable
+from history.facility import ROLLUP_RP, ROLLUP_SHARD
+from history.influx import InfluxHistory
+from history.influx_client import InfluxClient, influx_ident, quote_influxql, statement_error
+from history.retention import HOURLY_RP, RAW_RP
 
 
 class InitError(RuntimeError):
@@ -81,12 +83,12 @@ class InfluxInit:
     ) -> None:
         self.cfg = cfg
         password = cfg.influx_admin_password
-        self._client = httpx.Client(
-            base_url=cfg.influx_url,
-            auth=httpx.BasicAuth(
-                cfg.influx_admin_username, password.get_secret_value() if password else ""
-            ),
-            timeout=30,
+        self._client = InfluxClient(
+            cfg.influx_url,
+            cfg.influx_database,
+            username=cfg.influx_admin_username,
+            password=password.get_secret_value() if password else "",
+            timeout_s=30,
             transport=transport,
         )
         self.done: list[str] = []
@@ -97,29 +99,27 @@ class InfluxInit:
 
     def version(self) -> str:
         """The server's version from ``/ping``."""
-        try:
-            response = self._client.get("/ping")
-        except httpx.HTTPError as exc:
-            raise InitError(f"InfluxDB at {self.cfg.influx_url} unreachable: {exc}") from exc
-        return str(response.headers.get("X-Influxdb-Version", ""))
+        version = self._client.version()
+        if version is None:
+            raise InitError(f"InfluxDB at {self.cfg.influx_url} unreachable")
+        return version
 
     def statement(self, q: str, *, tolerate: str | None = None) -> str | None:
         """Run one statement as admin; an error other than ``tolerate`` is fatal."""
+        shown = q.split(" WITH ")[0]  # never the password
         try:
-            response = self._client.post("/query", data={"q": q})
-            body: Any = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise InitError(f"InfluxDB did not answer {q.split(' WITH ')[0]!r}: {exc}") from exc
-        error = body.get("error") if isinstance(body, dict) else None
-        for result in (body.get("results") or []) if isinstance(body, dict) else []:
-            error = error or result.get("error")
+            response = self._client.post_query(q, read=False)
+            response.json()
+        except (HistoryUnavailable, ValueError) as exc:
+            raise InitError(f"InfluxDB did not answer {shown!r}: {exc}") from exc
+        error = statement_error(response)
         if response.status_code == 401 or (error and "authoriz" in str(error)):
             raise InitError(
                 "the admin credential was refused: set WERKPLEK_INFLUX_ADMIN_USERNAME and "
                 f"WERKPLEK_INFLUX_ADMIN_PASSWORD to an InfluxDB admin user ({error})"
             )
         if error and not (tolerate and tolerate in str(error)):
-            raise InitError(f"{q.split(' WITH ')[0]}: {error}")
+            raise InitError(f"{shown}: {error}")
         return str(error) if error else None
 
     def run(self) -> list[str]:

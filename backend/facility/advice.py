@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from backend.facility import energy, service
 from backend.facility.opening import Opening, for_site
 from backend.facility.plans import PlansReader, SitePlans, site_plans
-from backend.facility.sources import DayRow
+from history.facility import DayRow
 
 #: What the plans say about an advice on its next day.
 CHECKS = ("holds", "desks_booked_here", "no_room_elsewhere", "too_few_plans")

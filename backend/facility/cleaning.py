@@ -19,9 +19,9 @@ from backend.errors import NotFound
 from backend.facility import queries
 from backend.facility.models import CleaningMark
 from backend.facility.opening import DEFAULT_TZ, distinct_zones, span_ms
-from backend.facility.sources import HistorySource
 from backend.spaces.models import Space
 from history.base import PresencePoint
+from history.facility import HistorySource
 
 #: Kinds cleaned after each use rather than after a day's total.
 ROOM_KINDS = frozenset({"meeting_room", "focus_room"})

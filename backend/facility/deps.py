@@ -18,7 +18,7 @@ from backend.facility.hvac import HvacPort
 from backend.facility.opening import Opening, site_openings
 from backend.facility.plans import PlansReader, plans_reader
 from backend.facility.settings import FacilitySettings, facility_settings, open_source
-from backend.facility.sources import HistorySource
+from history.facility import HistorySource
 
 
 def facility_config(runtime: RuntimeDep) -> FacilitySettings:

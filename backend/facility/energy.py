@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from backend.facility.opening import Opening, for_site
-from backend.facility.sources import HOURS, DayRow
+from history.facility import HOURS, DayRow
 
 #: (site, floor, zone)
 ZoneKey = tuple[str, str, str]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from backend.facility import energy, queries
 from backend.facility.opening import Opening, for_site, span_ms, zones_in_use
 from backend.facility.plans import PlansReader, SitePlans, site_plans
-from backend.facility.sources import HistorySource
+from history.facility import HistorySource
 
 #: The sources a forecast can rest on, in the order the answer lists them.
 SOURCES = ("bookings", "history", "plans")

@@ -17,8 +17,9 @@ from fastapi import FastAPI
 
 from backend.facility import rollup
 from backend.facility.opening import site_openings, zones_in_use
-from backend.facility.settings import FacilitySettings, facility_settings, open_source
+from backend.facility.settings import FacilitySettings
 from history.errors import HistoryUnavailable
+from history.facility import open_source
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ async def _loop(app: FastAPI, cfg: FacilitySettings) -> None:
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the rollup loop for as long as the app runs (when an interval is set)."""
-    cfg = facility_settings()
+    cfg: FacilitySettings = app.state.runtime.settings
     task = None
     if cfg.facility_rollup_every_s > 0:
         task = asyncio.create_task(_loop(app, cfg), name="werkplek-facility-rollup")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from backend.errors import InvalidInput
 from backend.facility import queries, rollup, service, usage
 from backend.facility.opening import Opening, distinct_zones, span_ms, zones_in_use
-from backend.facility.sources import DayRow, HistorySource
+from history.facility import DayRow, HistorySource
 
 #: Longest report period: one year and a leap day.
 MAX_DAYS = 366

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from backend.facility.opening import DEFAULT_TZ, Opening, for_site, zones_in_use
 from backend.facility.service import day_peaks
-from backend.facility.sources import EMPTY, HOURS, DayRow, GroupKey, HistorySource
+from history.facility import EMPTY, HOURS, DayRow, GroupKey, HistorySource
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from backend.facility.opening import Opening, for_site
-from backend.facility.sources import HOURS, DayRow, GroupKey, GroupTotal, PeakRow
+from history.facility import HOURS, DayRow, GroupKey, GroupTotal, PeakRow
 
 LEVELS = ("site", "floor", "zone", "kind")
 WEEKDAYS_NL = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")

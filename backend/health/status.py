@@ -13,12 +13,11 @@ import threading
 import time
 from typing import Any
 
-import httpx
-
 from backend.config import Settings
-from backend.facility.settings import FacilitySettings, facility_settings
 from backend.mqtt import MqttBridge
+from history.influx_client import InfluxClient
 from history.retention import RetentionStatus, check_retention
+from history.settings import HistorySettings
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +33,10 @@ def mqtt_status(bridge: MqttBridge | None, connected: bool) -> dict[str, Any]:
     }
 
 
-def probe_history(cfg: FacilitySettings) -> tuple[dict[str, Any], RetentionStatus]:
+def probe_history(cfg: HistorySettings) -> tuple[dict[str, Any], RetentionStatus]:
     """Is the history store configured and reachable, and is retention in place?"""
     if not cfg.influx_url:
-        from pathlib import Path
-
-        path = Path(cfg.history_path)
+        path = cfg.history_path
         if path.is_file():
             history = {"configured": True, "reachable": True, "reason": f"SQLite file {path}"}
             return history, RetentionStatus(True, "pruned by the gateway (SQLite history)")
@@ -50,11 +47,8 @@ def probe_history(cfg: FacilitySettings) -> tuple[dict[str, Any], RetentionStatu
         return {"configured": False, "reachable": False, "reason": reason}, RetentionStatus(
             None, "no history store configured"
         )
-    headers, auth = cfg.influx_auth()
-    with httpx.Client(base_url=cfg.influx_url, headers=headers, auth=auth, timeout=3) as client:
-        retention = check_retention(
-            client, cfg.influx_database, cfg.raw_retention_days, cfg.hourly_retention_days
-        )
+    with InfluxClient.from_settings(cfg, timeout_s=3) as client:
+        retention = check_retention(client, cfg.raw_retention_days, cfg.hourly_retention_days)
     reachable = not retention.reason.startswith("cannot check retention: InfluxDB unreachable")
     history = {
         "configured": True,
@@ -68,6 +62,7 @@ class HistoryHealth:
     """Cached history probe; a missing retention is logged as an error on every probe."""
 
     def __init__(self, settings: Settings) -> None:
+        self._settings = settings
         self._every_s = settings.history_check_s
         self._lock = threading.Lock()
         self._at = 0.0
@@ -78,7 +73,7 @@ class HistoryHealth:
         with self._lock:
             if self._last and time.monotonic() - self._at < self._every_s:
                 return self._last
-            history, retention = probe_history(facility_settings())
+            history, retention = probe_history(self._settings)
             if retention.ok is False:
                 log.error("history retention not in place: %s", retention.reason)
             elif not history["reachable"]:

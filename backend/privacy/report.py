@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,37 +18,28 @@ from backend.facility.settings import FacilitySettings
 from backend.people.models import AuditLog, User
 from backend.privacy import inventory
 from backend.privacy.retention import personal_actor
+from history.influx_client import InfluxClient
+from history.settings import HistorySettings
 
 
-def influx_policies(cfg: FacilitySettings) -> dict[str, Any]:
+def influx_policies(cfg: HistorySettings) -> dict[str, Any]:
     """InfluxDB's retention policies as it reports them, or why they could not be read."""
     if not cfg.influx_url:
         return {"configured": False, "note": "no InfluxDB: the gateway's SQLite history prunes "
                 "raw points after WERKPLEK_RAW_RETENTION_DAYS"}  # fmt: skip
-    headers, auth = cfg.influx_auth()
-    query = f'SHOW RETENTION POLICIES ON "{cfg.influx_database}"'
-    try:
-        with httpx.Client(base_url=cfg.influx_url, headers=headers, auth=auth, timeout=10) as c:
-            response = c.post("/query", data={"q": query})
-            body = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        return {"configured": True, "error": f"InfluxDB did not answer: {exc}"}
-    result = (body.get("results") or [{}])[0]
-    if response.status_code != 200 or "error" in result:
-        return {"configured": True, "error": str(result.get("error") or response.text[:200])}
-    policies = []
-    for series in result.get("series") or []:
-        columns = series.get("columns") or []
-        for values in series.get("values") or []:
-            row = dict(zip(columns, values, strict=False))
-            policies.append(
-                {
-                    "name": row.get("name"),
-                    "duration": row.get("duration"),
-                    "forever": row.get("duration") in ("0s", "0"),
-                    "default": bool(row.get("default")),
-                }
-            )
+    with InfluxClient.from_settings(cfg) as client:
+        read = client.retention_policies()
+    if read.error is not None:
+        return {"configured": True, "error": read.error}
+    policies = [
+        {
+            "name": row.get("name"),
+            "duration": row.get("duration"),
+            "forever": row.get("duration") in ("0s", "0"),
+            "default": bool(row.get("default")),
+        }
+        for row in read.rows
+    ]
     return {"configured": True, "database": cfg.influx_database, "policies": policies}
 
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from backend.database import make_engine
 from backend.facility.router import history_source
-from backend.facility.sources import SqliteSource
+from history.facility import SqliteSource
 from tests.backend.conftest import LiveServer, SeededDb, bearer
 from tests.services import wait_until
 

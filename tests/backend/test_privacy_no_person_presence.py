@@ -53,8 +53,8 @@ from fastapi.testclient import TestClient
 from backend.bookings.models import Booking
 from backend.database import make_engine, make_session_factory
 from backend.facility.router import facility_settings, history_source
-from backend.facility.sources import SqliteSource
 from backend.main import create_app
+from history.facility import SqliteSource
 from history.sqlite import SqliteHistory
 from tests.backend.conftest import bearer
 from tests.backend.test_people import AUDIENCE, ISSUER

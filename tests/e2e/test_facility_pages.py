@@ -15,9 +15,9 @@ from backend.database import make_engine, make_session_factory
 from backend.facility import rollup
 from backend.facility.opening import DEFAULT
 from backend.facility.router import facility_settings
-from backend.facility.sources import SqliteSource
 from backend.spaces.models import Space
 from history.base import PresencePoint
+from history.facility import SqliteSource
 from history.sqlite import SqliteHistory
 from tests.e2e.test_a11y import add_user, serious
 from tests.e2e.test_app import PASSWORD, SHOTS, running_backend

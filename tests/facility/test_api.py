@@ -17,10 +17,10 @@ from backend.bookings.models import Booking
 from backend.bookings.schemas import HolidayPublic, OpeningDay
 from backend.database import make_engine, make_session_factory
 from backend.facility.router import facility_settings, history_source
-from backend.facility.sources import SqliteSource
 from backend.main import create_app
 from backend.spaces.models import Site, Space
 from history.base import PresencePoint
+from history.facility import SqliteSource
 from history.sqlite import SqliteHistory
 from tests.backend.conftest import bearer
 from tests.facility import month

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from backend.bookings.models import Booking
 from backend.database import make_engine, make_session_factory
 from backend.facility.router import facility_settings, history_source
-from backend.facility.sources import SqliteSource
 from backend.main import create_app
 from backend.spaces.models import Space
 from contract import hvac
+from history.facility import SqliteSource
 from history.sqlite import SqliteHistory
 from tests.backend.conftest import bearer
 from tests.backend.helpers import MqttProbe

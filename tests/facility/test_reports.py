@@ -9,7 +9,7 @@ import pytest
 
 from backend.facility import cleaning, reports, rollup, service
 from backend.facility.opening import Opening
-from backend.facility.sources import InfluxSource, SqliteSource
+from history.facility import InfluxSource, SqliteSource
 from history.influx import InfluxHistory
 from history.sqlite import SqliteHistory
 from tests.facility import month

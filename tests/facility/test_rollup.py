@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from backend.facility import rollup
 from backend.facility.opening import Opening
 from backend.facility.settings import facility_settings
-from backend.facility.sources import HOURS, SqliteSource
 from backend.main import create_app
+from history.facility import HOURS, SqliteSource
 from history.sqlite import SqliteHistory
 from tests.facility import month
 from tests.services import wait_until

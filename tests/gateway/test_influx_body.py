@@ -10,7 +10,8 @@ from influxdb_client.domain.write_precision import WritePrecision
 
 from history.base import PresencePoint
 from history.errors import HistoryRejected, HistoryUnavailable
-from history.influx import InfluxHistory, quote_influxql, to_line
+from history.influx import InfluxHistory, to_line
+from history.influx_client import quote_influxql
 
 POINT = PresencePoint(
     site="hq",

@@ -62,7 +62,7 @@ def test_sqlite_schema_has_the_facility_hourly_index_and_a_day_query_uses_it(tmp
     try:
         columns = [row[2] for row in conn.execute("PRAGMA index_info(facility_hourly_time)")]
         assert columns == ["hour_ms"]  # made by the gateway itself
-        # The backend's own statement (backend/facility/sources.py) finds it and is harmless.
+        # The backend's own statement (history/facility/influx.py) finds it and is harmless.
         conn.execute("CREATE INDEX IF NOT EXISTS facility_hourly_time ON presence_hourly (hour_ms)")
         plan = " ".join(
             str(row[-1])

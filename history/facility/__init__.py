@@ -1,0 +1,71 @@
+"""The facility reports' side of history: readers of hourly history and the daily rollup.
+
+The backend reads the gateway's hourly history through a :class:`HistorySource`
+and writes and reads its own daily rollup (``facility_daily``, ``facility_peak``)
+with it; :func:`open_source` picks InfluxDB or the SQLite file from the settings.
+"""
+
+from __future__ import annotations
+
+from history.facility.base import (
+    CNT,
+    DAILY,
+    EMPTY,
+    HOURS,
+    LOCAL,
+    OCC,
+    PEAK,
+    ROLLUP_RP,
+    ROLLUP_SHARD,
+    TAGS,
+    DayRow,
+    GroupHour,
+    GroupKey,
+    GroupTotal,
+    HistorySource,
+    PeakRow,
+    group_key,
+)
+from history.facility.influx import InfluxSource, hourly_query, peaks_query, totals_query
+from history.facility.sqlite import SqliteSource
+from history.settings import HistorySettings
+
+__all__ = [
+    "CNT",
+    "DAILY",
+    "EMPTY",
+    "HOURS",
+    "LOCAL",
+    "OCC",
+    "PEAK",
+    "ROLLUP_RP",
+    "ROLLUP_SHARD",
+    "TAGS",
+    "DayRow",
+    "GroupHour",
+    "GroupKey",
+    "GroupTotal",
+    "HistorySource",
+    "InfluxSource",
+    "PeakRow",
+    "SqliteSource",
+    "group_key",
+    "hourly_query",
+    "open_source",
+    "peaks_query",
+    "totals_query",
+]
+
+
+def open_source(cfg: HistorySettings) -> HistorySource:
+    """The configured history for the reports: InfluxDB when set, else the SQLite file."""
+    if cfg.influx_url:
+        token, password = cfg.influx_token, cfg.influx_password
+        return InfluxSource(
+            cfg.influx_url,
+            cfg.influx_database,
+            token=token.get_secret_value() if token else None,
+            username=cfg.influx_username,
+            password=password.get_secret_value() if password else None,
+        )
+    return SqliteSource(cfg.history_path)
