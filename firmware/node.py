@@ -233,8 +233,8 @@ class Node:
     What other modules use: ``cfg``, ``topic_base`` (``werkplek/v1/<site>/<device_id>/``;
     each topic of the node is this plus its kind), ``client``, ``sensor``, ``board``,
     ``machine``, ``stats``, ``tasks``, ``last_sample_ms``, ``config_raw``, ``config_rev``,
-    ``config_report``, ``local_cfg``, and the methods ``say``, ``enqueue``,
-    ``telemetry_soon``, ``uptime_s``, ``stop`` and ``run``.
+    ``config_report``, ``local_cfg``, ``say(text)`` (the log), and the methods
+    ``enqueue``, ``telemetry_soon``, ``uptime_s``, ``stop`` and ``run``.
     """
 
     #: The verdict on the last remote config: {"status", "rev"[, "error"]}.
@@ -247,7 +247,6 @@ class Node:
     sensor: "Any"
     board: "Any"
     _clock: "Any"
-    _log: "Any"
     inflight: "Any"
     _last_raw: "Any"
     config_raw: "Any"
@@ -273,7 +272,10 @@ class Node:
 
                 clock = unix_ms  # without a clock every ts is null
             self._clock = clock
-            self._log = log
+            # ``say(text)`` logs one line (``INPUT``, ``STATE``, ``PUB``, ... docs/firmware.md,
+            # section 5). Without a log: ``id``, a built-in that takes the text and ignores
+            # it (as the client's ``log``; an attribute, not a method: less heap).
+            self.say = log or id
             self.seq = 0
             self.queue = []  # (seq, payload) waiting to be sent, oldest first
             self.inflight = None  # the (seq, payload) being sent
@@ -479,8 +481,3 @@ class Node:
             remote_config.apply(self, payload)
         finally:
             unload("remote_config", "wp_config")
-
-    def say(self, text):
-        """Log one line (``INPUT``, ``STATE``, ``PUB``, ... docs/firmware.md, section 5)."""
-        if self._log is not None:
-            self._log(text)

@@ -73,20 +73,16 @@ def telemetry_payload(uptime_s, rssi, heap_free, battery_v=None, extra=""):
         extra: further members, already encoded, each starting with a comma
             (``',"sent":3'``): counters, a config report.
     """
-    # A figure outside the contract's range comes from a broken gauge: it is sent as
-    # unknown, so the gateway does not refuse the whole message (golden telemetry files).
-    if rssi is not None and not -200 <= rssi <= 50:
-        rssi = None
-    if heap_free is not None and heap_free < 0:
-        heap_free = None
-    if battery_v is not None and not 0 <= battery_v <= 100:
-        battery_v = None
-    # null, not 0, for an unknown figure: 0 dBm would read as a perfect signal.
+    # null, not 0, for an unknown figure: 0 dBm would read as a perfect signal. A figure
+    # outside the contract's range (a broken gauge) is unknown too: the gateway would
+    # refuse the whole message for it (see the golden telemetry messages).
     return '{"v":1,"uptime_s":%d,"rssi":%s,"heap_free":%s,"fw":"%s","battery_v":%s%s}' % (
         int(uptime_s),
-        dumps(None if rssi is None else int(rssi)),
-        dumps(None if heap_free is None else int(heap_free)),
+        dumps(int(rssi) if rssi is not None and -200 <= rssi <= 50 else None),
+        dumps(int(heap_free) if heap_free is not None and heap_free >= 0 else None),
         _FW_VERSION,
-        dumps(None if battery_v is None else round(float(battery_v), 2)),
+        dumps(
+            round(float(battery_v), 2) if battery_v is not None and 0 <= battery_v <= 100 else None
+        ),
         extra,
     )
