@@ -13,7 +13,6 @@ backend reconnecting for good. It is logged and skipped instead.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -21,7 +20,8 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from backend.spaces.models import Device, Space
-from contract import VERSION, is_valid_id, registry_topic
+from contract.registry import Assignment, encode_registry
+from contract.topics import is_valid_id, registry_topic
 
 log = logging.getLogger(__name__)
 
@@ -30,20 +30,19 @@ PublishFn = Callable[[str, bytes, bool], bool]
 
 
 def registry_payload(device: Device, space: Space | None) -> bytes:
-    """Encode the contract's registry message; empty bytes mean "unassigned"."""
+    """The contract's registry message of a device; empty bytes mean "unassigned"."""
     if space is None:
-        return b""
-    body = {
-        "v": VERSION,
-        "device_id": device.id,
-        "site": device.site_id,
-        "space_id": space.id,
-        "kind": space.kind,
-        "floor": space.floor_id,
-        "zone": space.zone,
-        "heartbeat_s": device.heartbeat_s,
-    }
-    return json.dumps(body, separators=(",", ":")).encode()
+        return encode_registry(None)
+    assignment = Assignment(
+        site=device.site_id,
+        device_id=device.id,
+        space_id=space.id,
+        kind=space.kind,
+        floor=space.floor_id,
+        zone=space.zone,
+        heartbeat_s=device.heartbeat_s,
+    )
+    return encode_registry(assignment)
 
 
 def device_registry_topic(device: Device) -> str | None:

@@ -8,30 +8,15 @@ message rate, error count. No I/O here; the gateway publishes what
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
-from contract import PREFIX, VERSION, is_valid_id
+from contract.device import PresenceMessage, StatusMessage, TelemetryMessage
+from contract.health import HealthRecord
 from gateway.live import stale_limit_ms
-from gateway.messages import Message, PresenceMessage, StatusMessage, TelemetryMessage
+from gateway.messages import Message
 
 DeviceKey = tuple[str, str]
 _WINDOW_MS = 60_000
-
-
-def health_topic(site: str, device_id: str) -> str:
-    """The retained health topic of a device."""
-    return f"{PREFIX}/{site}/_health/{device_id}"
-
-
-def device_of_topic(topic: str) -> DeviceKey | None:
-    """``(site, device_id)`` of a device topic, even when the rest of the message is bad."""
-    parts = topic.split("/")
-    if len(parts) != 5 or f"{parts[0]}/{parts[1]}" != PREFIX:
-        return None
-    if not (is_valid_id(parts[2]) and is_valid_id(parts[3])):
-        return None
-    return parts[2], parts[3]
 
 
 @dataclass(slots=True)
@@ -58,28 +43,30 @@ class DeviceHealth:
     msg_per_min: int = 0
     dirty: bool = field(default=True)
 
+    def record(self) -> HealthRecord:
+        """The record as published (contract v1)."""
+        return HealthRecord(
+            site=self.site,
+            device_id=self.device_id,
+            space_id=self.space_id,
+            last_seen=self.last_seen_ms,
+            online=self.online,
+            rssi=self.rssi,
+            battery_v=self.battery_v,
+            fw=self.fw,
+            uptime_s=self.uptime_s,
+            heap_free=self.heap_free,
+            msg_per_min=self.msg_per_min,
+            messages=self.messages,
+            errors=self.errors,
+            last_error=self.last_error,
+            stale_after_s=self.stale_after_s,
+            clock_corrected=self.clock_corrected,
+        )
+
     def payload(self) -> bytes:
         """The retained JSON payload."""
-        body = {
-            "v": VERSION,
-            "site": self.site,
-            "device_id": self.device_id,
-            "space_id": self.space_id,
-            "last_seen": self.last_seen_ms,
-            "online": self.online,
-            "rssi": self.rssi,
-            "battery_v": self.battery_v,
-            "fw": self.fw,
-            "uptime_s": self.uptime_s,
-            "heap_free": self.heap_free,
-            "msg_per_min": self.msg_per_min,
-            "messages": self.messages,
-            "errors": self.errors,
-            "last_error": self.last_error,
-            "clock_corrected": self.clock_corrected,
-            "stale_after_s": self.stale_after_s,
-        }
-        return json.dumps(body, separators=(",", ":")).encode()
+        return self.record().payload()
 
 
 class HealthTracker:

@@ -21,13 +21,14 @@ No I/O here: :meth:`LiveLease.step` returns what the gateway must do.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import Enum
 
-from contract import PREFIX, VERSION
+from contract.errors import ContractError
+from contract.lease import Lease, parse_lease
+from contract.topics import LEASE_TOPIC
 
-LEASE_TOPIC = f"{PREFIX}/_gateway/_live/lease"
+__all__ = ["LEASE_TOPIC", "Action", "LeaseRecord", "LiveLease", "lease_owner", "lease_payload"]
 
 
 class Action(Enum):
@@ -50,23 +51,17 @@ class LeaseRecord:
 
 
 def lease_payload(owner: str, now_ms: int, lease_ms: int) -> bytes:
-    """The retained lease JSON; ``until`` is informative (expiry uses receive times)."""
-    return json.dumps(
-        {"v": VERSION, "owner": owner, "since": now_ms, "until": now_ms + lease_ms},
-        separators=(",", ":"),
-    ).encode()
+    """The retained lease of ``owner`` from now for ``lease_ms``."""
+    return Lease(owner, now_ms, now_ms + lease_ms).payload()
 
 
-def parse_lease(payload: bytes) -> str | None:
+def lease_owner(payload: bytes) -> str | None:
     """The owner named by a lease payload; None for an empty or unreadable one."""
-    if not payload:
-        return None
     try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, ValueError):
+        lease = parse_lease(payload)
+    except ContractError:
         return None
-    owner = body.get("owner") if isinstance(body, dict) else None
-    return owner if isinstance(owner, str) and owner else None
+    return lease.owner if lease is not None else None
 
 
 class LiveLease:
@@ -109,7 +104,7 @@ class LiveLease:
 
     def on_lease(self, payload: bytes, now_ms: int) -> Action:
         """A lease message, in broker order; another owner's lease ends our ownership."""
-        owner = parse_lease(payload)
+        owner = lease_owner(payload)
         self._order += 1
         self._lease = LeaseRecord(owner, now_ms, self._order) if owner else None
         if self.active and owner is not None and owner != self.me:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contract import VERSION, space_state_topic
-from gateway.messages import Assignment, PresenceMessage, RegistryMessage, StatusMessage
+from contract.device import PresenceMessage, StatusMessage
+from contract.registry import Assignment, RegistryMessage
+from contract.space_state import SpaceState
 
 DeviceKey = tuple[str, str]  # (site, device_id)
 SpaceKey = tuple[str, str]  # (site, space_id)
@@ -28,37 +29,6 @@ def stale_limit_ms(stale_after_ms: int, assignment: Assignment | None) -> int:
     if assignment is None:
         return stale_after_ms
     return max(stale_after_ms, 3 * assignment.heartbeat_s * 1000)
-
-
-@dataclass(frozen=True, slots=True)
-class SpaceState:
-    """The retained state of one space, as published on ``_space/<space_id>/state``."""
-
-    site: str
-    space_id: str
-    state: str
-    since: int
-    updated: int
-    reason: str
-    devices: tuple[str, ...]
-
-    @property
-    def topic(self) -> str:
-        """The retained topic this state is published on."""
-        return space_state_topic(self.site, self.space_id)
-
-    def payload(self) -> bytes:
-        """The contract payload, compact JSON.
-
-        Formatted by hand (it runs per state change): every string in it is a
-        validated id or a fixed word, so none needs JSON escaping.
-        """
-        devices = ",".join(f'"{d}"' for d in self.devices)
-        return (
-            f'{{"v":{VERSION},"site":"{self.site}","space_id":"{self.space_id}",'
-            f'"state":"{self.state}","since":{self.since},"updated":{self.updated},'
-            f'"reason":"{self.reason}","devices":[{devices}]}}'
-        ).encode()
 
 
 @dataclass(slots=True)

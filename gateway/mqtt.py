@@ -18,34 +18,31 @@ beyond it only the newest state per space waits (:meth:`MqttLink.publish_state`)
 from __future__ import annotations
 
 import logging
-import socket
 import ssl
-import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from paho.mqtt.matcher import MQTTMatcher
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from common.mqtt_tls import client_context
-from contract import STATUS_OFFLINE, STATUS_ONLINE
+from contract.device import STATUS_OFFLINE, STATUS_ONLINE
+from contract.status import encode_sync
+from contract.topics import parse_topic
+from gateway.mqtt_parts import PUBACK, PUBACK_TYPE, Inbound, NoFilters, disable_nagle
 from gateway.settings import BrokerAddress
+
+__all__ = ["STATE_WINDOW", "Inbound", "MqttLink"]
 
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
 RECEIVE_MAXIMUM = 65535
 KEEPALIVE_S = 30
-#: PUBACK fixed header (type 4, remaining length 2) and packet id; valid in 3.1.1 and 5
-#: (MQTT 5 reads a missing reason code as 0, success).
-_PUBACK = struct.Struct("!BBH")
-_PUBACK_TYPE = 0x40
 #: Space states handed to paho and not yet acked by the broker, at most. Beyond it a
 #: state waits in the link, where a newer state of the same space replaces it.
 STATE_WINDOW = 100
@@ -57,43 +54,10 @@ def _nothing() -> None:
 
 def _is_state_topic(topic: str) -> bool:
     """``werkplek/v1/<site>/_space/<space>/state``: the topics publish_state coalesces."""
-    return topic.endswith("/state") and "/_space/" in topic
-
-
-class _NoFilters(MQTTMatcher):
-    """paho matches every topic against per-topic callbacks; we register none.
-
-    Walking the empty topic tree cost ~8 % of the gateway's CPU per message.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-
-    def iter_match(self, topic: str) -> Any:
-        """No per-topic callbacks: nothing matches."""
-        return iter(())
-
-
-def _disable_nagle(client: paho.Client, userdata: Any, sock: Any) -> None:
-    """Send small packets at once: Nagle plus delayed ACKs adds ~40 ms per space state."""
     try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, AttributeError) as exc:
-        log.debug("TCP_NODELAY not set: %s", exc)
-
-
-@dataclass(slots=True)  # not frozen: it is built per message and frozen init costs
-class Inbound:
-    """One message as received, before any validation."""
-
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool
-    mid: int
-    generation: int
-    received_ms: int
-    received_s: float
+        return parse_topic(topic).kind == "space_state"
+    except ValueError:
+        return False
 
 
 class MqttLink:
@@ -112,8 +76,10 @@ class MqttLink:
         on_connect: Callable[[], None] | None = None,
         clear_on_connect: Sequence[str] = (),
         tls: ssl.SSLContext | None = None,
+        sync_topic: str | None = None,
     ) -> None:
         self._broker = broker
+        self._sync_topic = sync_topic
         self._clear_on_connect = list(clear_on_connect)
         self._status_on_connect = status_on_connect
         self._connect_hook = on_connect
@@ -124,6 +90,9 @@ class MqttLink:
         self._generation = 0
         self._gen_lock = threading.Lock()
         self.connected = threading.Event()
+        #: Set once the broker acked every subscription of this connection (SUBACK).
+        self.subscribed = threading.Event()
+        self._pending_subs: set[int] = set()
         v5 = protocol == "5"
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2,
@@ -144,6 +113,7 @@ class MqttLink:
         self._client.max_inflight_messages_set(100)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
+        self._client.on_subscribe = self._on_subscribe
         self._client.on_connect_fail = self._on_connect_fail
         #: Wall-clock time since when the link is down (start counts as down); None while up.
         self.down_since: float | None = time.time()
@@ -151,11 +121,11 @@ class MqttLink:
         self.down_reason: str | None = "not connected yet"
         self._failures = 0
         self._client.on_message = self._on_message
-        self._client.on_socket_open = _disable_nagle
+        self._client.on_socket_open = disable_nagle
         # Both are private in paho 2.x; without them the link falls back to the public API.
         self._queue_packet = getattr(self._client, "_packet_queue", None)
-        if isinstance(getattr(self._client, "_on_message_filtered", None), MQTTMatcher):
-            self._client._on_message_filtered = _NoFilters()
+        if NoFilters.fits(self._client):
+            self._client._on_message_filtered = NoFilters()
         self._acks: list[tuple[int, int]] = []
         self._ack_lock = threading.Lock()
         # Coalescing of retained space states (see publish_state).
@@ -284,8 +254,8 @@ class MqttLink:
                 for mid in mids:
                     self._client.ack(mid, 1)
             else:
-                packet = b"".join(_PUBACK.pack(_PUBACK_TYPE, 2, mid) for mid in mids)
-                self._queue_packet(_PUBACK_TYPE, packet, 0, 0)
+                packet = b"".join(PUBACK.pack(PUBACK_TYPE, 2, mid) for mid in mids)
+                self._queue_packet(PUBACK_TYPE, packet, 0, 0)
         return len(mids)
 
     def stop(self, timeout_s: float = 2.0) -> None:
@@ -300,6 +270,7 @@ class MqttLink:
         self._client.disconnect()
         self._client.loop_stop()
         self.connected.clear()
+        self.subscribed.clear()
 
     def _on_connect(
         self,
@@ -321,8 +292,13 @@ class MqttLink:
         self._recount_states()
         if self._connect_hook is not None:
             self._connect_hook()  # before the subscriptions deliver anything
-        for topic in self._subscriptions:
-            client.subscribe(topic, qos=1)
+        self.subscribed.clear()
+        with self._gen_lock:
+            self._pending_subs.clear()
+            for topic in self._subscriptions:
+                _result, mid = client.subscribe(topic, qos=1)
+                if mid is not None:
+                    self._pending_subs.add(mid)
         for topic in self._clear_on_connect:  # retained leftovers of an earlier role
             client.publish(topic, b"", qos=1, retain=True)
         client.publish(self._status_topic, self._status_on_connect, qos=1, retain=True)
@@ -349,6 +325,28 @@ class MqttLink:
         if wake:
             self._wake()
 
+    def _on_subscribe(
+        self, client: paho.Client, userdata: Any, mid: int, reason_codes: Any, properties: Any
+    ) -> None:
+        """A SUBACK: once every subscription of this connection is acked, say so.
+
+        Then the sync marker goes out: the broker delivers the retained messages
+        of the subscriptions before it, so its return means the registry is in.
+        """
+        refused = [code for code in reason_codes if getattr(code, "is_failure", False)]
+        if refused:
+            log.error("MQTT subscription refused by %s: %s", self._where(), refused)
+        with self._gen_lock:
+            if mid not in self._pending_subs:
+                return
+            self._pending_subs.discard(mid)
+            if self._pending_subs:
+                return
+            generation = self._generation
+        if self._sync_topic is not None:
+            client.publish(self._sync_topic, encode_sync(generation), qos=1, retain=False)
+        self.subscribed.set()
+
     def _on_disconnect(
         self,
         client: paho.Client,
@@ -358,6 +356,7 @@ class MqttLink:
         properties: Properties | None,
     ) -> None:
         self.connected.clear()
+        self.subscribed.clear()
         if self.down_since is None:
             self.down_since = time.time()
         self.down_reason = f"disconnected: {reason_code}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 
 import contract
-from gateway.lease import LEASE_TOPIC
+from contract.errors import TopicError
+from contract.topics import LEASE_TOPIC, gateway_sync_topic, parse_topic
 from gateway.settings import GatewaySettings
 from history import HistoryStore, InfluxHistory, SqliteHistory
 
@@ -40,6 +41,7 @@ def subscriptions(settings: GatewaySettings) -> list[str]:
             share + contract.SUB_PRESENCE,
             contract.SUB_REGISTRY,
             share + contract.SUB_TELEMETRY,
+            gateway_sync_topic(settings.gateway_id),
         ]
     return [
         contract.SUB_PRESENCE,
@@ -48,15 +50,25 @@ def subscriptions(settings: GatewaySettings) -> list[str]:
         contract.SUB_REGISTRY,
         contract.SUB_HEALTH,
         *([LEASE_TOPIC] if settings.failover else []),
+        gateway_sync_topic(settings.gateway_id),  # last: its marker follows the retained ones
     ]
 
 
 @functools.lru_cache(maxsize=65536)  # a fleet has a few topics per device: split once each
 def topic_kind(topic: str) -> str:
-    """The metrics label of a topic: presence, status, telemetry, registry or other."""
-    parts = topic.split("/")
-    if len(parts) == 5 and parts[3] == "_registry":
-        return "registry"
-    if len(parts) == 5 and parts[4] in contract.DEVICE_KINDS:
-        return parts[4]
-    return "other"
+    """The metrics label of a topic: presence, status, telemetry, registry or other.
+
+    Broken topics get a label too (by their shape: they are counted as received,
+    then rejected), so this does not stop at :func:`contract.parse_topic`'s verdict.
+    """
+    try:
+        kind = parse_topic(topic).kind
+    except TopicError:
+        parts = topic.split("/")
+        if len(parts) != 5:
+            return "other"
+        kind = "registry" if parts[3] == "_registry" else parts[4]
+    return kind if kind in _COUNTED else "other"
+
+
+_COUNTED = frozenset(("presence", "status", "telemetry", "registry", "config"))

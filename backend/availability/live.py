@@ -12,139 +12,20 @@ Not thread-safe on purpose: it is only touched from the asyncio loop.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
 
-from contract import (
-    MAX_PAYLOAD_BYTES,
-    PREFIX,
-    STATUS_OFFLINE,
-    STATUS_ONLINE,
-    VERSION,
-    TopicError,
-    is_valid_id,
-    parse_space_state_topic,
-)
+from contract.errors import ContractError
+from contract.space_state import SpaceState, parse_space_state
+from contract.status import parse_gateway_status
+from contract.topics import SUB_GATEWAY_STATUS, parse_topic
 
 log = logging.getLogger(__name__)
 
-#: Subscription for the gateways' retained online/offline status.
-SUB_GATEWAY_STATUS = f"{PREFIX}/_gateway/+/status"
-_GATEWAY_PREFIX = f"{PREFIX}/_gateway/"
 #: ``handle_message`` result meaning "every space may have changed".
 ALL_SPACES = "*"
 
-STATES = ("occupied", "vacant", "unknown")
-REASONS = ("sensor", "offline", "stale", "no_data")
-
-
-class InvalidSpaceState(ValueError):
-    """A space state message broke the contract; ``reason`` is the rejection code."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
-
-
-@dataclass(frozen=True, slots=True)
-class SpaceState:
-    """The gateway's view of one space, as last published."""
-
-    site: str
-    space_id: str
-    state: str
-    since: int
-    updated: int
-    reason: str
-    devices: tuple[str, ...]
-
-
-def _field(body: dict[str, Any], name: str, kinds: type | tuple[type, ...]) -> Any:
-    if name not in body:
-        raise InvalidSpaceState("missing_field", f"field {name!r} is missing")
-    value = body[name]
-    if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
-        raise InvalidSpaceState("bad_type", f"field {name!r} must not be a boolean")
-    if not isinstance(value, kinds):
-        raise InvalidSpaceState("bad_type", f"field {name!r} has type {type(value).__name__}")
-    return value
-
-
-def _timestamp(body: dict[str, Any], name: str) -> int:
-    value = _field(body, name, (int, float))
-    if not math.isfinite(value) or value < 0:
-        raise InvalidSpaceState("out_of_range", f"field {name!r} must be a positive time in ms")
-    return int(value)
-
-
-def parse_space_state(topic: str, payload: bytes) -> SpaceState | None:
-    """Validate one message; None means an empty payload (the retained state was cleared).
-
-    Raises:
-        InvalidSpaceState: the topic or payload breaks the contract.
-    """
-    try:
-        site, space_id = parse_space_state_topic(topic)
-    except TopicError as exc:
-        raise InvalidSpaceState("bad_topic", str(exc)) from exc
-    if not payload:
-        return None
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise InvalidSpaceState("too_large", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
-    try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidSpaceState("bad_json", str(exc)) from exc
-    if not isinstance(body, dict):
-        raise InvalidSpaceState("not_object", f"payload is a JSON {type(body).__name__}")
-    if _field(body, "v", int) != VERSION:
-        raise InvalidSpaceState("bad_version", f"version {body['v']!r} is not {VERSION}")
-    state = _field(body, "state", str)
-    if state not in STATES:
-        raise InvalidSpaceState("out_of_range", f"state {state!r} is not one of {STATES}")
-    reason = _field(body, "reason", str)
-    if reason not in REASONS:
-        raise InvalidSpaceState("out_of_range", f"reason {reason!r} is not one of {REASONS}")
-    devices = _field(body, "devices", list)
-    if not all(isinstance(d, str) and is_valid_id(d) for d in devices):
-        raise InvalidSpaceState("bad_type", "devices must be a list of device ids")
-    for name, expected in (("site", site), ("space_id", space_id)):
-        if _field(body, name, str) != expected:
-            raise InvalidSpaceState("mismatch", f"{name} {body[name]!r} differs from the topic")
-    return SpaceState(
-        site=site,
-        space_id=space_id,
-        state=state,
-        since=_timestamp(body, "since"),
-        updated=_timestamp(body, "updated"),
-        reason=reason,
-        devices=tuple(devices),
-    )
-
-
-def parse_gateway_status(topic: str, payload: bytes) -> tuple[str, bool | None]:
-    """Return ``(gateway_id, online)``; online is None for an empty (cleared) payload.
-
-    Raises:
-        InvalidSpaceState: bad topic (``bad_topic``) or payload (``bad_status``).
-    """
-    parts = topic.split("/")
-    if len(parts) != 5 or not topic.startswith(_GATEWAY_PREFIX) or parts[4] != "status":
-        raise InvalidSpaceState("bad_topic", "not a gateway status topic")
-    if not is_valid_id(parts[3]):
-        raise InvalidSpaceState("bad_topic", f"invalid gateway id {parts[3]!r}")
-    if not payload:
-        return parts[3], None
-    if payload not in (STATUS_ONLINE.encode(), STATUS_OFFLINE.encode()):
-        raise InvalidSpaceState(
-            "bad_status", f"status must be online or offline, got {payload[:20]!r}"
-        )
-    return parts[3], payload == STATUS_ONLINE.encode()
+__all__ = ["ALL_SPACES", "SUB_GATEWAY_STATUS", "LiveState", "SpaceState"]
 
 
 class LiveState:
@@ -173,16 +54,18 @@ class LiveState:
         A gateway status returns ``ALL_SPACES``: it affects every space.
         """
         try:
-            if topic.startswith(_GATEWAY_PREFIX):
-                return self._apply_gateway(*parse_gateway_status(topic, payload), received_ms)
-            state = parse_space_state(topic, payload)
-        except InvalidSpaceState as exc:
+            route = parse_topic(topic)
+            if route.kind == "gateway_status":
+                status = parse_gateway_status(route, payload)
+                return self._apply_gateway(status.gateway_id, status.online, received_ms)
+            state = parse_space_state(route, payload)
+        except ContractError as exc:
             self.rejected[exc.reason] += 1
             log.warning("space state rejected (%s) on %r: %s", exc.reason, topic, exc.detail)
             return None
         self.accepted += 1
         if state is None:
-            _site, space_id = parse_space_state_topic(topic)
+            space_id = route.space_id or ""
             self.states.pop(space_id, None)
             self.received_ms.pop(space_id, None)
             return space_id

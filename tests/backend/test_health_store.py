@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from backend.health.service import HealthStore, InvalidHealth, parse_health, problems
+from backend.health.service import HealthStore, problems
+from contract import ContractError as InvalidHealth
+from contract.health import parse_health
 
 T0 = 1_764_410_400_000
 TOPIC = "werkplek/v1/hq/_health/d-0001"

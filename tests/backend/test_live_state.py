@@ -9,8 +9,10 @@ import logging
 import pytest
 
 from backend.availability.hub import AvailabilityHub
-from backend.availability.live import InvalidSpaceState, LiveState, parse_space_state
+from backend.availability.live import LiveState
 from backend.availability.service import Context, FloorInfo, SpaceInfo, combine
+from contract import ContractError as InvalidSpaceState
+from contract.space_state import parse_space_state
 
 TOPIC = "werkplek/v1/hq/_space/hq.1.d-001/state"
 

@@ -32,7 +32,7 @@ from contract import (
 )
 from gateway import Gateway, GatewaySettings
 from gateway.health import DeviceHealth
-from gateway.live import SpaceState
+from contract.space_state import SpaceState
 from tests.services import ConfiguredMosquitto, make_tempdir, require_binary, wait_until
 from werkplek.broker_acl import device_acl
 

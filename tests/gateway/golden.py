@@ -1,24 +1,11 @@
-"""Load the shared golden messages of contract v1."""
+"""The golden messages of contract v1 the gateway consumes (see tests/contracts/golden.py)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+from tests.contracts.golden import CONTRACTS, examples, load, payload_of
 
-CONTRACTS = Path(__file__).resolve().parents[1] / "contracts" / "v1"
+#: Kinds the gateway parses: what devices send, and the backend's registry.
+DEVICE_KINDS = ("presence", "status", "telemetry")
+CONSUMED = (*DEVICE_KINDS, "registry")
 
-
-def payload_of(entry: dict[str, Any]) -> bytes:
-    if "payload" in entry:
-        return json.dumps(entry["payload"]).encode()
-    if "payload_text" in entry:
-        return entry["payload_text"].encode()
-    if "payload_hex" in entry:
-        return bytes.fromhex(entry["payload_hex"])
-    text, count = entry["payload_text_repeat"]
-    return (text * count).encode()
-
-
-def load(name: str) -> list[dict[str, Any]]:
-    return json.loads((CONTRACTS / name).read_text())
+__all__ = ["CONSUMED", "CONTRACTS", "DEVICE_KINDS", "examples", "load", "payload_of"]

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from contract import device_of_topic, health_topic
 from gateway.dedupe import Deduper
-from gateway.health import HealthTracker, device_of_topic, health_topic
+from gateway.health import HealthTracker
 from gateway.spool import Spool, decode_point, encode_point
 from history.base import PresencePoint
 

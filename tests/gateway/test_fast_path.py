@@ -3,8 +3,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.errors import InvalidMessage
-from gateway.messages import _check_presence, _parse_presence
+from contract import ContractError as InvalidMessage
+from contract.device import _check_presence, _parse_presence
 
 values = st.one_of(
     st.none(),

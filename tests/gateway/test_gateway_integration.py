@@ -19,7 +19,7 @@ from contract import (
 )
 from gateway import Gateway, GatewaySettings
 from history import SqliteHistory
-from tests.gateway.golden import load, payload_of
+from tests.gateway.golden import examples, payload_of
 from tests.gateway.mqtt_helpers import TestClient
 from tests.services import wait_until
 
@@ -142,12 +142,13 @@ def test_malformed_messages_are_rejected_counted_dead_lettered_and_ingest_contin
 ):
     gateway = make_gateway(tmp_path, broker, influx_db)
     # Entries on topics outside the subscriptions (werkplek/v2/...) never reach the gateway.
+    golden = examples("invalid", "presence", "status")
     invalid = [
         e
-        for e in load("invalid.json")
+        for e in golden
         if any(topic_matches_sub(sub, e["topic"]) for sub in (SUB_PRESENCE, SUB_STATUS))
     ]
-    assert len(invalid) == len(load("invalid.json")) - 1
+    assert len(invalid) == len(golden) - 1
     try:
         client.publish(registry_topic(SITE, DEVICE), registration(), retain=True)
         for entry in invalid:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gateway.lease import Action, LiveLease, lease_payload, parse_lease
+from gateway.lease import Action, LiveLease, lease_owner, lease_payload
 
 LEASE_MS, SETTLE_MS = 3000, 300
 
@@ -85,8 +85,8 @@ def test_a_reconnect_drops_ownership_and_our_own_old_lease_is_free():
 
 
 def test_lease_payloads_round_trip_and_garbage_names_no_owner():
-    assert parse_lease(lease_payload("gw-a", 1, 2)) == "gw-a"
+    assert lease_owner(lease_payload("gw-a", 1, 2)) == "gw-a"
     for bad in (b"", b"\xff", b"[1]", b'{"owner": 5}', b"{"):
-        assert parse_lease(bad) is None
+        assert lease_owner(bad) is None
     with pytest.raises(ValueError):
         LiveLease("gw-a", lease_ms=100, settle_ms=300)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from gateway.errors import InvalidMessage
+from contract import ContractError as InvalidMessage
 from gateway.health import HealthTracker
 from gateway.live import LiveState, stale_limit_ms
 from gateway.messages import Assignment, PresenceMessage, RegistryMessage, parse_message

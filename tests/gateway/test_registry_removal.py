@@ -6,9 +6,8 @@ import uuid
 
 import pytest
 
-from contract import device_topic, registry_topic, space_state_topic
+from contract import device_topic, health_topic, registry_topic, space_state_topic
 from gateway import Gateway, GatewaySettings
-from gateway.health import health_topic
 from tests.gateway.mqtt_helpers import TestClient
 from tests.services import wait_until
 

@@ -39,11 +39,12 @@ def test_roles_choose_the_subscriptions():
         "$share/grp/werkplek/v1/+/+/presence",
         "werkplek/v1/+/_registry/+",
         "$share/grp/werkplek/v1/+/+/telemetry",
+        "werkplek/v1/_gateway/gw-1/sync",  # last: its marker follows the retained registry
     ]
     live = subscriptions(GatewaySettings(gateway_role="live"))
-    assert all(not s.startswith("$share") for s in live) and len(live) == 6
-    assert live[-1] == "werkplek/v1/_gateway/_live/lease"  # live gateways fail over
-    assert len(subscriptions(GatewaySettings(gateway_role="all"))) == 5  # one gateway: no lease
+    assert all(not s.startswith("$share") for s in live) and len(live) == 7
+    assert live[-2] == "werkplek/v1/_gateway/_live/lease"  # live gateways fail over
+    assert len(subscriptions(GatewaySettings(gateway_role="all"))) == 6  # one gateway: no lease
 
 
 @pytest.mark.integration
