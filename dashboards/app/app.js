@@ -6,6 +6,7 @@
   "use strict";
   var ALL = window.WERKPLEK_TEXT, PLAN = window.WerkplekPlan, SSO = window.WerkplekSso;
   var SHEET = window.WerkplekSheet, WIDE = window.matchMedia("(min-width: 48rem)");
+  var WEEK = window.WerkplekWeek;
   var params = new URLSearchParams(location.search);
   var FILTERS = ["quiet", "standing", "screen", "accessible"];
   var STATES = { free: 1, booked: 1, occupied: 1, mine: 1 };
@@ -148,7 +149,7 @@
     fillDays($("day")); fillDays($("room-day"));
     fillTimes($("room-from"), "09:00"); fillTimes($("room-to"), "10:00");
     if (st.es && st.es.readyState === 1) $("live-status").textContent = T(st.sensors ? "live" : "nosensors");
-    if (st.user) { $("hello").textContent = T("hello", { name: st.user.display_name }); renderAll(); }
+    if (st.user) { $("hello").textContent = T("hello", { name: st.user.display_name }); renderAll(); WEEK.render(); }
   }
 
   /* ---- desks: list and plan, filtered; live for now, booked-or-free for a later part ---- */
@@ -715,6 +716,8 @@
       renderMine();
       loadUsual();
       loadBest();
+      WEEK.start({ api: api, T: T, notify: notify, showError: showError, explain: explain, locale: locale,
+        today: today, sites: st.sites, booked: function () { loadMine().then(renderMine); } });
       if (st.checkin) return qrCheckin(st.checkin);
     }).catch(function (err) { showError(explain(err)); });
   }
@@ -727,6 +730,7 @@
     st.token = ""; st.user = null;
     sessionStorage.removeItem("werkplek.token");
     stopStream();
+    WEEK.stop();
     clearTimeout(st.atTimer); st.at = null;
     $("feed-url").value = ""; $("feed-box").hidden = true;  // the next person must not see it
     $("app-view").hidden = true; $("logout").hidden = true; $("login-view").hidden = false;

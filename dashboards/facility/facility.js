@@ -292,7 +292,12 @@
   }
   function refresh() {
     showError("");
-    return Promise.all([loadCleaning(), loadUse(), loadEnergy()]).catch(function (err) { showError(explain(err)); });
+    return Promise.all([loadCleaning(), loadUse(), loadEnergy(), loadSustainability()])
+      .catch(function (err) { showError(explain(err)); });
+  }
+  function loadSustainability() {
+    return window.WerkplekSustainability.load({ api: api, T: T, locale: locale,
+      start: $("start").value, end: $("end").value });
   }
   function enter() {
     $("login-view").hidden = true; $("app-view").hidden = false; $("logout").hidden = false;
@@ -338,6 +343,9 @@
   $("period").addEventListener("submit", function (ev) { ev.preventDefault(); refresh(); });
   $("site").addEventListener("change", function () { loadFloors().then(refresh); });
   $("floor").addEventListener("change", refresh);
+  $("sust-period").addEventListener("change", function () {
+    loadSustainability().catch(function (err) { showError(explain(err)); });
+  });
   $("clean-day").addEventListener("change", function () {
     showError(""); loadCleaning().catch(function (err) { showError(explain(err)); });
   });

@@ -42,6 +42,11 @@ window.FACILITY_TEXT = {
     kinds: { desk: "werkplek", meeting_room: "vergaderruimte", focus_room: "stilteruimte" },
     err_network: "Geen verbinding met de server. Probeer het zo opnieuw.",
     err_forbidden: "U heeft geen toegang tot facilitair beheer. Log in met een account van facilitair beheer.",
+    sustTitle: "Werkdagen per soort vestiging", sustMonth: "Maand", sustPeriod: "Per", sustWeek: "week", sustMonthOpt: "maand",
+    sustHelp: "Hoeveel dagen mensen werkten op elk soort vestiging. Ingecheckt telt eerst, anders de weekplanning. Alleen aantallen, nooit namen.",
+    sustKinds: { central_office: "Centraal kantoor", field_base: "Steunpunt", satellite: "Satellietlocatie", home: "Thuis" },
+    sustHidden: "verborgen", sustSummary: "In deze periode: {office} werkdagen op een vestiging en {home} thuis (zichtbare cijfers).",
+    sustHiddenCount: "{n} vakken zijn verborgen: minder dan {k} mensen (privacy).",
     err_login: "Gebruikersnaam of wachtwoord klopt niet.", err_generic: "Er ging iets mis: {detail}"
   },
   en: {
@@ -86,6 +91,11 @@ window.FACILITY_TEXT = {
     kinds: { desk: "desk", meeting_room: "meeting room", focus_room: "focus room" },
     err_network: "No connection to the server. Please try again shortly.",
     err_forbidden: "You have no access to facility management. Log in with a facility account.",
+    sustTitle: "Work days per kind of base", sustMonth: "Month", sustPeriod: "Per", sustWeek: "week", sustMonthOpt: "month",
+    sustHelp: "How many days people worked at each kind of base. A check-in counts first, otherwise the week plan. Only counts, never names.",
+    sustKinds: { central_office: "Central office", field_base: "Field base", satellite: "Satellite site", home: "Home" },
+    sustHidden: "hidden", sustSummary: "In this period: {office} work days at a base and {home} at home (visible figures).",
+    sustHiddenCount: "{n} cells are hidden: fewer than {k} people (privacy).",
     err_login: "User name or password is wrong.", err_generic: "Something went wrong: {detail}"
   }
 };
