@@ -194,20 +194,7 @@ class InfluxHistory:
         ok = self._policy(f'"hourly" ON {db} {hourly}', default=False) and ok
         if not ok:
             return  # InfluxDB 2.x/3 manage retention on the bucket instead
-        tags = '"site", "floor", "zone", "space", "kind"'
-        cq = (
-            f'CREATE CONTINUOUS QUERY "presence_hourly" ON {db} RESAMPLE EVERY 1h FOR 1d BEGIN'
-            ' SELECT mean("occupied") AS "occupancy", count("occupied") AS "samples"'
-            f' INTO {db}."hourly"."presence_hourly" FROM {db}."raw"."{MEASUREMENT}"'
-            f" GROUP BY time(1h), {tags} END"
-        )
-        error = self._statement(cq)
-        if error is not None and "already exists" in error:
-            self._statement(f'DROP CONTINUOUS QUERY "presence_hourly" ON {db}')
-            error = self._statement(cq)
-        if error is not None:
-            self.schema_problems.append(f"continuous query presence_hourly: {error}")
-            log.warning("hourly rollup not created: %s", error)
+        self._continuous_query("presence_hourly", hourly_presence_select(self._database))
         self._continuous_query(
             "telemetry_hourly",
             f'SELECT mean("rssi") AS "rssi_mean", min("rssi") AS "rssi_min",'
@@ -278,6 +265,32 @@ class InfluxHistory:
     def close(self) -> None:
         """Close the HTTP connection pool."""
         self._client.close()
+
+
+def hourly_presence_select(database: str, where: str = "") -> str:
+    """The hourly rollup of raw presence per space (the continuous query's SELECT).
+
+    ``where`` limits it to a time range, to roll up past data (:func:`backfill_hourly`).
+    """
+    db = influx_ident(database)
+    return (
+        'SELECT mean("occupied") AS "occupancy", count("occupied") AS "samples"'
+        f' INTO {db}."hourly"."presence_hourly" FROM {db}."raw"."{MEASUREMENT}"'
+        f"{' WHERE ' + where if where else ''}"
+        ' GROUP BY time(1h), "site", "floor", "zone", "space", "kind"'
+    )
+
+
+def backfill_hourly(client: InfluxClient, start_ms: int, end_ms: int) -> None:
+    """Roll raw presence of a past range up per hour (the continuous query covers only now).
+
+    For history imported from elsewhere, and for tests that write a past month.
+
+    Raises:
+        HistoryUnavailable: InfluxDB is unreachable or refused the statement.
+    """
+    where = f"time >= {int(start_ms)}ms AND time < {int(end_ms)}ms"
+    client.query(hourly_presence_select(client.database, where))
 
 
 def query_presence(

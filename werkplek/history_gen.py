@@ -1,4 +1,4 @@
-"""A synthetic month (or any span) of presence history, written through the gateway's stores.
+"""A synthetic month (or any span) of presence history, written through the history stores.
 
 Each day follows :func:`werkplek.workday.plan_day`; a node reports every change
 at its moment (occupied at an interval's start, vacant at its end) and a
@@ -12,8 +12,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
-
-import httpx
 
 from history.base import HistoryStore, PresencePoint
 from werkplek.workday import Interval, SpaceSpec, is_present, plan_day
@@ -95,21 +93,3 @@ def generate(
     if pending:
         store.write_points(pending)
     return plans
-
-
-def backfill_influx_hourly(url: str, database: str, start_ms: int, end_ms: int) -> None:
-    """Run the gateway's hourly rollup over past data (its continuous query only covers now).
-
-    Raises:
-        RuntimeError: InfluxDB refused the statement.
-    """
-    db = '"' + database.replace('"', '\\"') + '"'
-    q = (
-        'SELECT mean("occupied") AS "occupancy", count("occupied") AS "samples"'
-        f' INTO {db}."hourly"."presence_hourly" FROM {db}."raw"."presence"'
-        f" WHERE time >= {start_ms}ms AND time < {end_ms}ms"
-        ' GROUP BY time(1h), "site", "floor", "zone", "space", "kind"'
-    )
-    response = httpx.post(f"{url}/query", data={"q": q, "db": database}, timeout=120)
-    if response.status_code != 200 or '"error"' in response.text:
-        raise RuntimeError(f"hourly backfill failed: {response.text[:300]}")

@@ -10,10 +10,11 @@ import pytest
 from backend.facility import cleaning, reports, rollup, service
 from backend.facility.opening import Opening
 from history.facility import InfluxSource, SqliteSource
-from history.influx import InfluxHistory
+from history.influx import InfluxHistory, backfill_hourly
+from history.influx_client import InfluxClient
 from history.sqlite import SqliteHistory
 from tests.facility import month
-from werkplek.history_gen import backfill_influx_hourly, generate, midnight_ms
+from werkplek.history_gen import generate, midnight_ms
 
 OPENINGS = {"hq": Opening.weekdays(month.OPENS, month.CLOSES)}
 FLOOR_OF = {s.spec.space_id: s.floor for s in month.SPACES}
@@ -159,7 +160,8 @@ def test_reports_against_influxdb(influx_db, record_property):
     started = time.perf_counter()
     plans = generate(store, month.SPACES, month.FIRST_DAY, month.DAYS)
     lo, hi = _span()
-    backfill_influx_hourly(influx_db.url, influx_db.database, lo, hi)
+    with InfluxClient(influx_db.url, influx_db.database, timeout_s=120) as client:
+        backfill_hourly(client, lo, hi)
     record_property("seed_s", round(time.perf_counter() - started, 2))
     store.close()
     source = InfluxSource(influx_db.url, influx_db.database)
