@@ -118,7 +118,7 @@ class MQTTClient:
         tls=None,
     ):
         # The settings, an attribute each under its argument's name (names the node has
-        # anyway). A tuple would save about 100 bytes of heap but read by position.
+        # anyway). A tuple would take about 130 bytes less heap, but be read by position.
         self.client_id = client_id
         self.host = host
         self.port = port
