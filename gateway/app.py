@@ -27,7 +27,7 @@ from typing import Any
 from prometheus_client import start_http_server
 
 import contract
-from contract.device import STATUS_OFFLINE, STATUS_ONLINE, parse_online
+from contract.device import parse_online
 from contract.errors import ContractError
 from contract.topics import gateway_sync_topic, health_topic, parse_topic
 from gateway.deadletter import DeadLetter, DeadLetterStore
@@ -105,7 +105,7 @@ class Gateway:
             status_topic=status_topic,
             subscriptions=subscriptions(settings),
             on_message=self._inbox.put,
-            status_on_connect=STATUS_OFFLINE if self._failover else STATUS_ONLINE,
+            online_on_connect=not self._failover,  # a live standby says offline
             on_connect=partial(self._inbox.put, _CONNECTED),
             clear_on_connect=clear,
             tls=settings.mqtt_tls(),

@@ -30,8 +30,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from common.mqtt_tls import client_context
-from contract.device import STATUS_OFFLINE, STATUS_ONLINE
-from contract.status import encode_sync
+from contract.status import encode_gateway_status, encode_sync
 from contract.topics import parse_topic
 from gateway.mqtt_parts import PUBACK, PUBACK_TYPE, Inbound, NoFilters, disable_nagle
 from gateway.settings import BrokerAddress
@@ -72,7 +71,7 @@ class MqttLink:
         status_topic: str,
         subscriptions: Sequence[str],
         on_message: Callable[[Inbound], None],
-        status_on_connect: str = STATUS_ONLINE,
+        online_on_connect: bool = True,
         on_connect: Callable[[], None] | None = None,
         clear_on_connect: Sequence[str] = (),
         tls: ssl.SSLContext | None = None,
@@ -81,7 +80,7 @@ class MqttLink:
         self._broker = broker
         self._sync_topic = sync_topic
         self._clear_on_connect = list(clear_on_connect)
-        self._status_on_connect = status_on_connect
+        self._status_on_connect = encode_gateway_status(online_on_connect)
         self._connect_hook = on_connect
         self._protocol = protocol
         self._status_topic = status_topic
@@ -105,7 +104,7 @@ class MqttLink:
             self._client.username_pw_set(broker.username, broker.password)
         if broker.tls:  # ``tls``: trusting the municipality's CA (GatewaySettings.mqtt_tls)
             self._client.tls_set_context(tls or client_context(None))
-        self._client.will_set(status_topic, STATUS_OFFLINE, qos=1, retain=True)
+        self._client.will_set(status_topic, encode_gateway_status(False), qos=1, retain=True)
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
         # paho sends at most 20 QoS 1 publishes unacked by default: a burst of space
         # state changes would queue behind that window and delay live state. Not
@@ -162,7 +161,7 @@ class MqttLink:
         It goes out after the space states still waiting in the link: a takeover
         says ``online`` only once its states are on their way.
         """
-        payload = (STATUS_ONLINE if online else STATUS_OFFLINE).encode()
+        payload = encode_gateway_status(online)
         with self._state_lock:
             if self._waiting:
                 self._status_after = payload
@@ -262,7 +261,8 @@ class MqttLink:
         """Publish ``offline`` (a clean disconnect sends no Will), disconnect, stop the loop."""
         self.pump_states(all_of_them=True)
         if self.connected.is_set():
-            info = self._client.publish(self._status_topic, STATUS_OFFLINE, qos=1, retain=True)
+            offline = encode_gateway_status(False)
+            info = self._client.publish(self._status_topic, offline, qos=1, retain=True)
             try:
                 info.wait_for_publish(timeout_s)
             except (RuntimeError, ValueError) as exc:
