@@ -36,9 +36,9 @@ def lab() -> Iterator[NetLab]:
 
 
 def test_a_cut_line_loses_nothing_and_never_shows_the_site_free(lab: NetLab) -> None:
-    out = scenario.run(lab, cut_s=25, lossy_s=6, rate=4, devices=4)
+    out = scenario.run(lab, cut_s=20, lossy_s=4, rate=4, devices=4)
     print(out.summary())
-    assert out.sent > 100
+    assert out.sent > 80
     assert out.missing == []
     # One row per (device, seq): a redelivered copy stored again (say with a corrected
     # clock, so a new time) would show here as a duplicate.
@@ -50,5 +50,5 @@ def test_a_cut_line_loses_nothing_and_never_shows_the_site_free(lab: NetLab) -> 
     assert out.live_during_cut == 0, out.reasons_during_cut
     assert out.live_after_heal_s is not None and out.live_after_heal_s <= 10
     # The node changes a space's state every second: the site's screen kept getting them.
-    assert out.screen_updates_during_cut >= 25
+    assert out.screen_updates_during_cut >= 20
     assert out.screen_longest_gap_s < 5
