@@ -32,7 +32,7 @@ def test_a_burst_of_states_coalesces_per_space_and_status_follows(mosquitto):
         status_topic=status_topic,
         subscriptions=[],
         on_message=lambda m: None,
-        status_on_connect="offline",
+        online_on_connect=False,
     )
     # Like the gateway: the network thread only wakes the one thread that publishes states.
     wakes: queue.SimpleQueue[bool] = queue.SimpleQueue()
