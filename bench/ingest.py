@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import contract  # noqa: E402
+from contract.registry import Assignment, encode_registry  # noqa: E402
 from tests.services import InfluxDB, Mosquitto, free_port, make_tempdir, wait_until  # noqa: E402
 
 SITE = "bench"
@@ -145,18 +146,9 @@ def _register(port: int) -> None:
     client.connect("127.0.0.1", port)
     client.loop_start()
     for i in range(DEVICES):
-        body = {
-            "v": 1,
-            "device_id": f"b-{i:04d}",
-            "site": SITE,
-            "space_id": f"bench.s-{i:04d}",
-            "kind": "desk",
-            "floor": "bench-1",
-            "zone": "a",
-            "heartbeat_s": 600,
-        }
-        topic = contract.registry_topic(SITE, f"b-{i:04d}")
-        client.publish(topic, json.dumps(body).encode(), qos=1, retain=True).wait_for_publish(5)
+        spot = Assignment(SITE, f"b-{i:04d}", f"bench.s-{i:04d}", "desk", "bench-1", "a", 600)
+        info = client.publish(spot.topic, encode_registry(spot), qos=1, retain=True)
+        info.wait_for_publish(5)
     client.disconnect()
     client.loop_stop()
 

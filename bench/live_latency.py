@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import contract  # noqa: E402
+from contract.registry import Assignment, encode_registry  # noqa: E402
 from gateway.app import Gateway  # noqa: E402
 from gateway.settings import GatewaySettings  # noqa: E402
 from tests.services import Mosquitto, make_tempdir, wait_until  # noqa: E402
@@ -51,18 +52,8 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 
 def _register(pub: mqtt.Client) -> None:
     for i in range(DEVICES):
-        device = f"b-{i:04d}"
-        body = {
-            "v": 1,
-            "device_id": device,
-            "site": SITE,
-            "space_id": f"bench.s-{i:04d}",
-            "kind": "desk",
-            "floor": "bench-1",
-            "zone": None,
-            "heartbeat_s": 60,
-        }
-        pub.publish(contract.registry_topic(SITE, device), json.dumps(body), qos=1, retain=True)
+        spot = Assignment(SITE, f"b-{i:04d}", f"bench.s-{i:04d}", "desk", "bench-1", None, 60)
+        pub.publish(spot.topic, encode_registry(spot), qos=1, retain=True)
 
 
 def _run(port: int, listen: str, key_of, sent_at: dict[str, float], done: threading.Event):
