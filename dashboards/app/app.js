@@ -264,6 +264,7 @@
     svg.setAttribute("height", String(Math.round(floor.plan_height * scale)));
     st.planFocus = PLAN.draw(svg, {
       floor: floor, spaces: spaces, focusId: st.planFocus, text: function (s) { return T(s); },
+      drawing: st.drawing, lang: st.lang,
       onChoose: function (s) { st.planFocus = s.id; choose(s.src, s.state); },
       onMove: function (id) { st.planFocus = id; }
     });
@@ -506,7 +507,10 @@
     $("qr-sheet").href = "qr.html?floor=" + encodeURIComponent(floor) + "&lang=" + st.lang;
     listen(q);
     return Promise.all([api("GET", "/api/v1/availability" + q),
-      api("GET", "/api/v1/floors/" + encodeURIComponent(floor) + "/spaces")]).then(function (res) {
+      api("GET", "/api/v1/floors/" + encodeURIComponent(floor) + "/spaces"),
+      api("GET", "/api/v1/floors/" + encodeURIComponent(floor) + "/drawing").catch(function () { return null; })
+    ]).then(function (res) {
+      st.drawing = res[2];
       st.shapes = {};
       res[1].forEach(function (s) { st.shapes[s.id] = s; });
       merge(res[0], true);

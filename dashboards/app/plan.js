@@ -28,12 +28,19 @@
   }
 
   /* opts: floor {plan_width, plan_height, name}, spaces [{id, name, kind, state, x, y, w, h,
-   * match, label}], focusId, onChoose(space), text(state) -> word. Returns the focused id. */
+   * match, label}], focusId, onChoose(space), text(state) -> word, and optionally the floor's
+   * drawing (GeoJSON, drawn by /signage/floorplan.js) with lang. Returns the focused id. */
   function draw(svg, opts) {
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     svg.setAttribute("viewBox", "0 0 " + opts.floor.plan_width + " " + opts.floor.plan_height);
     el("rect", { "class": "floor", x: 0, y: 0, width: opts.floor.plan_width,
       height: opts.floor.plan_height, "aria-hidden": "true" }, svg);
+    // The floor's drawing (walls, corridors, named landmarks) under the spaces, as on signage.
+    if (opts.drawing && opts.drawing.features.length && window.WerkplekFloor) {
+      var bounds = { x1: 0, y1: 0, x2: opts.floor.plan_width, y2: opts.floor.plan_height };
+      window.WerkplekFloor.drawFloor(el("g", { "class": "drawing", "aria-hidden": "true" }, svg),
+        opts.drawing.features, opts.lang || "nl", bounds, { icons: false });
+    }
     var desks = [];
     opts.spaces.forEach(function (s) {
       var desk = s.kind === "desk";

@@ -70,8 +70,10 @@
     return (n && (n[lang] || n.nl || n.en)) || WORDS[lang][f.properties.kind] || "";
   }
 
-  /* Draw the drawing into ``layer`` (under the tiles); return the box it covers, or null. */
-  function drawFloor(layer, features, lang, bounds) {
+  /* Draw the drawing into ``layer`` (under the tiles); return the box it covers, or null.
+   * ``icons: false`` leaves out the landmark icons (a page without the #fp-* symbols). */
+  function drawFloor(layer, features, lang, bounds, options) {
+    var icons = !options || options.icons !== false;
     var box = new Box(), marks = [];
     var order = { corridor: 0, room: 1, entrance: 2, lift: 2, stairs: 2, toilets: 2, pantry: 2, wall: 3 };
     features.slice().sort(function (a, b) {
@@ -94,10 +96,10 @@
       var x = Math.max(bounds.x1 + half, Math.min(bounds.x2 - half, at[0]));
       var y = Math.max(bounds.y1 + 32, Math.min(bounds.y2 - 34, at[1]));
       var g = el("g", { "class": "fp-mark fp-" + kind }, layer);
-      if (kind !== "room") {
+      if (kind !== "room" && icons) {
         el("use", { href: "#fp-" + kind, x: x - 15, y: y - 30, width: 30, height: 30 }, g);
       }
-      var label = el("text", { "class": "fp-label", x: x, y: kind === "room" ? y + 8 : y + 22,
+      var label = el("text", { "class": "fp-label", x: x, y: kind === "room" || !icons ? y + 8 : y + 22,
         "text-anchor": "middle", "font-size": 20 }, g);
       label.textContent = name;
     });
