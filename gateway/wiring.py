@@ -8,28 +8,12 @@ import contract
 from contract.errors import TopicError
 from contract.topics import LEASE_TOPIC, gateway_sync_topic, parse_topic
 from gateway.settings import GatewaySettings
-from history import HistoryStore, InfluxHistory, SqliteHistory
+from history import HistoryStore, open_store
 
 
 def create_history(settings: GatewaySettings) -> HistoryStore:
     """InfluxDB when ``influx_url`` is set, else the embedded SQLite file."""
-    if settings.influx_url:
-        return InfluxHistory(
-            settings.influx_url,
-            settings.influx_database,
-            username=settings.influx_username,
-            password=settings.influx_password.get_secret_value()
-            if settings.influx_password
-            else None,
-            token=settings.influx_token.get_secret_value() if settings.influx_token else None,
-            raw_retention_days=settings.raw_retention_days,
-            hourly_retention_days=settings.hourly_retention_days,
-        )
-    return SqliteHistory(
-        settings.history_path,
-        raw_retention_days=settings.raw_retention_days,
-        hourly_retention_days=settings.hourly_retention_days,
-    )
+    return open_store(settings)
 
 
 def subscriptions(settings: GatewaySettings) -> list[str]:

@@ -33,6 +33,7 @@ from history.base import (
 )
 from history.errors import HistoryError, HistoryRejected, HistoryUnavailable
 from history.influx import InfluxHistory
+from history.settings import HistorySettings
 from history.sqlite import SqliteHistory
 
 __all__ = [
@@ -45,4 +46,25 @@ __all__ = [
     "PresencePoint",
     "SqliteHistory",
     "TelemetryPoint",
+    "open_store",
 ]
+
+
+def open_store(cfg: HistorySettings) -> HistoryStore:
+    """The writer's store: InfluxDB when ``influx_url`` is set, else the embedded SQLite file."""
+    if cfg.influx_url:
+        token, password = cfg.influx_token, cfg.influx_password
+        return InfluxHistory(
+            cfg.influx_url,
+            cfg.influx_database,
+            username=cfg.influx_username,
+            password=password.get_secret_value() if password else None,
+            token=token.get_secret_value() if token else None,
+            raw_retention_days=cfg.raw_retention_days,
+            hourly_retention_days=cfg.hourly_retention_days,
+        )
+    return SqliteHistory(
+        cfg.history_path,
+        raw_retention_days=cfg.raw_retention_days,
+        hourly_retention_days=cfg.hourly_retention_days,
+    )
