@@ -109,17 +109,15 @@ async def _report(dev, cfg, state, reason):
     task = asyncio.create_task(client.run())
     try:
         await wait_for_ms(client.up.wait(), 10000)
-        topic = wp_config.device_topic(c["site"], c["device_id"], "presence")
+        base = wp_config.topic_base(c["site"], c["device_id"])
         payload = presence_payload(
             state.seq, state.boot, board.clock_ms(), state.occupied, "pir", 0.8, reason
         )
-        await client.publish(topic, payload, 1)
+        await client.publish(base + "presence", payload, 1)
         state.seq += 1
         info = board.BoardInfo(dev["battery"].get("adc_pin"))
         tele = node_reports.telemetry_payload(0, info.rssi(), info.heap_free(), info.battery_v())
-        await client.publish(
-            wp_config.device_topic(c["site"], c["device_id"], "telemetry"), tele, 0
-        )
+        await client.publish(base + "telemetry", tele, 0)
     finally:
         await client.close()
         task.cancel()

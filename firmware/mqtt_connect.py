@@ -1,4 +1,4 @@
-"""The rare half of the MQTT 3.1.1 client: setting up, connecting, receiving.
+"""The rare half of the MQTT 3.1.1 client: connecting, subscribing, receiving.
 
 Each connection attempt of ``run()``: backoff, CONNECT/CONNACK, the
 subscriptions and the birth message; ``subscribe``; and
