@@ -17,18 +17,16 @@ from backend.facility import energy, queries
 from backend.facility.hvac import HvacPort
 from backend.facility.opening import Opening, site_openings
 from backend.facility.plans import PlansReader, plans_reader
-from backend.facility.settings import FacilitySettings, facility_settings, open_source
+from backend.facility.settings import FacilitySettings, open_source
 from history.facility import HistorySource
 
 
 def facility_config(runtime: RuntimeDep) -> FacilitySettings:
     """The app's facility settings (privacy floor, cleaning, energy, where history is).
 
-    The backend's settings embed them, so ``create_app(settings)`` decides; the
-    process-wide :func:`facility_settings` only for settings that do not (yet) embed them.
+    The backend's settings are built on them, so ``create_app(settings)`` decides.
     """
-    settings = runtime.settings
-    return settings if isinstance(settings, FacilitySettings) else facility_settings()
+    return runtime.settings
 
 
 ConfigDep = Annotated[FacilitySettings, Depends(facility_config)]
