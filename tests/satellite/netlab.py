@@ -368,6 +368,14 @@ class NetLab:
                 return []
         return [(str(d), int(s)) for d, s in rows]
 
+    def central_counters(self) -> dict[str, int]:
+        """The central gateway's counters from its health file (``duplicate``, ...)."""
+        path = self.workdir / "gw-central" / "gateway-health.json"
+        with contextlib.suppress(OSError, ValueError):
+            counters = json.loads(path.read_text()).get("counters", {})
+            return {str(k): int(v) for k, v in counters.items() if isinstance(v, int)}
+        return {}
+
     def screen_lines(self) -> list[dict[str, Any]]:
         """Every space state the site's screen received."""
         path = self.workdir / "screen.jsonl"

@@ -38,6 +38,8 @@ class Outcome:
     #: Seconds from the heal until the last sent message was stored centrally.
     drained_after_heal_s: float | None = None
     reasons_during_cut: Counter[str] = field(default_factory=Counter)
+    #: Redelivered copies the central gateway recognised and did not store again.
+    deduplicated: int | None = None
 
     def summary(self) -> str:
         """One line of figures for the test output and the bench."""
@@ -47,7 +49,8 @@ class Outcome:
             f"cut, live {self.live_after_heal_s} s after the heal (live views during the cut: "
             f"{self.live_during_cut}); site screen: {self.screen_updates_during_cut} updates "
             f"during the cut, longest gap {self.screen_longest_gap_s:.1f} s; backlog stored "
-            f"{self.drained_after_heal_s} s after the heal"
+            f"{self.drained_after_heal_s} s after the heal; the central gateway counted "
+            f"{self.deduplicated} redelivered copies (not stored again)"
         )
 
 
@@ -138,6 +141,8 @@ def run(
     out.stored_duplicates = sum(n - 1 for n in Counter(stored).values() if n > 1)
     out.missing = sorted(wanted - set(stored))
     out.drained_after_heal_s = round(drained_at - heal_at, 1)
+    counters = lab.central_counters()
+    out.deduplicated = counters.get("duplicate", 0) if counters else None
     for t, view in watch.samples:
         mine = sensored(view, ids)
         if cut_at <= t <= heal_at:
