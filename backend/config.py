@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, FilePath, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from backend.database_limits import DatabaseLimits
 from backend.facility.settings import FacilitySettings
 from common.mqtt_tls import check_settings, client_context
 from common.mqtt_url import parse_mqtt_url
@@ -17,6 +18,10 @@ from common.resources import dashboards_dir
 
 if TYPE_CHECKING:
     from backend.auth.throttle import Limits
+
+
+#: Defaults of the database limits, which the ``db_*`` settings below override.
+_DB = DatabaseLimits()
 
 
 def _signage_dir() -> Path:
@@ -114,6 +119,13 @@ class Settings(FacilitySettings):
     health_max_disconnected_s: float = Field(default=60.0, gt=0)
     #: How often /healthz checks the history store and its retention again (cached between).
     history_check_s: float = Field(default=60.0, gt=0)
+    #: The database pool and wait bounds (``WERKPLEK_DB_*``; ``backend.database_limits``).
+    db_pool_size: int = Field(default=_DB.pool_size, ge=1)
+    db_max_overflow: int = Field(default=_DB.max_overflow, ge=0)
+    db_pool_timeout_s: float = Field(default=_DB.pool_timeout_s, gt=0)
+    db_lock_timeout_ms: int = Field(default=_DB.lock_timeout_ms, ge=1)
+    db_statement_timeout_ms: int = Field(default=_DB.statement_timeout_ms, ge=1)
+    db_idle_in_transaction_ms: int = Field(default=_DB.idle_in_transaction_ms, ge=1)
 
     @model_validator(mode="after")
     def _check_mqtt_tls(self) -> Settings:
@@ -134,6 +146,17 @@ class Settings(FacilitySettings):
             if url is not None and not url.startswith(("https://", "http://")):
                 raise ValueError(f"an OpenID Connect URL must be http(s): {url!r}")
         return self
+
+    def database_limits(self) -> DatabaseLimits:
+        """The pool size and wait bounds the backend's engine is made with."""
+        return DatabaseLimits(
+            pool_size=self.db_pool_size,
+            max_overflow=self.db_max_overflow,
+            pool_timeout_s=self.db_pool_timeout_s,
+            lock_timeout_ms=self.db_lock_timeout_ms,
+            statement_timeout_ms=self.db_statement_timeout_ms,
+            idle_in_transaction_ms=self.db_idle_in_transaction_ms,
+        )
 
     def mqtt_tls(self) -> ssl.SSLContext | None:
         """The TLS context for an ``mqtts://`` broker; None for a plain one."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from backend.database_limits import DatabaseLimits, get_limits
+from backend.database_limits import DatabaseLimits
 
 #: Stable constraint names, so later Alembic migrations can refer to them.
 NAMING_CONVENTION = {
@@ -41,13 +42,28 @@ def _sqlite_pragmas(busy_ms: int) -> Any:
     return on_connect
 
 
+#: The limits each engine was made with (the SQLite writer queue reads its wait there).
+_LIMITS: WeakKeyDictionary[Engine, DatabaseLimits] = WeakKeyDictionary()
+
+
+def limits_of(engine: Engine) -> DatabaseLimits:
+    """Return the limits an engine was made with (defaults for a foreign engine)."""
+    return _LIMITS.get(engine) or DatabaseLimits()
+
+
 def make_engine(database_url: str, limits: DatabaseLimits | None = None) -> Engine:
     """Build an engine for SQLite (WAL, foreign keys) or PostgreSQL (psycopg 3).
 
     Every wait is bounded (see ``backend.database_limits``): the pool checkout by
     ``pool_timeout``, and on PostgreSQL each lock and statement by session settings.
+    The backend passes its settings' limits; tools get the defaults.
+
+    No ping before each checkout (it was a round trip per request, 8 % of a booking's
+    time under load): a connection the server dropped fails its statement, SQLAlchemy
+    then discards the whole pool, and the request answers 503 ``database_unavailable``
+    with ``Retry-After`` (``busy_error``); the retry gets a fresh connection.
     """
-    limits = limits or get_limits()
+    limits = limits or DatabaseLimits()
     url = make_url(database_url)
     pooled: dict[str, Any] = {
         "pool_size": limits.pool_size,
@@ -64,11 +80,11 @@ def make_engine(database_url: str, limits: DatabaseLimits | None = None) -> Engi
         # hide_parameters: an error's text must not carry a person's name or title.
         engine = create_engine(url, hide_parameters=True, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(limits.lock_timeout_ms))
-        return engine
-    connect_args = {"options": limits.postgres_options()}
-    return create_engine(
-        url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args, **pooled
-    )
+    else:
+        connect_args = {"options": limits.postgres_options()}
+        engine = create_engine(url, hide_parameters=True, connect_args=connect_args, **pooled)
+    _LIMITS[engine] = limits
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import anyio
@@ -74,11 +72,6 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
-#: Seconds a checked token is trusted without a database read; a token revoked in the
-#: database is refused within this time. Expiry is checked on every request.
-TOKEN_CACHE_S = 10.0
-
-
 #: Declares the bearer scheme in the OpenAPI; the header is read by ``get_token`` itself.
 BEARER = HTTPBearer(auto_error=False, description="a login session token or an API token")
 BearerDoc = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
@@ -99,17 +92,15 @@ async def get_token(request: Request, _declared: BearerDoc) -> ApiToken:
     runtime = get_runtime(request)
     raw = _bearer(request)
     digest = auth_service.hash_token(raw) if raw else ""
-    hit = runtime.token_cache.get(digest)
-    if hit is not None and hit[0] > time.monotonic():
-        row = hit[1]
-        if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
-            runtime.token_cache.pop(digest, None)
+    cache = runtime.tokens
+    row = cache.get(digest)
+    if row is not None:
+        if cache.expired(row):
+            cache.drop(digest)
             raise Unauthorized("the session has expired; log in again", reason="expired_token")
         return row
     row = await asyncio.to_thread(_lookup, runtime, raw)
-    if len(runtime.token_cache) > 10_000:
-        runtime.token_cache.clear()
-    runtime.token_cache[digest] = (time.monotonic() + TOKEN_CACHE_S, row)
+    cache.put(digest, row)
     return row
 
 

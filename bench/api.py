@@ -23,6 +23,7 @@ import asyncio
 import datetime as dt
 import json
 import multiprocessing as mp
+import os
 import random
 import shutil
 import statistics
@@ -105,13 +106,13 @@ def build(url: str, people_count: int = BOOKERS) -> tuple[str, list[tuple[int, s
 def fill(runtime: Any) -> None:
     """Give every space a fresh vacant state, as the gateway's retained messages would."""
     now = int(time.time() * 1000)
-    runtime._connection_from_thread(True)
-    runtime._message_from_thread("werkplek/v1/_gateway/gw-1/status", b"online", True)
+    runtime.feed.connection_from_thread(True)
+    runtime.feed.message_from_thread("werkplek/v1/_gateway/gw-1/status", b"online", True)
     for space in list(runtime.hub.spaces):
         body = {"v": 1, "site": "bn", "space_id": space, "state": "vacant", "since": now,
                 "updated": now, "reason": "sensor", "devices": ["b-1"]}  # fmt: skip
         topic = f"werkplek/v1/bn/_space/{space}/state"
-        runtime._message_from_thread(topic, json.dumps(body).encode(), True)
+        runtime.feed.message_from_thread(topic, json.dumps(body).encode(), True)
     wait_until(lambda: len(runtime.hub.view) == FLOORS * PER_FLOOR, 30, what="states applied")
 
 
@@ -159,7 +160,7 @@ def report(name: str, base: dict, real: dict, count: int) -> None:
         lat = run["latencies"]
         rate = count / run["seconds"]
         print(f"  {name:<34} {label:<9} {rate:8.0f}/s  p50 {pct(lat, 0.5):6.2f} ms  "
-              f"p99 {pct(lat, 0.99):6.2f} ms  codes {run['codes']}")  # fmt: skip
+              f"p99 {pct(lat, 0.99):6.2f} ms  codes {run['codes']}  load {_load()}")  # fmt: skip
 
 
 def _rate_p99(run: dict, count: int) -> tuple[float, float]:
@@ -219,7 +220,7 @@ def measure_rush(base: str, real: str, users: list[tuple[int, str]], label: str)
             lat = run["latencies"]
             print(f"  Monday 08:55, {len(plan)} people in {RUSH_SECONDS:.0f} s ({label}) "
                   f"#{r + 1} {side:<9} p50 {pct(lat, 0.5):6.1f} ms  p99 {pct(lat, 0.99):6.1f} ms"
-                  f"  codes {run['codes']}")  # fmt: skip
+                  f"  codes {run['codes']}  load {_load()}")  # fmt: skip
         rounds.append((pct(b["latencies"], 0.99), pct(w["latencies"], 0.99), errors))
     b_p99, w_p99 = (statistics.median(x) for x in list(zip(*rounds, strict=True))[:2])
     errors = max(e for _, _, e in rounds)
@@ -308,7 +309,7 @@ def measure_push(db_url: str) -> None:
             now = int(time.time() * 1000)
             body = {"v": 1, "site": "bn", "space_id": mark, "state": "occupied", "since": now,
                     "updated": now, "reason": "sensor", "devices": ["b-1"]}  # fmt: skip
-            runtime._message_from_thread(f"werkplek/v1/bn/_space/{mark}/state",
+            runtime.feed.message_from_thread(f"werkplek/v1/bn/_space/{mark}/state",
                                          json.dumps(body).encode(), True)  # fmt: skip
 
         # One stream token opens every client's stream (it is valid for 60 s).
@@ -323,12 +324,24 @@ def measure_push(db_url: str) -> None:
               f"p99 {pct(lat, .99):6.1f} ms  max {pct(lat, 1):6.1f} ms")  # fmt: skip
 
 
+def _load() -> str:
+    """The machine's 1/5/15-minute load averages: the figures follow other work on it."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> None:
-    """Run all three measurements and print the figures."""
+    """Run all three measurements and print the figures.
+
+    ``--bookings`` measures only the PostgreSQL bookings and the Monday rush (issue 14's
+    targets), for a quicker round while working on the booking path.
+    """
+    only_bookings = "--bookings" in sys.argv[1:]
     print(f"API benchmark: {FLOORS * PER_FLOOR} spaces, baselines are bare FastAPI endpoints")
+    print(f"  load average at start: {_load()}")
     work = Path(tempfile.mkdtemp(prefix="werkplek-bench-api-"))
     try:
-        measure_http(f"sqlite:///{work}/a.sqlite3", "SQLite", with_queries=True)
+        if not only_bookings:
+            measure_http(f"sqlite:///{work}/a.sqlite3", "SQLite", with_queries=True)
         try:
             cluster = PostgreSQL(workdir=make_tempdir("bench-pg"))
             cluster.start()
@@ -340,9 +353,11 @@ def main() -> None:
             finally:
                 cluster.stop()
                 shutil.rmtree(cluster.workdir, ignore_errors=True)
-        measure_push(f"sqlite:///{work}/p.sqlite3")
+        if not only_bookings:
+            measure_push(f"sqlite:///{work}/p.sqlite3")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    print(f"  load average at end: {_load()}")
     print("  targets: availability p99 < 20 ms; push p99 < 250 ms with 1,000 clients")
 
 

@@ -6,7 +6,6 @@ Single sign-on (``/api/v1/auth/oidc/...``) is in ``oidc_router``, included here.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -18,6 +17,7 @@ from backend.auth import service as auth_service
 from backend.auth.models import ApiToken
 from backend.auth.oidc_settings import oidc_config
 from backend.auth.stream import StreamTokenError, StreamTokens
+from backend.clock import utcnow
 from backend.dependencies import (
     READER_ROLES,
     BearerDoc,
@@ -58,11 +58,9 @@ def logout(
         raise Forbidden("only a login session can log out", reason="not_a_login_session")
     row = session.get(ApiToken, token.id)
     if row is not None and row.revoked_at is None:
-        row.revoked_at = datetime.now(UTC)
+        row.revoked_at = utcnow()
         session.commit()
-    for digest, (_until, cached) in list(get_runtime(request).token_cache.items()):
-        if cached.id == token.id:
-            get_runtime(request).token_cache.pop(digest, None)
+    get_runtime(request).tokens.forget(lambda cached: cached.id == token.id)
     request.app.state.stream_watch.poke()  # its open streams end too
     config = oidc_config(runtime.settings)
     user = session.get(User, token.user_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from backend.auth.feed import FEED_ROLE, looks_like_feed_token
 from backend.auth.models import ApiToken
 from backend.auth.stream import looks_like_stream_token
+from backend.clock import utcnow
 from backend.errors import InvalidInput, Unauthorized
 from backend.people.models import ROLES, User
 
@@ -71,7 +72,7 @@ def authenticate(session: Session, token: str | None) -> ApiToken:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.revoked_at is not None or row.role == FEED_ROLE:
         raise Unauthorized("the API token is unknown or revoked", reason="invalid_token")
-    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
+    if row.expires_at is not None and row.expires_at <= utcnow():
         raise Unauthorized("the session has expired; log in again", reason="expired_token")
     return _as_its_person(session, row)
 
@@ -101,7 +102,7 @@ def authenticate_id(session: Session, token_id: int) -> ApiToken:
         raise Unauthorized(
             "the token this stream token was made from is revoked", reason="invalid_token"
         )
-    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
+    if row.expires_at is not None and row.expires_at <= utcnow():
         raise Unauthorized("the session has expired; log in again", reason="expired_token")
     return _as_its_person(session, row)
 

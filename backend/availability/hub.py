@@ -9,6 +9,7 @@ instead, so one slow screen never delays the others.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import logging
 import time
@@ -87,6 +88,8 @@ class AvailabilityHub:
         #: Bumped on every change of the view; query answers are cached per version.
         self.version = 0
         self.cache: dict[tuple[Any, ...], tuple[int, bytes]] = {}
+        #: (ms at which a state is older than the age limit, space id), soonest first.
+        self._stale_at: list[tuple[int, str]] = []
         #: Satellite sites' bridge links: a site whose link is down shows unknown.
         self.site_links = SiteLinks()
 
@@ -108,6 +111,15 @@ class AvailabilityHub:
         for client in self.clients:
             self._resync(client)
 
+    def update_marks(self, changes: dict[str, tuple[int | None, int | None] | None]) -> int:
+        """Change the marks of some spaces (None: no mark any more); push what changed."""
+        for sid, mark in changes.items():
+            if mark is None:
+                self.marks.pop(sid, None)
+            else:
+                self.marks[sid] = mark
+        return self.refresh([sid for sid in changes if sid in self.spaces])
+
     def set_marks(self, marks: dict[str, tuple[int | None, int | None]]) -> int:
         """Replace the booking marks; recompute and push the spaces whose marks changed."""
         changed = {
@@ -126,8 +138,27 @@ class AvailabilityHub:
         space_id = self.live.handle_message(topic, payload, self.clock_ms())
         if space_id == ALL_SPACES:
             self.refresh(None)
-        elif space_id is not None and space_id in self.spaces:
-            self.refresh([space_id])
+        elif space_id is not None:
+            state = self.live.states.get(space_id)
+            if state is not None:  # ``combine``'s age test is strict: stale 1 ms after the limit
+                heapq.heappush(self._stale_at, (state.updated + self.stale_after_ms + 1, space_id))
+            if space_id in self.spaces:
+                self.refresh([space_id])
+
+    def refresh_stale(self, *, apply: bool = True) -> int:
+        """Recompute the spaces whose state reached the age limit since the last call.
+
+        Cheap at every tick: only the due deadlines are looked at, not every space.
+        ``apply=False`` only drops the due deadlines (a live gateway is known, so age
+        does not count); they must be drained either way, or they would pile up.
+        """
+        now = self.clock_ms()
+        due = set()
+        while self._stale_at and self._stale_at[0][0] <= now:
+            due.add(heapq.heappop(self._stale_at)[1])
+        if not apply:
+            return 0
+        return self.refresh([sid for sid in due if sid in self.spaces])
 
     def on_connection(self, connected: bool) -> None:
         """Record the broker connection; every space turns unknown while it is lost."""

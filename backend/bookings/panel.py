@@ -27,7 +27,7 @@ from backend.bookings import times
 from backend.bookings.models import ACTIVE, Booking
 from backend.bookings.policy import utcnow
 from backend.bookings.schemas import BookingCreate
-from backend.dependencies import AdminDep, ReaderDep, RuntimeDep, SessionDep
+from backend.dependencies import AdminDep, ReaderDep, SessionDep
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.people import service as people
 from backend.people.models import User
@@ -215,43 +215,35 @@ def read_room_today(space_id: str, session: SessionDep, token: ReaderDep) -> Roo
 
 @router.post("/spaces/{space_id}/book-now", response_model=BookedNow, status_code=201)
 def create_booking_now(
-    space_id: str, body: BookNow, session: SessionDep, runtime: RuntimeDep, token: ReaderDep
+    space_id: str, body: BookNow, session: SessionDep, token: ReaderDep
 ) -> BookedNow:
     """Book the room from now for 15, 30 or 60 minutes; only its own door panel may."""
     booking = book_now(session, token, space_id, body.minutes, utcnow())
-    runtime.bookings_changed()
     return BookedNow(
         id=booking.id, space_id=booking.space_id, start=booking.start_at, end=booking.end_at
     )
 
 
 @router.post("/spaces/{space_id}/panel/check-in", response_model=PanelMeeting)
-def panel_check_in(
-    space_id: str, session: SessionDep, runtime: RuntimeDep, token: ReaderDep
-) -> PanelMeeting:
+def panel_check_in(space_id: str, session: SessionDep, token: ReaderDep) -> PanelMeeting:
     """Check in the meeting in this room (its own door panel only)."""
     booking = actions.check_in(session, token, space_id, utcnow())
-    runtime.bookings_changed()
     return PanelMeeting.of(booking)
 
 
 @router.post("/spaces/{space_id}/panel/end", response_model=PanelMeeting)
-def panel_end_early(
-    space_id: str, session: SessionDep, runtime: RuntimeDep, token: ReaderDep
-) -> PanelMeeting:
+def panel_end_early(space_id: str, session: SessionDep, token: ReaderDep) -> PanelMeeting:
     """End the running meeting now, so the room is free (its own door panel only)."""
     booking = actions.end_early(session, token, space_id, utcnow())
-    runtime.bookings_changed()
     return PanelMeeting.of(booking)
 
 
 @router.post("/spaces/{space_id}/panel/extend", response_model=PanelMeeting)
 def panel_extend(
-    space_id: str, body: Extend, session: SessionDep, runtime: RuntimeDep, token: ReaderDep
+    space_id: str, body: Extend, session: SessionDep, token: ReaderDep
 ) -> PanelMeeting:
     """Extend the running meeting by 15 or 30 minutes when the room is free after it."""
     booking = actions.extend(session, token, space_id, body.minutes, utcnow())
-    runtime.bookings_changed()
     return PanelMeeting.of(booking)
 
 

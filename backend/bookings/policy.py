@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, text
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from backend.bookings import times
 from backend.bookings.models import ACTIVE, Booking, Holiday, OpeningHours, SitePolicy
 from backend.bookings.schemas import HolidayPublic, OpeningDay, PolicyPublic
+from backend.clock import utcnow as utcnow  # the routers' name for the one clock
 from backend.errors import Conflict, InvalidInput
 from backend.people import audit
 from backend.spaces.models import Site, Space
@@ -192,8 +193,3 @@ def check_guest_desks(session: Session, host_id: int, day: date) -> None:
             f"you host {GUEST_DESKS_PER_DAY} guest desks that day already; facility can book more",
             reason="guest_desk_limit",
         )
-
-
-def utcnow() -> datetime:
-    """Return the current time (UTC); one place to read the clock."""
-    return datetime.now(UTC)

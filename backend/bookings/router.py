@@ -36,7 +36,6 @@ def create_booking(
     # A satellite site cut off from the centre: 503 site_offline (docs/operations.md).
     check_space_bookable(runtime.hub, body.space_id)
     booking = bookings.create_booking(session, token, body, utcnow())
-    runtime.bookings_changed()
     return BookingPublic.model_validate(booking)
 
 
@@ -75,12 +74,9 @@ def read_booking(booking_id: BookingId, session: SessionDep, token: BookerDep) -
 
 
 @router.delete("/bookings/{booking_id}", response_model=BookingPublic)
-def cancel_booking(
-    booking_id: BookingId, session: SessionDep, runtime: RuntimeDep, token: BookerDep
-) -> BookingPublic:
+def cancel_booking(booking_id: BookingId, session: SessionDep, token: BookerDep) -> BookingPublic:
     """Cancel a booking; the space is free again at once."""
     booking = bookings.cancel_booking(session, token, booking_id, utcnow())
-    runtime.bookings_changed()
     return BookingPublic.model_validate(booking)
 
 
@@ -88,26 +84,21 @@ def cancel_booking(
 def check_in(
     booking_id: BookingId,
     session: SessionDep,
-    runtime: RuntimeDep,
     token: BookerDep,
     body: CheckIn,
 ) -> BookingPublic:
     """Check in by hand (app); needed when the space's sensor is offline."""
     booking = checkin.check_in(session, token, booking_id, body.method, utcnow())
-    runtime.bookings_changed()
     return BookingPublic.model_validate(booking)
 
 
 @router.post("/spaces/{space_id}/check-in", response_model=BookingPublic)
-def check_in_space(
-    space_id: str, session: SessionDep, runtime: RuntimeDep, token: BookerDep
-) -> BookingPublic:
+def check_in_space(space_id: str, session: SessionDep, token: BookerDep) -> BookingPublic:
     """Check in by a space's QR code; a free desk is booked for the rest of today first.
 
     A free desk (and no other desk of the caller that day) is booked and checked in at once.
     """
     booking = checkin.check_in_space(session, token, space_id, utcnow())
-    runtime.bookings_changed()
     return BookingPublic.model_validate(booking)
 
 

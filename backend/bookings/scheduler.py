@@ -12,7 +12,7 @@ check-in booking (``sensor_fallback``); it is not released by the sensor.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -122,17 +122,24 @@ class BookingMark:
     next_start: datetime | None
 
 
-def load_marks(session: Session, now: datetime, horizon_h: float = 24) -> dict[str, BookingMark]:
-    """Return, per space with an active booking now or within the horizon, its mark."""
-    rows = session.execute(
-        select(Booking.space_id, Booking.start_at, Booking.end_at)
-        .where(
-            Booking.status.in_(ACTIVE),
-            Booking.end_at > now,
-            Booking.start_at < now + timedelta(hours=horizon_h),
-        )
-        .order_by(Booking.start_at)
-    ).all()
+def load_marks(
+    session: Session,
+    now: datetime,
+    horizon_h: float = 24,
+    spaces: Collection[str] | None = None,
+) -> dict[str, BookingMark]:
+    """Return, per space with an active booking now or within the horizon, its mark.
+
+    ``spaces`` limits the read to those spaces (after a change of their bookings).
+    """
+    query = select(Booking.space_id, Booking.start_at, Booking.end_at).where(
+        Booking.status.in_(ACTIVE),
+        Booking.end_at > now,
+        Booking.start_at < now + timedelta(hours=horizon_h),
+    )
+    if spaces is not None:
+        query = query.where(Booking.space_id.in_(sorted(spaces)))
+    rows = session.execute(query.order_by(Booking.start_at)).all()
     current: dict[str, datetime] = {}
     upcoming: dict[str, datetime] = {}
     for space_id, start, end in rows:

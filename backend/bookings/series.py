@@ -24,7 +24,7 @@ from backend.bookings import service
 from backend.bookings.models import ACTIVE, Booking
 from backend.bookings.policy import utcnow
 from backend.bookings.schemas import BookingCreate, BookingPublic
-from backend.dependencies import BookerDep, RuntimeDep, SessionDep
+from backend.dependencies import BookerDep, SessionDep
 from backend.errors import DomainError, InvalidInput, NotFound
 from backend.spaces.models import Space
 from backend.types import MAX_ROW_ID
@@ -118,20 +118,14 @@ def cancel_series(session: Session, token: ApiToken, series_id: str, now: dateti
 
 
 @router.post("", response_model=SeriesResult, status_code=201)
-def post_series(
-    body: SeriesCreate, session: SessionDep, runtime: RuntimeDep, token: BookerDep
-) -> SeriesResult:
+def post_series(body: SeriesCreate, session: SessionDep, token: BookerDep) -> SeriesResult:
     """Book a room every N weeks; occurrences that cannot be booked are listed as skipped."""
     result = create_series(session, token, body, utcnow())
-    runtime.bookings_changed()
     return result
 
 
 @router.delete("/{series_id}")
-def delete_series(
-    series_id: str, session: SessionDep, runtime: RuntimeDep, token: BookerDep
-) -> dict[str, list[int]]:
+def delete_series(series_id: str, session: SessionDep, token: BookerDep) -> dict[str, list[int]]:
     """Cancel the rest of a series (someone else's answers 404)."""
     cancelled = cancel_series(session, token, series_id, utcnow())
-    runtime.bookings_changed()
     return {"cancelled": cancelled}

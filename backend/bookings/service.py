@@ -14,16 +14,17 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from backend.auth.models import ApiToken
+from backend.bookings import events, times
 from backend.bookings import policy as policies
-from backend.bookings import times
 from backend.bookings.models import ACTIVE, Booking, SitePolicy
 from backend.bookings.schemas import BookingCreate
-from backend.database_limits import DatabaseBusy, get_limits
+from backend.database import limits_of
+from backend.database_limits import DatabaseBusy
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.people import audit
 from backend.people import service as people
@@ -157,14 +158,21 @@ def _writer(session: Session) -> AbstractContextManager[Any]:
     # SQLite has one writer at a time anyway; queueing on a lock here instead of in
     # SQLite's busy handler (which sleeps in growing steps) cuts the tail latency.
     # The overlap rule is still the database's: there is no check in Python.
-    return _sqlite_writer() if session.get_bind().dialect.name == "sqlite" else nullcontext()
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return nullcontext()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return _sqlite_writer(limits_of(engine).lock_timeout_ms / 1000)
 
 
-class _sqlite_writer:  # noqa: N801 - used like a function: ``with _sqlite_writer():``
+class _sqlite_writer:  # noqa: N801 - used like a function: ``with _sqlite_writer(s):``
     """Hold SQLite's writer lock, waiting at most the lock timeout (then 503)."""
 
+    def __init__(self, wait_s: float) -> None:
+        self._wait_s = wait_s
+
     def __enter__(self) -> None:
-        if not _SQLITE_WRITES.acquire(timeout=get_limits().lock_timeout_ms / 1000):
+        if not _SQLITE_WRITES.acquire(timeout=self._wait_s):
             raise DatabaseBusy(
                 "the database is busy with other bookings; try again in a moment",
                 reason="writer_busy",
@@ -268,14 +276,17 @@ def transition(
     **values: Any,
 ) -> bool:
     """Change a booking only if it is still in ``from_states``; audit it; True if it changed."""
-    result = session.execute(
+    changed = session.execute(
         update(Booking)
         .where(Booking.id == booking_id, Booking.status.in_(from_states))
         .values(**values)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+        .returning(Booking.space_id),
+        execution_options={events.NOTED: True},
+    ).all()
+    if len(changed) != 1:
         session.rollback()
         return False
+    events.note(session, changed[0].space_id)  # announced after the commit
     audit.record(
         session, actor, action, "booking", booking_id, actor_user_id=actor_user_id, at=at, **values
     )

@@ -110,9 +110,7 @@ def update_user(
     user = people.change_user(
         session, user_id, role=body.role, active=body.active, actor=audit.actor_of(token)
     )
-    for digest, (_until, row) in list(runtime.token_cache.items()):
-        if row.user_id == user_id:
-            runtime.token_cache.pop(digest, None)
+    runtime.tokens.forget(lambda row: row.user_id == user_id)
     request.app.state.stream_watch.poke()
     return UserPublic.model_validate(user)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -19,6 +19,7 @@ from backend.auth import throttle
 from backend.auth.feed import FEED_ROLE
 from backend.auth.models import ApiToken
 from backend.auth.service import hash_token
+from backend.clock import utcnow
 from backend.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from backend.people import audit
 from backend.people.models import ROLES, User
@@ -80,7 +81,7 @@ def change_user(
     person too, so a token another replica has cached stops within its cache time.
     """
     user = get_user(session, user_id)
-    now = datetime.now(UTC)
+    now = utcnow()
     if role is not None and role != user.role:
         user.role = role
         session.execute(
@@ -110,7 +111,7 @@ def change_user(
 def issue_session(session: Session, user: User, hours: float) -> tuple[str, datetime]:
     """Create a login token for ``user`` with the user's role; return it and its expiry."""
     token = secrets.token_urlsafe(32)
-    expires = datetime.now(UTC) + timedelta(hours=hours)
+    expires = utcnow() + timedelta(hours=hours)
     session.add(
         ApiToken(
             name="login session",  # the user_id links it; a name here would outlive it
@@ -120,7 +121,7 @@ def issue_session(session: Session, user: User, hours: float) -> tuple[str, date
             expires_at=expires,
         )
     )
-    user.last_login_at = datetime.now(UTC)
+    user.last_login_at = utcnow()
     audit.record(session, f"user:{user.id}", "login", "user", user.id, actor_user_id=user.id)
     session.commit()
     return token, expires
@@ -138,7 +139,7 @@ def login_local(
         RateLimited: this source, or this account from this source, must wait.
         Unauthorized: unknown user, no local password, wrong password or inactive user.
     """
-    now = datetime.now(UTC)
+    now = utcnow()
     throttle.admit(session, attempt, now)
     user = session.scalar(select(User).where(User.username == username))
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH

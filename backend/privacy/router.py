@@ -51,8 +51,7 @@ def _confirmed(user: User, body: EraseRequest) -> None:
 
 def _erase(runtime: RuntimeDep, session: SessionDep, user: User, actor: str) -> dict[str, Any]:
     result = erasure.erase(session, user, utcnow(), actor)
-    runtime.token_cache.clear()  # the erased tokens must not live on in the cache
-    runtime.bookings_changed()
+    runtime.tokens.clear()  # the erased tokens must not live on in the cache
     return result.as_dict()
 
 

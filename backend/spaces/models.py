@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backend.clock import utcnow as utcnow  # the column default; other models import it here
 from backend.database import Base
-
-
-def utcnow() -> datetime:
-    """Return the current time in UTC (column default)."""
-    return datetime.now(UTC)
 
 
 class Site(Base):

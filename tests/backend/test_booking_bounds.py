@@ -20,7 +20,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from backend.database_limits import get_limits
 from tests.backend.conftest import always_open, bearer
 from tests.backend.test_bookings_api import AMS, local_range
 from tests.services import wait_until
@@ -37,11 +36,9 @@ def tight_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Two connections, a 1 s pool wait and a 6 s lock wait for the backend under test."""
     for name, value in {"POOL_SIZE": "2", "MAX_OVERFLOW": "0", "POOL_TIMEOUT_S": "1",
                         "LOCK_TIMEOUT_MS": str(LOCK_MS)}.items():  # fmt: skip
-        monkeypatch.setenv(f"WERKPLEK_DB_{name}", value)
-    get_limits.cache_clear()
+        monkeypatch.setenv(f"WERKPLEK_DB_{name}", value)  # read by the Settings of the test
     yield
     monkeypatch.undo()
-    get_limits.cache_clear()
 
 
 @contextmanager

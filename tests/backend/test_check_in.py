@@ -252,7 +252,7 @@ def test_scheduler_resumes_after_a_restart(seeded, start_backend, broker, people
     ann = people("employee", "ann")
     booking = book(first.base_url, ann.token, "hq.1.d-023")
     first.server.should_exit = True  # the only replica goes down before the grace ends
-    wait_until(lambda: first.runtime._loop is None, 10, what="first backend stopped")
+    wait_until(lambda: not first.runtime.running, 10, what="first backend stopped")
     assert seeded.query(f"SELECT status FROM booking WHERE id = {booking['id']}") == [("booked",)]
     probe = MqttProbe(broker.host, broker.port)
     try:

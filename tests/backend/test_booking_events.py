@@ -1,0 +1,97 @@
+"""Booking changes announce themselves after the commit, whoever makes them.
+
+The routers no longer tell the runtime; a change through the booking service from
+anywhere (here: straight from a test thread, no HTTP) reaches the marks the SSE
+hub shows. A rolled-back change announces nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from backend.auth import service as auth_service
+from backend.bookings import service as bookings
+from backend.bookings.events import BookingEvents
+from backend.bookings.models import Booking
+from backend.bookings.schemas import BookingCreate
+from backend.clock import utcnow
+from backend.database import make_engine, make_session_factory
+from backend.people import audit
+from tests.backend.conftest import always_open
+from tests.backend.test_bookings_api import local_range
+from tests.backend.test_scheduler import add
+from tests.services import wait_until
+
+DESK = "hq.1.d-001"
+NOW = datetime(2031, 3, 3, 9, 0).astimezone()
+
+
+@pytest.fixture
+def heard(seeded, people):
+    """A session factory whose booking changes are recorded, and the record."""
+    calls: list[frozenset[str] | None] = []
+    engine = make_engine(seeded.url)
+    factory = make_session_factory(engine)
+    BookingEvents(calls.append).install(factory)
+    yield factory, calls
+    engine.dispose()
+
+
+def test_a_committed_booking_names_its_space(heard, people):
+    factory, calls = heard
+    booking_id = add(factory, people("employee", "ann").id, DESK, NOW)
+    assert calls == [frozenset({DESK})]
+    with factory() as session:
+        bookings.transition(session, booking_id, ("booked",), actor="test", action="test.cancel",
+                            at=NOW, status="cancelled")  # fmt: skip
+    assert calls[-1] == frozenset({DESK})
+
+
+def test_a_rolled_back_change_and_other_tables_announce_nothing(heard, people):
+    factory, calls = heard
+    ann = people("employee", "ann")
+    with factory() as session:
+        session.add(Booking(space_id=DESK, site_id="hq", space_kind="desk", user_id=ann.id,
+                            start_at=NOW, end_at=NOW + timedelta(hours=1),
+                            local_day=NOW.date()))  # fmt: skip
+        session.flush()
+        session.rollback()
+        audit.record(session, "test", "test.other", "site", "hq")
+        session.commit()
+    with factory() as session:  # a transition that finds nothing to change
+        assert not bookings.transition(
+            session, 10**6, ("booked",), actor="test", action="test.x", at=NOW, status="released"
+        )
+    assert calls == []
+
+
+def test_a_bulk_change_announces_every_space(heard, people):
+    factory, calls = heard
+    ann = people("employee", "ann")
+    add(factory, ann.id, DESK, NOW)
+    with factory() as session:
+        session.execute(update(Booking).where(Booking.user_id == ann.id).values(title=None))
+        session.commit()
+    assert calls[-1] is None
+
+
+def test_a_booking_made_through_the_service_reaches_the_hub(seeded, serve, people):
+    always_open(seeded.url)
+    backend = serve(seeded.settings(booking_check_s=3600))  # no scheduler run would help
+    runtime = backend.runtime
+    ann = people("employee", "ann")
+    start, end = local_range(30)
+    with runtime.session_factory() as session:
+        token = auth_service.authenticate(session, ann.token)
+        request = BookingCreate(space_id=DESK, start=start, end=end)
+        booking = bookings.create_booking(session, token, request, utcnow())
+    # Read in this thread after the commit, applied on the server's loop right after.
+    wait_until(lambda: DESK in runtime.hub.marks, 10, what="the new booking's mark")
+    booked_until, _next = runtime.hub.marks[DESK]
+    assert booked_until == int(booking.end_at.timestamp() * 1000)
+    with runtime.session_factory() as session:
+        bookings.cancel_booking(session, token, booking.id, utcnow())
+    wait_until(lambda: DESK not in runtime.hub.marks, 10, what="the cancelled booking's mark gone")
