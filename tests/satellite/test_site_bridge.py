@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,3 +166,47 @@ def test_a_site_account_reaches_only_its_own_site(
     finally:
         site.close()
         observer.close()
+
+
+def test_adding_a_site_needs_only_its_lines_and_a_reload() -> None:
+    """docs/operations.md, "Add a site": append both files, SIGHUP; running sites stay linked."""
+    out = make_tempdir("site-bridge-add")
+    config = out / "central.conf"
+    config.write_text(CENTRAL)
+    first = write_site_bridge(BridgeOptions("dalfsen", "central"), out / "gen", "pw-dalfsen-0123")
+    broker = ConfiguredMosquitto(
+        workdir=out / "broker",
+        config_file=config,
+        files={"passwd-sites": first.passwd.read_text(), "acl-sites": first.acl.read_text()},
+    )
+    broker.start()
+    try:
+        port = broker.ports[8884]
+        linked = Probe(broker.host, port, "werkplek-bridge-dalfsen", "pw-dalfsen-0123")
+        early = Probe(broker.host, port, "werkplek-bridge-dorp-a", "pw-dorp-a-0123")
+        assert linked.accepted and not early.accepted
+        early.close()
+        added = write_site_bridge(BridgeOptions("dorp-a", "central"), out / "gen", "pw-dorp-a-0123")
+        with open(broker.workdir / "passwd-sites", "a") as passwd:
+            passwd.write(added.passwd.read_text())
+        with open(broker.workdir / "acl-sites", "a") as acl:
+            acl.write("\n" + added.acl.read_text())
+        assert broker.proc is not None
+        broker.proc.send_signal(signal.SIGHUP)
+
+        def joined() -> bool:
+            probe = Probe(broker.host, port, "werkplek-bridge-dorp-a", "pw-dorp-a-0123")
+            probe.close()
+            return probe.accepted
+
+        wait_until(joined, 30, 0.5, what="the new site's account after the reload")
+        new = Probe(broker.host, port, "werkplek-bridge-dorp-a", "pw-dorp-a-0123")
+        assert new.publish("werkplek/v1/dorp-a/d-0201/presence", b"{}") in (0, 16)
+        assert new.publish("werkplek/v1/dalfsen/d-0101/presence", b"{}") == 135
+        new.close()
+        # The running site kept its connection through the reload.
+        assert linked.publish("werkplek/v1/dalfsen/d-0101/presence", b"{}") in (0, 16)
+        linked.close()
+    finally:
+        broker.stop()
+        shutil.rmtree(out, ignore_errors=True)
