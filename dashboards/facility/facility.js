@@ -259,6 +259,8 @@
       $("energy-assumptions").textContent = T("energyAssumptions", {
         kw: num(a.kw_per_zone, 1), saving: Math.round(a.setback_saving * 100),
         below: Math.round(a.setback_below * 100), weeks: a.history_weeks });
+      // What the forecast rests on (bookings, history, week plans) and the plans' privacy rule.
+      $("energy-basis").textContent = e.basis_text ? (st.lang === "nl" ? e.basis_text.nl : e.basis_text.en) : "";
       table($("energy-table"), [T("thZone"), T("thMode"), T("thBooked"), T("thExpected"), T("thKwh")],
         zones.map(function (z) {
           return [floorName(z.floor) + " · " + z.zone, T(z.mode), z.booked_peak === null ? T("hidden") : String(z.booked_peak),
@@ -270,7 +272,8 @@
       advice.forEach(function (x) {
         list.appendChild(make("li", {}, T("advice", {
           text: st.lang === "nl" ? x.text_nl : x.text_en, kwh: num(x.kwh_saved_per_week, 1),
-          hours: num(x.setback_hours), zones: num(x.zones) })));
+          hours: num(x.setback_hours), zones: num(x.zones) }) +
+          (x.plan_nl ? " " + (st.lang === "nl" ? x.plan_nl : x.plan_en) : "")));
       });
     });
   }
