@@ -3,31 +3,51 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
 
 from backend.dependencies import ManagerDep, SessionDep
 from backend.facility.csv_export import csv_response
 from backend.plans import aggregate, sustainability
-from backend.plans.schemas import PlannedCountPublic
-from backend.plans.service import check_site
+from backend.plans.service import check_site, today
+from backend.spaces.models import Site
 
 router = APIRouter(prefix="/api/v1/facility", tags=["facility"])
 
 
-@router.get("/planned", response_model=PlannedCountPublic)
+@router.get("/planned")
 def read_planned(
     session: SessionDep,
     _: ManagerDep,
-    site_id: Annotated[str, Query(min_length=1, max_length=63)],
-    day: date,
-) -> PlannedCountPublic:
-    """How many people plan to work at a site on a day (suppressed below ``min_group``)."""
-    check_site(session, site_id)
-    counted = aggregate.planned_counts(session, site_id=site_id, day=day)
-    return PlannedCountPublic(site_id=site_id, day=day, **asdict(counted))
+    site: Annotated[str | None, Query(min_length=1, max_length=63)] = None,
+    day: date | None = None,
+) -> dict[str, Any]:
+    """People planning to work per site on ``day`` (default tomorrow).
+
+    From week plans and desk bookings; a site under ``min_group`` people is
+    suppressed (``people`` null, ``by_floor`` empty).
+    """
+    day = day or today() + timedelta(days=1)
+    if site is not None:
+        check_site(session, site)
+    sites = [site] if site else list(session.scalars(select(Site.id).order_by(Site.id)))
+    k = aggregate.default_min_group()
+    rows = []
+    for site_id in sites:
+        counted = aggregate.planned_counts(session, site_id=site_id, day=day, min_group=k)
+        rows.append(
+            {
+                "site": site_id,
+                "people": None if counted.suppressed else counted.people,
+                "by_floor": counted.by_floor,
+                "suppressed": counted.suppressed,
+            }
+        )
+    return {"day": day.isoformat(), "min_group": k, "source": "week plans and desk bookings",
+            "rows": rows}  # fmt: skip
 
 
 @router.get("/sustainability", response_model=None)

@@ -109,14 +109,3 @@ class Suggestions(BaseModel):
     site_name: str
     near_team: bool
     desks: list[DeskSuggestion]
-
-
-class PlannedCountPublic(BaseModel):
-    """People planning a site on a day, for facility: counts only, suppressed when few."""
-
-    site_id: str
-    day: date
-    people: int
-    by_floor: dict[str, int]
-    suppressed: bool
-    min_group: int

@@ -207,6 +207,8 @@ def _fillers(client: TestClient, used: Used, admin: dict[str, str]) -> dict[str,
         "user_id": [str(u) for u in used.people.values()],
         "booking_id": [str(b) for b in bookings],
         "feed_token": ["not-a-token"],
+        "day": [d.isoformat() for d in _days()],  # week plans (backend/plans)
+        "team_id": ["1"],  # the walkers are in no team: a team's week is for members only
     }
 
 

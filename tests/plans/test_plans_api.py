@@ -172,9 +172,7 @@ def test_facility_input_problems(api, seeded):
     ]:
         r = api.get("/api/v1/facility/sustainability", params=params, headers=h)
         assert (r.status_code, r.json()["reason"]) == (422, reason), r.text
-    r = api.get(
-        "/api/v1/facility/planned", params={"site_id": "nope", "day": "2031-01-01"}, headers=h
-    )
+    r = api.get("/api/v1/facility/planned", params={"site": "nope", "day": "2031-01-01"}, headers=h)
     assert (r.status_code, r.json()["reason"]) == (422, "unknown_site")
     # A token of no person has no plan or teams.
     for path in ("/api/v1/plans/me", "/api/v1/teams/me"):

@@ -95,9 +95,13 @@ def test_planned_people_per_site_suppressed_below_the_threshold(api, seeded, peo
         *(WorkPlan(user_id=p.id, day=day, place="site", site_id="hq") for p in staff[:4]),
     )
     h = bearer(seeded.admin_token)
-    q = {"site_id": "hq", "day": day.isoformat()}
+    q = {"site": "hq", "day": day.isoformat()}
     r = api.get("/api/v1/facility/planned", params=q, headers=h).json()
-    assert (r["people"], r["by_floor"], r["suppressed"], r["min_group"]) == (0, {}, True, 5)
+    assert r["min_group"] == 5 and r["day"] == day.isoformat()
+    assert r["rows"] == [{"site": "hq", "people": None, "by_floor": {}, "suppressed": True}]
     _store(seeded.url, WorkPlan(user_id=staff[4].id, day=day, place="site", site_id="hq"))
-    r = api.get("/api/v1/facility/planned", params=q, headers=h).json()
-    assert (r["people"], r["suppressed"]) == (5, False)
+    r = api.get("/api/v1/facility/planned", params={"day": day.isoformat()}, headers=h).json()
+    assert r["rows"] == [
+        {"site": "dalfsen", "people": None, "by_floor": {}, "suppressed": True},
+        {"site": "hq", "people": 5, "by_floor": {}, "suppressed": False},
+    ]
