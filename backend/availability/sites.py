@@ -25,7 +25,7 @@ import datetime as dt
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from backend.availability.service import SpaceAvailability, SpaceInfo
 from backend.errors import Unavailable
@@ -109,13 +109,6 @@ class SiteLinks:
                 "would not show the booking, so it is not taken now; try again once the "
                 "connection is back"
             )
-
-    def snapshot(self) -> dict[str, dict[str, Any]]:
-        """Per site with a known link: ``{"linked": bool, "since": ms}`` for API answers."""
-        return {
-            site: {"linked": link.linked, "since": link.changed_ms}
-            for site, link in sorted(self.links.items())
-        }
 
 
 def _utc(ms: int) -> str:

@@ -89,7 +89,7 @@ def test_broken_or_cleared_bridge_states(hub: tuple[AvailabilityHub, Clock]) -> 
     assert made.view["sat.0.d-001"].availability == "unknown"
     made.on_message(bridge_state_topic("sat"), b"")  # site taken out of the bridge set-up
     assert made.view["sat.0.d-001"].availability == "free"
-    assert made.site_links.snapshot() == {}
+    assert made.site_links.links == {}
 
 
 def test_a_lost_broker_keeps_its_own_reason(hub: tuple[AvailabilityHub, Clock]) -> None:
