@@ -210,3 +210,44 @@ def test_adding_a_site_needs_only_its_lines_and_a_reload() -> None:
     finally:
         broker.stop()
         shutil.rmtree(out, ignore_errors=True)
+
+
+def test_the_site_broker_template_runs_with_a_generated_bridge() -> None:
+    """deploy/mosquitto/site.conf as shipped: device and service accounts, the bridge included."""
+    out = make_tempdir("site-broker")
+    workdir = out / "broker"
+    (workdir / "conf.d").mkdir(parents=True)
+    files = write_site_bridge(BridgeOptions("dalfsen", "127.0.0.1", 9), workdir / "conf.d", "pw-x")
+    files.passwd.unlink()  # the centre's files do not belong on the site broker
+    files.acl.unlink()
+    broker = ConfiguredMosquitto(
+        workdir=workdir,
+        config_file=Path(__file__).parents[2] / "deploy" / "mosquitto" / "site.conf",
+        passwords={"passwd": {"d-0101": "pw-device"}, "passwd-services": {"gateway": "pw-gw"}},
+        files={
+            "acl-devices": "user d-0101\ntopic write werkplek/v1/dalfsen/d-0101/presence\n",
+            "acl-services": (
+                Path(__file__).parents[2] / "deploy/mosquitto/acl-services"
+            ).read_text(),
+        },
+    )
+    broker.start()
+    try:
+        gateway = Probe(
+            broker.host, broker.ports[1884], "gateway", "pw-gw", subscribe=("werkplek/v1/#",)
+        )
+        device = Probe(broker.host, broker.ports[1883], "d-0101", "pw-device")
+        topic = "werkplek/v1/dalfsen/d-0101/presence"
+        assert device.publish(topic, b"{}") == 0
+        wait_until(lambda: gateway.on_topic(topic), 10, what="device message at the live gateway")
+        # The bridge was read: it tries the (absent) centre and says so on the local broker.
+        wait_until(
+            lambda: "werkplek-bridge-dalfsen" in (workdir / "mosquitto.log").read_text(),
+            10,
+            what="the bridge in the broker's log",
+        )
+        device.close()
+        gateway.close()
+    finally:
+        broker.stop()
+        shutil.rmtree(out, ignore_errors=True)
