@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 
 from history.errors import HistoryUnavailable
 from history.influx_client import InfluxClient, influx_ident
+from history.settings import HistorySettings
 
 #: Files of the gateway's state folder that describe the running process, not data.
 VOLATILE = {"gateway-health.json"}
@@ -35,20 +35,18 @@ class BackupError(RuntimeError):
     """A backup or restore step failed; the message says which and why."""
 
 
-class BackupSettings(BaseSettings):
-    """Where the stores are; the same ``WERKPLEK_*`` names the services read."""
+class BackupSettings(HistorySettings):
+    """Where the stores are; the same ``WERKPLEK_*`` names (and checks) the services use.
 
-    model_config = SettingsConfigDict(env_prefix="WERKPLEK_", extra="ignore")
+    The InfluxDB address, database and service credential come from the shared
+    :class:`history.settings.HistorySettings`.
+    """
 
     database_url: str = "sqlite:///var/werkplek.sqlite3"
-    influx_url: str | None = None
-    influx_database: str = Field(default="werkplek", min_length=1)
     #: Dropping and restoring a database needs an admin (the one `werkplek influx init` uses);
-    #: without its password the service credentials below are tried.
+    #: without its password the service credential is tried.
     influx_admin_username: str = "admin"
     influx_admin_password: SecretStr | None = None
-    influx_username: str | None = None
-    influx_password: SecretStr | None = None
     #: InfluxDB's backup/restore (RPC) address; default: the influx_url host, port 8088.
     influx_backup_address: str | None = None
     #: The broker's ``persistence_location`` (holds mosquitto.db).
@@ -157,14 +155,14 @@ def restore_postgres(settings: BackupSettings, source: Path) -> None:
 
 def _influx_client(settings: BackupSettings) -> InfluxClient:
     """The admin credential when set (drop and restore need it), else the service's."""
-    user, password = settings.influx_username, settings.influx_password
-    if settings.influx_admin_password is not None:
-        user, password = settings.influx_admin_username, settings.influx_admin_password
+    admin = settings.influx_admin_password
+    if admin is None:
+        return InfluxClient.from_settings(settings, timeout_s=60)
     return InfluxClient(
         settings.influx_url or "",
         settings.influx_database,
-        username=user,
-        password=password.get_secret_value() if password else None,
+        username=settings.influx_admin_username,
+        password=admin.get_secret_value(),
         timeout_s=60,
     )
 

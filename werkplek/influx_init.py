@@ -21,37 +21,42 @@ import sys
 from typing import Any
 
 import httpx
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr, ValidationError
 
 from history.errors import HistoryUnavailable
 from history.facility import ROLLUP_RP, ROLLUP_SHARD
 from history.influx import InfluxHistory
 from history.influx_client import InfluxClient, influx_ident, quote_influxql, statement_error
 from history.retention import HOURLY_RP, RAW_RP
+from history.settings import HistorySettings
 
 
 class InitError(RuntimeError):
     """The schema could not be set up; the message says why."""
 
 
-class InfluxInitSettings(BaseSettings):
-    """What ``werkplek influx init`` reads from ``WERKPLEK_*`` variables."""
+class InfluxInitSettings(HistorySettings):
+    """What ``werkplek influx init`` reads from ``WERKPLEK_*`` variables.
 
-    model_config = SettingsConfigDict(env_prefix="WERKPLEK_", extra="ignore")
+    The address, database and retention periods are the shared
+    :class:`history.settings.HistorySettings` (the same the services check
+    against); the admin and per-service credentials are this command's own.
+    """
 
-    influx_url: str = "http://127.0.0.1:8086"
-    influx_database: str = Field(default="werkplek", min_length=1)
+    influx_url: str | None = "http://127.0.0.1:8086"
     influx_admin_username: str = "admin"
     influx_admin_password: SecretStr | None = None
-    raw_retention_days: int = Field(default=30, ge=0, le=36_500)
-    hourly_retention_days: int = Field(default=1825, ge=0, le=36_500)
     influx_gateway_username: str = "gateway"
     influx_gateway_password: SecretStr | None = None
     influx_backend_username: str = "backend"
     influx_backend_password: SecretStr | None = None
     influx_grafana_username: str = "grafana"
     influx_grafana_password: SecretStr | None = None
+
+    @property
+    def url(self) -> str:
+        """The server's address (unset or empty means this machine's default port)."""
+        return self.influx_url or "http://127.0.0.1:8086"
 
 
 def v2_instructions(version: str, cfg: InfluxInitSettings) -> str:
@@ -84,7 +89,7 @@ class InfluxInit:
         self.cfg = cfg
         password = cfg.influx_admin_password
         self._client = InfluxClient(
-            cfg.influx_url,
+            cfg.url,
             cfg.influx_database,
             username=cfg.influx_admin_username,
             password=password.get_secret_value() if password else "",
@@ -101,7 +106,7 @@ class InfluxInit:
         """The server's version from ``/ping``."""
         version = self._client.version()
         if version is None:
-            raise InitError(f"InfluxDB at {self.cfg.influx_url} unreachable")
+            raise InitError(f"InfluxDB at {self.cfg.url} unreachable")
         return version
 
     def statement(self, q: str, *, tolerate: str | None = None) -> str | None:
@@ -127,7 +132,7 @@ class InfluxInit:
         cfg = self.cfg
         self.statement("SHOW USERS")  # admin only: a wrong credential stops here, clearly
         history = InfluxHistory(
-            cfg.influx_url,
+            cfg.url,
             cfg.influx_database,
             username=cfg.influx_admin_username,
             password=cfg.influx_admin_password.get_secret_value()
