@@ -149,8 +149,8 @@ def _name(value: Any, where: str) -> dict[str, str] | None:
     for lang, text in value.items():
         if not isinstance(text, str) or not 1 <= len(text.strip()) <= MAX_NAME:
             raise _fail(f"{where}.{lang}", f"1..{MAX_NAME} characters", "drawing_bad_name")
-        if any(ord(c) < 32 or ord(c) == 127 for c in text):
-            raise _fail(f"{where}.{lang}", "control characters", "drawing_bad_name")
+        if any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in text):
+            raise _fail(f"{where}.{lang}", "control characters or broken text", "drawing_bad_name")
         out[lang] = text.strip()
     return out
 

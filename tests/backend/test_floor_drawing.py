@@ -56,9 +56,8 @@ def drawing() -> dict[str, Any]:
 
 def test_a_drawing_is_stored_and_read_back_by_a_screen(api, seeded, people):
     facility = bearer(people("facility", "fiona").token)
-    empty = api.get(URL, headers=bearer(seeded.signage_token))
-    assert empty.status_code == 200
-    assert empty.json() == {"type": "FeatureCollection", "features": []}
+    sample = api.get(URL, headers=bearer(seeded.signage_token))
+    assert sample.status_code == 200 and sample.json()["features"]  # the seeded drawing
     response = api.put(URL, json=drawing(), headers=facility)
     assert response.status_code == 200, response.text
     assert response.json() == {
@@ -80,9 +79,11 @@ def test_a_drawing_is_stored_and_read_back_by_a_screen(api, seeded, people):
     # What was read back uploads again unchanged (round trip).
     again = api.put(URL, json=read.json(), headers=facility)
     assert again.status_code == 200 and api.get(URL, headers=facility).json() == read.json()
-    assert api.get("/api/v1/floors/hq-2/drawing", headers=facility).json()["features"] == []
+    other = api.get("/api/v1/floors/hq-2/drawing", headers=facility).json()
+    assert other != read.json() and other["features"]  # each floor its own drawing
     assert api.delete(URL, headers=facility).status_code == 204
-    assert api.get(URL, headers=facility).json()["features"] == []
+    empty = api.get(URL, headers=facility)
+    assert empty.json() == {"type": "FeatureCollection", "features": []}
 
 
 def test_only_facility_and_admin_upload(api, seeded, people):
@@ -132,6 +133,8 @@ def _broken(change: str) -> Any:
         features[1]["properties"]["name"] = "x" * 61
     elif change == "control character":
         features[1]["properties"]["name"] = "Gang\u0007"
+    elif change == "broken text":
+        features[1]["properties"]["name"] = "Gang\ud800"
     elif change == "unknown language":
         features[1]["properties"]["name"] = {"de": "Flur"}
     elif change == "too many features":
@@ -162,6 +165,7 @@ def _broken(change: str) -> Any:
         ("extra geometry member", "drawing_bad_geometry", "exactly"),
         ("long name", "drawing_bad_name", "features[1].properties.name"),
         ("control character", "drawing_bad_name", "control"),
+        ("broken text", "drawing_bad_name", "broken text"),
         ("unknown language", "drawing_bad_name", "features[1].properties.name"),
         ("too many features", "drawing_too_large", "2000"),
         ("too many positions", "drawing_too_large", "50000"),
