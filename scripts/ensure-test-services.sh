@@ -16,6 +16,9 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v caddy >/dev/null 2>&1 || missing+=(caddy)
 # tests/oidc: the single sign-on tests run a real OpenID provider on Node.
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+# tests/satellite: network namespaces, veth links and packet loss (as root).
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || missing+=(iproute2)
+command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
 if [ -z "${WERKPLEK_TEST_DATABASE_URL:-}" ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
     || missing+=(postgresql)
