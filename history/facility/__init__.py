@@ -3,6 +3,13 @@
 The backend reads the gateway's hourly history through a :class:`HistorySource`
 and writes and reads its own daily rollup (``facility_daily``, ``facility_peak``)
 with it; :func:`open_source` picks InfluxDB or the SQLite file from the settings.
+
+Both sources aggregate inside the store (SQL GROUP BY, InfluxQL sum/count), so a
+year of 5,000 spaces never travels as raw points. Reports over long periods read
+the daily rollup: one row per group of spaces (site, floor, zone, kind) and local
+day with 24 hourly sums and the day's opening-time sums, written by the
+backend's rollup job. A year is then groups x 365 rows, and the utilisation
+report asks the store to add up three fields of them into one row per group.
 """
 
 from __future__ import annotations
