@@ -24,6 +24,7 @@ from backend.spaces.drawing import as_geojson, parse_drawing
 from backend.spaces.models import Device, Floor, FloorDrawing, Space
 from backend.spaces.schemas import DrawingSummary, SpaceCreate, SpaceUpdate
 from backend.spaces.service import get_floor
+from backend.spaces.svg import svg_to_geojson
 
 #: Fields of a space that may not be set to null.
 _REQUIRED = ("name", "quiet", "capacity", "standing", "screen", "accessible", "x", "y", "w", "h")
@@ -152,6 +153,18 @@ def set_drawing(session: Session, floor_id: str, document: Any) -> DrawingSummar
     return DrawingSummary(
         floor_id=floor.id, features=len(features), kinds=dict(sorted(kinds.items()))
     )
+
+
+def set_drawing_svg(session: Session, floor_id: str, body: bytes) -> DrawingSummary:
+    """Read an SVG's marked shapes (``backend/spaces/svg.py``) and store them as the drawing.
+
+    Raises:
+        NotFound: the floor does not exist.
+        InvalidInput: ``svg_*`` or ``drawing_*`` reasons.
+    """
+    floor = get_floor(session, floor_id)
+    document = svg_to_geojson(body, floor.plan_width, floor.plan_height)
+    return set_drawing(session, floor_id, document)
 
 
 def get_drawing(session: Session, floor_id: str) -> dict[str, Any]:

@@ -151,6 +151,20 @@ def upload_drawing(
     return summary
 
 
+@router.put("/floors/{floor_id}/drawing/svg", response_model=DrawingSummary)
+def upload_drawing_svg(
+    floor_id: str,
+    body: Annotated[bytes, Body(media_type="image/svg+xml")],
+    session: SessionDep,
+    runtime: RuntimeDep,
+    _token: ManagerDep,
+) -> DrawingSummary:
+    """Replace the floor's drawing with the marked shapes of an SVG (facility, admin)."""
+    summary = editing.set_drawing_svg(session, floor_id, body)
+    _reload(runtime)
+    return summary
+
+
 @router.delete("/floors/{floor_id}/drawing", status_code=204, response_class=Response)
 def delete_drawing(
     floor_id: str, session: SessionDep, runtime: RuntimeDep, _token: ManagerDep

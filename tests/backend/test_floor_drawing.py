@@ -217,3 +217,85 @@ def test_the_seeded_floors_have_drawings_with_every_landmark(api, seeded):
         for f in features:
             if f["properties"]["kind"] not in ("wall", "corridor"):
                 assert set(f["properties"]["name"] or {}) == {"nl", "en"}, (floor, f)
+
+
+SVG = b"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 64">
+  <title>Verdieping 1</title>
+  <g>
+    <path data-kind="wall" d="M1 1 H119 V63 H1 Z" fill="none"/>
+    <line class="wall thick" x1="1" y1="21.8" x2="106" y2="21.8"/>
+    <rect data-kind="corridor" data-name-nl="Gang" data-name-en="Corridor"
+          x="1.2" y="22" width="117.6" height="5.4"/>
+    <polygon data-kind="lift" data-name="Lift" points="107,2 112,2 112,10 107,10"/>
+    <circle data-kind="entrance" data-name="Ingang" cx="65" cy="63" r="2"/>
+    <rect x="50" y="50" width="3" height="3"/>
+    <text x="5" y="5">Not a shape: ignored</text>
+  </g>
+</svg>"""
+
+
+def put_svg(api: Any, token: str, body: bytes, floor: str = "hq-1") -> Any:
+    headers = {**bearer(token), "Content-Type": "image/svg+xml"}
+    return api.put(f"/api/v1/floors/{floor}/drawing/svg", content=body, headers=headers)
+
+
+def test_an_svg_export_becomes_the_drawing_scaled_onto_the_plan(api, seeded):
+    response = put_svg(api, seeded.admin_token, SVG)
+    assert response.status_code == 200, response.text
+    assert response.json()["kinds"] == {"corridor": 1, "entrance": 1, "lift": 1, "wall": 2}
+    features = api.get(URL, headers=bearer(seeded.signage_token)).json()["features"]
+    by_kind = {f["properties"]["kind"]: f for f in features}
+    # viewBox 120 x 64 onto the plan's 1200 x 640: every coordinate times ten.
+    assert by_kind["entrance"]["geometry"] == {"type": "Point", "coordinates": [650.0, 630.0]}
+    assert by_kind["lift"]["geometry"]["coordinates"][0][2] == [1120.0, 100.0]
+    assert by_kind["corridor"]["properties"]["name"] == {"nl": "Gang", "en": "Corridor"}
+    assert by_kind["corridor"]["geometry"]["coordinates"][0][0] == [12.0, 220.0]
+    walls = [f["geometry"] for f in features if f["properties"]["kind"] == "wall"]
+    assert {"type": "LineString", "coordinates": [[10.0, 218.0], [1060.0, 218.0]]} in walls
+    # A closed path of a kind that may be a polygon is one.
+    ring = [[10, 10], [1190, 10], [1190, 630], [10, 630], [10, 10]]
+    assert {"type": "Polygon", "coordinates": [ring]} in walls
+
+
+def svg(inner: str, attrs: str = "") -> bytes:
+    return f'<svg xmlns="http://www.w3.org/2000/svg" {attrs}>{inner}</svg>'.encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"<svg", "svg_not_svg"),
+        (b"not xml at all", "svg_not_svg"),
+        (b'<html xmlns="http://www.w3.org/1999/xhtml"/>', "svg_not_svg"),
+        (b'<!DOCTYPE svg [<!ENTITY a "aaaa">]>' + svg("&a;"), "svg_forbidden"),
+        (svg("<script>alert(1)</script>"), "svg_forbidden"),
+        (svg('<rect onclick="x()" data-kind="room"/>'), "svg_forbidden"),
+        (svg("<foreignObject/>"), "svg_forbidden"),
+        (svg('<g transform="scale(2)"/>'), "svg_transform"),
+        (svg("", 'viewBox="0 0 0 10"'), "svg_not_svg"),
+        (svg('<path data-kind="wall" d="M0 0 C1 1 2 2 3 3"/>'), "svg_bad_shape"),
+        (svg('<polyline data-kind="wall" points="1 2 3"/>'), "svg_bad_shape"),
+        (svg('<rect data-kind="fountain" width="1" height="1"/>'), "drawing_bad_kind"),
+        (svg('<circle data-kind="lift" cx="11"/>', 'viewBox="0 0 10 10"'), "drawing_out_of_bounds"),
+    ],
+    ids=[
+        "unclosed",
+        "text",
+        "html",
+        "entity",
+        "script",
+        "handler",
+        "foreign",
+        "transform",
+        "viewbox",
+        "curve",
+        "odd",
+        "kind",
+        "outside",
+    ],  # fmt: skip
+)
+def test_a_bad_or_unsafe_svg_is_refused_with_a_reason(api, seeded, body, reason):
+    response = put_svg(api, seeded.admin_token, body)
+    assert response.status_code == 422, response.text
+    assert response.json()["reason"] == reason, response.json()
+    assert len(api.get(URL, headers=bearer(seeded.admin_token)).json()["features"]) > 0
