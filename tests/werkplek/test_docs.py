@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from backend.config import Settings as BackendSettings
+from backend.plans.settings import PlanSettings
+from backend.teams.settings import TeamSettings
 from gateway.settings import GatewaySettings
 from werkplek.settings import DemoSettings
 
@@ -14,7 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text()
 
 
-@pytest.mark.parametrize("settings", [GatewaySettings, BackendSettings, DemoSettings])
+@pytest.mark.parametrize(
+    "settings", [GatewaySettings, BackendSettings, DemoSettings, PlanSettings, TeamSettings]
+)
 def test_every_setting_is_in_the_readme_table(settings):
     missing = [
         f"WERKPLEK_{name.upper()}"
