@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,12 @@ def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     if check and done.returncode != 0:
         raise ServiceError(f"{' '.join(args)} failed: {done.stderr.strip()}")
     return done
+
+
+def _answers(base_url: str) -> bool:
+    with contextlib.suppress(httpx.HTTPError):
+        return httpx.get(f"{base_url}/healthz", timeout=2).status_code < 500
+    return False
 
 
 def _free_block() -> int:
@@ -83,6 +90,7 @@ class NetLab:
         self.sat_ns, self.cen_ns = f"wps{self.tag}", f"wpc{self.tag}"
         self.line_sat, self.line_cen = f"wl{self.tag}s", f"wl{self.tag}c"
         self.mgmt_root, self.mgmt_cen = f"wm{self.tag}r", f"wm{self.tag}c"
+        self.mgmt_sat_root, self.mgmt_sat = f"wn{self.tag}r", f"wn{self.tag}s"
         self.block = 0
 
     # -- addresses -------------------------------------------------------------------------
@@ -105,6 +113,11 @@ class NetLab:
     @property
     def backend_url(self) -> str:
         return f"http://{self.mgmt_cen_ip}:{HTTP_PORT}"
+
+    @property
+    def site_backend_url(self) -> str:
+        """The site's own backend (its screens' signage), over the site's management link."""
+        return f"http://10.77.{self.block}.10:{HTTP_PORT}"
 
     def ns(self, name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a command inside a namespace."""
@@ -130,6 +143,12 @@ class NetLab:
         sh("ip", "link", "set", self.mgmt_root, "up")
         self.ns(self.cen_ns, "ip", "addr", "add", f"{self.mgmt_cen_ip}/30", "dev", self.mgmt_cen)
         self.ns(self.cen_ns, "ip", "link", "set", self.mgmt_cen, "up")
+        sh("ip", "link", "add", self.mgmt_sat_root, "type", "veth", "peer", "name", self.mgmt_sat)
+        sh("ip", "link", "set", self.mgmt_sat, "netns", self.sat_ns)
+        sh("ip", "addr", "add", f"10.77.{self.block}.9/30", "dev", self.mgmt_sat_root)
+        sh("ip", "link", "set", self.mgmt_sat_root, "up")
+        self.ns(self.sat_ns, "ip", "addr", "add", f"10.77.{self.block}.10/30", "dev", self.mgmt_sat)
+        self.ns(self.sat_ns, "ip", "link", "set", self.mgmt_sat, "up")
 
     def start(self) -> None:
         """Build everything and wait until the site's bridge is linked and data flows."""
@@ -182,7 +201,23 @@ class NetLab:
             [PYTHON, "-m", "gateway"],
             self._gateway_env("gw-site", "live"),
         )
-        wait_until(self._backend_up, 60, 0.3, what="central backend answering")
+        # The site's screens: a backend at the site on the site's broker, with a copy of
+        # the registry database (its signage page and API read the local live state).
+        self.spawn(
+            "site-backend",
+            self.sat_ns,
+            [PYTHON, "-m", "werkplek", "backend"],
+            {
+                "WERKPLEK_DATABASE_URL": f"sqlite:///{self.workdir}/site.sqlite3",
+                "WERKPLEK_MQTT_URL": f"mqtt://127.0.0.1:{LOCAL_MQTT}",
+                "WERKPLEK_HTTP_HOST": f"10.77.{self.block}.10",
+                "WERKPLEK_HTTP_PORT": str(HTTP_PORT),
+                "WERKPLEK_STALE_CHECK_S": "0.5",
+                "WERKPLEK_HISTORY_PATH": str(self.workdir / "gw-site" / "history.sqlite3"),
+            },
+        )
+        for url in (self.backend_url, self.site_backend_url):
+            wait_until(partial(_answers, url), 60, 0.3, what=f"backend at {url} answering")
 
     def _seed_database(self) -> None:
         from backend.auth import service as auth_service
@@ -205,6 +240,7 @@ class NetLab:
                 self.devices = [(str(r[0]), str(r[1])) for r in rows]
         finally:
             engine.dispose()
+        shutil.copyfile(self.workdir / "werkplek.sqlite3", self.workdir / "site.sqlite3")
 
     def _make_certificates(self) -> None:
         folder = self.workdir / "pki"
@@ -335,15 +371,17 @@ class NetLab:
         self.ns(self.sat_ns, "ip", "link", "set", self.line_sat, "up")
 
     # -- observations --------------------------------------------------------------------------
-    def _backend_up(self) -> bool:
-        with contextlib.suppress(httpx.HTTPError):
-            return httpx.get(f"{self.backend_url}/healthz", timeout=2).status_code < 500
-        return False
-
     def central_site(self) -> list[dict[str, Any]]:
         """The central backend's availability of the site's spaces."""
+        return self._availability(self.backend_url)
+
+    def local_site(self) -> list[dict[str, Any]]:
+        """The site's own backend's availability of its spaces (what its screens show)."""
+        return self._availability(self.site_backend_url)
+
+    def _availability(self, base_url: str) -> list[dict[str, Any]]:
         response = httpx.get(
-            f"{self.backend_url}/api/v1/availability",
+            f"{base_url}/api/v1/availability",
             params={"site": SITE},
             headers={"Authorization": f"Bearer {self.admin_token}"},
             timeout=10,
@@ -414,7 +452,8 @@ class NetLab:
         for name in list(self.procs):
             with contextlib.suppress(Exception):
                 self.stop(name)
-        sh("ip", "link", "del", self.mgmt_root, check=False)
+        for link in (self.mgmt_root, self.mgmt_sat_root):
+            sh("ip", "link", "del", link, check=False)
         for name in (self.sat_ns, self.cen_ns):
             sh("ip", "netns", "del", name, check=False)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,10 @@ class Outcome:
     live_during_cut: int = 0
     #: Seconds from the heal until the centre showed every site space live again.
     live_after_heal_s: float | None = None
+    #: Samples of the site's own backend (its signage) during the cut, and how many of
+    #: them showed one of the sensored spaces not live.
+    local_samples_during_cut: int = 0
+    local_not_live_during_cut: int = 0
     #: Space states the site's screen got during the cut, and the longest gap (s).
     screen_updates_during_cut: int = 0
     screen_longest_gap_s: float = 0.0
@@ -47,29 +52,32 @@ class Outcome:
             f"sent {self.sent}, stored {self.stored}, duplicates {self.stored_duplicates}, "
             f"missing {len(self.missing)}; centre unknown {self.unknown_after_cut_s} s after the "
             f"cut, live {self.live_after_heal_s} s after the heal (live views during the cut: "
-            f"{self.live_during_cut}); site screen: {self.screen_updates_during_cut} updates "
+            f"{self.live_during_cut}); site backend live in "
+            f"{self.local_samples_during_cut - self.local_not_live_during_cut} of "
+            f"{self.local_samples_during_cut} reads during the cut; site MQTT screen: "
+            f"{self.screen_updates_during_cut} updates "
             f"during the cut, longest gap {self.screen_longest_gap_s:.1f} s; backlog stored "
             f"{self.drained_after_heal_s} s after the heal; the central gateway counted "
             f"{self.deduplicated} redelivered copies (not stored again)"
         )
 
 
-class CentralWatch:
-    """Polls the central backend's view of the site in a thread, with timestamps."""
+class Watch:
+    """Polls one backend's view of the site in a thread, with timestamps."""
 
-    def __init__(self, lab: NetLab, interval: float = 0.25) -> None:
-        self.lab = lab
+    def __init__(self, fetch: Callable[[], list[dict[str, Any]]], interval: float = 0.25) -> None:
+        self.fetch = fetch
         self.interval = interval
         self.samples: list[tuple[float, list[dict[str, Any]]]] = []
         self.errors = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="central-watch", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="site-watch", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.samples.append((time.monotonic(), self.lab.central_site()))
+                self.samples.append((time.monotonic(), self.fetch()))
             except Exception:  # noqa: BLE001 - counted; a slow answer is not the test's subject
                 self.errors += 1
             self._stop.wait(self.interval)
@@ -112,7 +120,7 @@ def run(
         0.3,
         what="centre shows the site live",
     )
-    watch = CentralWatch(lab)
+    watch, local = Watch(lab.central_site), Watch(lab.local_site)
     out = Outcome()
     try:
         time.sleep(lossy_s)
@@ -136,6 +144,7 @@ def run(
         drained_at = time.monotonic()
     finally:
         watch.close()
+        local.close()
     stored = [row for row in lab.stored() if row[0] in {d for d, _s in chosen}]
     out.sent, out.stored = len(sent), len(stored)
     out.stored_duplicates = sum(n - 1 for n in Counter(stored).values() if n > 1)
@@ -155,6 +164,10 @@ def run(
                 out.live_during_cut += 1
         if t > heal_at and out.live_after_heal_s is None and all_live(mine):
             out.live_after_heal_s = round(t - heal_at, 1)
+    for t, view in local.samples:
+        if cut_at <= t <= heal_at:
+            out.local_samples_during_cut += 1
+            out.local_not_live_during_cut += not all_live(sensored(view, ids))
     cut_ms, heal_ms = _wall(cut_at), _wall(heal_at)
     times = [line["t"] for line in lab.screen_lines() if line["space"] in ids]
     during = [t for t in times if cut_ms <= t <= heal_ms]

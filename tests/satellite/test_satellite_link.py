@@ -29,7 +29,14 @@ def lab() -> Iterator[NetLab]:
         yield made
     finally:
         # The processes' last lines, shown by pytest when the test failed.
-        for name in ("site-broker", "central-broker", "gateway", "site-gateway", "backend"):
+        for name in (
+            "site-broker",
+            "central-broker",
+            "gateway",
+            "site-gateway",
+            "backend",
+            "site-backend",
+        ):
             print(f"--- {name}\n{made.log(name)[-3000:]}")
         made.close()
         made.remove_files()
@@ -49,6 +56,8 @@ def test_a_cut_line_loses_nothing_and_never_shows_the_site_free(lab: NetLab) -> 
     )
     assert out.live_during_cut == 0, out.reasons_during_cut
     assert out.live_after_heal_s is not None and out.live_after_heal_s <= 10
+    # The site's own backend (what its signage shows) stayed live all through the cut.
+    assert out.local_samples_during_cut >= 20 and out.local_not_live_during_cut == 0
     # The node changes a space's state every second: the site's screen kept getting them.
     assert out.screen_updates_during_cut >= 20
     assert out.screen_longest_gap_s < 5
