@@ -18,9 +18,11 @@ from backend.auth import service as auth_service
 from backend.bookings.models import ACTIVE, Booking
 from backend.database import make_engine, make_session_factory
 from backend.people.models import User
+from backend.plans.models import WorkPlan
 from backend.spaces.models import Space
 from backend.teams import service as teams
 from backend.teams.schemas import TeamCreate
+from tests.e2e.test_a11y import add_user, serious
 from tests.e2e.test_app import PASSWORD, SHOTS, running_backend, to_top
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.browser]
@@ -127,6 +129,7 @@ def test_two_colleagues_share_and_book_near_each_other(browser, tmp_path):
             team_line = bram.inner_text(f"{day_li} .week-team")
             assert "Anna" in team_line and "Cas" not in team_line, team_line
             assert "Cas" not in bram.inner_text("#week")
+            assert serious(bram) == []  # axe-core, WCAG 2.1 AA
             plan_central(bram, tuesday)
             bram.click(f'{day_li} button[data-book-near="{tuesday}"]')
             wait_text(bram, "#notice", "bij uw team")
@@ -150,4 +153,43 @@ def test_two_colleagues_share_and_book_near_each_other(browser, tmp_path):
             to_top(bram)
     finally:
         for context in contexts:
+            context.close()
+
+
+def test_facility_sees_work_days_per_base_kind_with_small_groups_hidden(browser, tmp_path):
+    last_tuesday = next_tuesday() - dt.timedelta(days=14)
+    with running_backend(tmp_path, *(f"m{n}" for n in range(7))) as backend:
+        add_user(backend.settings, "fenna", "facility")
+        engine = make_engine(backend.settings.database_url)
+        try:
+            with make_session_factory(engine)() as session:
+                users = {u.username: u.id for u in session.scalars(select(User))}
+                for n in range(7):  # five at the central office, two at home
+                    where = {"place": "site", "site_id": "hq"} if n < 5 else {"place": "home"}
+                    session.add(WorkPlan(user_id=users[f"m{n}"], day=last_tuesday, **where))
+                session.commit()
+        finally:
+            engine.dispose()
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="nl-NL")
+        try:
+            page = context.new_page()
+            page.goto(f"{backend.url}/facility/?site=hq")
+            page.fill("#username", "fenna")
+            page.fill("#password", PASSWORD)
+            page.press("#password", "Enter")
+            page.wait_for_selector("#sust-table tbody tr", timeout=WAIT)
+            head = page.inner_text("#sust-table thead")
+            for kind in ("Centraal kantoor", "Steunpunt", "Satellietlocatie", "Thuis"):
+                assert kind in head
+            monday = (last_tuesday - dt.timedelta(days=1)).isoformat()
+            row = page.locator(f"#sust-table tbody tr:has(th:text-is('{monday}'))")
+            assert row.locator("td[data-kind='central_office']").inner_text() == "5"
+            assert row.locator("td[data-kind='home']").inner_text() == "⊘ verborgen"  # 2 < 5
+            assert "vakken zijn verborgen: minder dan 5 mensen" in page.inner_text("#sust-summary")
+            assert "M0" not in page.inner_text("#sustainability")  # never a name
+            assert serious(page) == []
+            page.click("#lang-switch")
+            wait_text(page, "#sust-table thead", "Central office")
+            assert row.locator("td[data-kind='home']").inner_text() == "⊘ hidden"
+        finally:
             context.close()
