@@ -34,7 +34,7 @@ for _name, _direction in (
     ("status", "device (Last Will) -> gateway, retained"),
     ("telemetry", "device -> gateway, QoS 0"),
 ):
-    register(Kind(_name, _direction, id_field="device_id"))
+    register(Kind(_name, _direction))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from contract.topics import VERSION, Route, expect, health_topic, is_valid_space
 #: Longest firmware version and error code kept from a record.
 TEXT_MAX = 40
 
-register(Kind("health", "gateway -> backend, retained", level="_health", id_field="device_id"))
+register(Kind("health", "gateway -> backend, retained", shape=("_health", "{device_id}")))
 
 
 @dataclass(frozen=True, slots=True)

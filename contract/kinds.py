@@ -16,23 +16,30 @@ from dataclasses import dataclass
 class Kind:
     """One message kind.
 
-    ``level`` places a service topic under a site: ``werkplek/v1/<site>/<level>/<id>``
-    plus ``leaf`` when set (``_space`` + ``state``). Device kinds and the
-    ``_gateway`` kinds have no level (their shape is fixed in :mod:`contract.topics`).
-    ``id_field`` names the :class:`~contract.topics.Route` field the ``<id>`` level fills.
+    ``shape`` places a service topic under a site: the levels after
+    ``werkplek/v1/<site>/``, the first a fixed word starting with ``_``
+    (``("_space", "{space_id}", "state")``). A level ``{name}`` is an id: the
+    parsed :class:`~contract.topics.Route` carries it (``device_id`` and
+    ``space_id`` as fields, other names in ``Route.ids``), checked by
+    ``checks[name]`` (default: a contract id for ``device_id``, a space id for
+    ``space_id``, any level usable in a topic otherwise). Device kinds and the
+    ``_gateway`` kinds have no shape here (theirs is fixed in :mod:`contract.topics`).
     """
 
     name: str
     direction: str
-    level: str | None = None
-    leaf: str | None = None
-    id_field: str = "key"
-    id_check: Callable[[str], bool] | None = None
+    shape: tuple[str, ...] = ()
+    checks: tuple[tuple[str, Callable[[str], bool]], ...] = ()
+
+    @property
+    def level(self) -> str | None:
+        """The fixed level right after the site (``_space``), or None."""
+        return self.shape[0] if self.shape else None
 
 
 #: Every registered kind by name.
 KINDS: dict[str, Kind] = {}
-#: Site-level service topics by their level (``_registry``, ``_space``, ...).
+#: Site-level service topics by their first level (``_registry``, ``_space``, ...).
 SITE_LEVELS: dict[str, Kind] = {}
 
 
@@ -40,15 +47,19 @@ def register(kind: Kind) -> Kind:
     """Add a kind; a name or topic level already taken by another kind is refused.
 
     Raises:
-        ValueError: the name or the level is taken.
+        ValueError: the name or the level is taken, or the shape does not start
+            with a fixed ``_`` level.
     """
     known = KINDS.get(kind.name)
     if known is not None and known != kind:
         raise ValueError(f"message kind {kind.name!r} is registered twice")
-    if kind.level is not None:
-        other = SITE_LEVELS.get(kind.level)
+    level = kind.level
+    if level is not None:
+        if not level.startswith("_") or "{" in level:
+            raise ValueError(f"a site-level topic starts with a fixed '_' level, not {level!r}")
+        other = SITE_LEVELS.get(level)
         if other is not None and other.name != kind.name:
-            raise ValueError(f"topic level {kind.level!r} already belongs to {other.name!r}")
-        SITE_LEVELS[kind.level] = kind
+            raise ValueError(f"topic level {level!r} already belongs to {other.name!r}")
+        SITE_LEVELS[level] = kind
     KINDS[kind.name] = kind
     return kind

@@ -17,7 +17,7 @@ from contract.topics import VERSION, Route, expect, is_valid_space_id, registry_
 SPACE_KINDS = ("desk", "focus_room", "meeting_room")
 HEARTBEAT_MAX_S = 7 * 24 * 3600
 
-register(Kind("registry", "backend -> gateway, retained", level="_registry", id_field="device_id"))
+register(Kind("registry", "backend -> gateway, retained", shape=("_registry", "{device_id}")))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,6 @@ from contract.topics import (
     Route,
     expect,
     is_valid_id,
-    is_valid_space_id,
     space_state_topic,
 )
 
@@ -30,10 +29,7 @@ register(
     Kind(
         "space_state",
         "gateway -> backend and screens, retained",
-        level="_space",
-        leaf="state",
-        id_field="space_id",
-        id_check=is_valid_space_id,
+        shape=("_space", "{space_id}", "state"),
     )
 )
 

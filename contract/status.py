@@ -21,7 +21,7 @@ for _name, _direction in (
     ("gateway_history", "history gateway (Last Will) -> operators, retained"),
     ("gateway_sync", "gateway -> itself, QoS 1, not retained"),
 ):
-    register(Kind(_name, _direction, id_field="gateway_id"))
+    register(Kind(_name, _direction))
 
 SYNC_MAX = 2**63 - 1
 

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 
 from contract.errors import TopicError
-from contract.kinds import SITE_LEVELS
+from contract.kinds import SITE_LEVELS, Kind
 
 ROOT = "werkplek"
 VERSION = 1
@@ -130,8 +130,8 @@ class DeviceTopic:
 class Route:
     """What a topic is: its message kind and the ids its levels carry.
 
-    ``key`` is the id level of a kind registered by another module (for example
-    a zone); the built-in kinds fill ``device_id``, ``space_id`` or ``gateway_id``.
+    ``ids`` holds the named levels of a registered kind other than ``device_id``
+    and ``space_id`` (a zone's ``floor`` and ``zone``), as sorted pairs.
     """
 
     kind: str
@@ -139,7 +139,11 @@ class Route:
     device_id: str | None = None
     space_id: str | None = None
     gateway_id: str | None = None
-    key: str | None = None
+    ids: tuple[tuple[str, str], ...] = ()
+
+    def id(self, name: str) -> str | None:
+        """The value of the named level ``name`` (None when the topic has none)."""
+        return dict(self.ids).get(name)
 
 
 def _check_prefix(parts: list[str]) -> None:
@@ -165,18 +169,38 @@ def parse_topic(topic: str) -> Route:
     site = parts[2]
     if not is_valid_id(site):
         raise TopicError(f"invalid site id {site!r}")
-    level = SITE_LEVELS.get(parts[3])
-    if level is not None:
-        size = 6 if level.leaf else 5
-        if len(parts) != size or (level.leaf and parts[5] != level.leaf):
-            raise TopicError(f"not a {level.name} topic")
-        check = level.id_check or is_valid_id
-        if not check(parts[4]):
-            raise TopicError(f"invalid id {parts[4]!r} in a {level.name} topic")
-        ids = {level.id_field: parts[4]}
-        return Route(level.name, site, **ids)
+    kind = SITE_LEVELS.get(parts[3])
+    if kind is not None:
+        return _site_route(kind, site, parts[3:])
     device = parse_device_topic(topic)
     return Route(device.kind, device.site, device_id=device.device_id)
+
+
+def usable_level(value: str) -> bool:
+    """True for a topic level that is not empty and holds no ``/``, ``+``, ``#`` or NUL."""
+    return bool(value) and not any(c in value for c in "/+#\x00")
+
+
+_DEFAULT_CHECKS = {"device_id": is_valid_id, "space_id": is_valid_space_id}
+
+
+def _site_route(kind: Kind, site: str, levels: list[str]) -> Route:
+    if len(levels) != len(kind.shape):
+        raise TopicError(f"not a {kind.name} topic")
+    checks = dict(kind.checks)
+    found: dict[str, str] = {}
+    for want, got in zip(kind.shape, levels, strict=True):
+        if not want.startswith("{"):
+            if got != want:
+                raise TopicError(f"not a {kind.name} topic")
+            continue
+        name = want[1:-1]
+        check = checks.get(name) or _DEFAULT_CHECKS.get(name, usable_level)
+        if not check(got):
+            raise TopicError(f"invalid {name} {got!r} in a {kind.name} topic")
+        found[name] = got
+    device_id, space_id = found.pop("device_id", None), found.pop("space_id", None)
+    return Route(kind.name, site, device_id, space_id, ids=tuple(sorted(found.items())))
 
 
 def _gateway_route(parts: list[str]) -> Route:
