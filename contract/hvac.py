@@ -13,13 +13,14 @@ topic: not empty, no ``/``, ``+`` or ``#``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from contract import PREFIX, ROOT, VERSION, is_valid_id
+from contract.errors import ContractError
+from contract.fields import check_size, dumps, field, load_object, one_of, same_as_topic
 
 #: Schema version of the payload (``v``); a consumer ignores versions it does not know.
 HVAC_VERSION = 1
@@ -35,20 +36,6 @@ FIELDS = (
     "v", "site", "floor", "zone", "mode", "reason",
     "valid_from", "valid_until", "issued_at", "dry_run",
 )  # fmt: skip
-MAX_PAYLOAD_BYTES = 1024
-
-
-class HvacError(ValueError):
-    """An HVAC command broke the contract; ``reason`` is the rejection code.
-
-    Codes: ``bad_topic``, ``bad_json``, ``bad_version``, ``bad_field``,
-    ``bad_mode``, ``bad_reason``, ``bad_time``, ``topic_mismatch``.
-    """
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +106,7 @@ def encode_hvac(command: HvacCommand) -> bytes:
         "issued_at": command.issued_at.isoformat(timespec="seconds"),
         "dry_run": command.dry_run,
     }
-    return json.dumps(body, separators=(",", ":")).encode()
+    return dumps(body)
 
 
 def _topic_levels(topic: str) -> tuple[str, str, str]:
@@ -130,63 +117,47 @@ def _topic_levels(topic: str) -> tuple[str, str, str]:
         or parts[3] != ZONE_LEVEL
         or parts[6] != "hvac"
     ):
-        raise HvacError("bad_topic", "not an HVAC command topic")
+        raise ContractError("bad_topic", "not an HVAC command topic")
     site, floor, zone = parts[2], parts[4], parts[5]
     if not is_valid_id(site):
-        raise HvacError("bad_topic", f"invalid site id {site!r}")
+        raise ContractError("bad_topic", f"invalid site id {site!r:.70}")
     if not (_level_ok(floor) and _level_ok(zone)):
-        raise HvacError("bad_topic", "empty floor or zone level")
+        raise ContractError("bad_topic", "empty floor or zone level")
     return site, floor, zone
 
 
-def _moment(body: dict[str, Any], name: str) -> datetime:
-    value = body[name]
-    if not isinstance(value, str):
-        raise HvacError("bad_field", f"{name} must be an ISO 8601 string")
+def _moment(data: dict[str, Any], name: str) -> datetime:
+    """An ISO 8601 time with a UTC offset (``bad_type`` otherwise)."""
+    value = field(data, name, str)
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise HvacError("bad_time", f"{name} is not ISO 8601") from exc
+    except ValueError:
+        raise ContractError("bad_type", f"{name!r}={value!r:.40} is not ISO 8601") from None
     if moment.utcoffset() is None:
-        raise HvacError("bad_time", f"{name} has no UTC offset")
+        raise ContractError("bad_type", f"{name!r}={value!r:.40} has no UTC offset")
     return moment
 
 
-def _text(body: dict[str, Any], name: str) -> str:
-    value = body[name]
-    if not isinstance(value, str) or not value:
-        raise HvacError("bad_field", f"{name} must be a non-empty string")
-    return value
-
-
 def parse_hvac(topic: str, payload: bytes) -> HvacCommand:
-    """Validate one HVAC command (topic and payload); raises :class:`HvacError`."""
+    """Validate one HVAC command (topic and payload).
+
+    Raises:
+        ContractError: ``bad_topic``, ``too_large``, ``bad_json``, ``not_object``,
+            ``bad_version``, ``missing_field``, ``bad_type``, ``out_of_range`` (a
+            mode or reason outside the lists, a validity that ends before it
+            starts) or ``mismatch`` (site, floor or zone differ from the topic).
+    """
     site, floor, zone = _topic_levels(topic)
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise HvacError("bad_json", f"payload over {MAX_PAYLOAD_BYTES} bytes")
-    try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise HvacError("bad_json", "payload is not JSON") from exc
-    if not isinstance(body, dict):
-        raise HvacError("bad_json", "payload is not a JSON object")
-    version = body.get("v")
-    if type(version) is not int or version != HVAC_VERSION:
-        raise HvacError("bad_version", f"unknown schema version {version!r}")
-    missing = [name for name in FIELDS if name not in body]
-    if missing:
-        raise HvacError("bad_field", f"missing {', '.join(missing)}")
-    if (_text(body, "site"), _text(body, "floor"), _text(body, "zone")) != (site, floor, zone):
-        raise HvacError("topic_mismatch", "site, floor or zone differ from the topic")
-    mode, reason = _text(body, "mode"), _text(body, "reason")
-    if mode not in MODES:
-        raise HvacError("bad_mode", f"mode must be one of {', '.join(MODES)}")
-    if reason not in REASONS:
-        raise HvacError("bad_reason", f"reason must be one of {', '.join(REASONS)}")
-    start, end = _moment(body, "valid_from"), _moment(body, "valid_until")
+    check_size(payload)
+    data = load_object(payload)
+    for name, expected in (("site", site), ("floor", floor), ("zone", zone)):
+        same_as_topic(data, name, expected, "mismatch")
+    mode, reason = field(data, "mode", str), field(data, "reason", str)
+    one_of("mode", mode, MODES)
+    one_of("reason", reason, REASONS)
+    start, end = _moment(data, "valid_from"), _moment(data, "valid_until")
     if end <= start:
-        raise HvacError("bad_time", "valid_until is not after valid_from")
-    if not isinstance(body["dry_run"], bool):
-        raise HvacError("bad_field", "dry_run must be true or false")
-    issued = _moment(body, "issued_at")
-    return HvacCommand(site, floor, zone, mode, reason, start, end, issued, body["dry_run"])
+        raise ContractError("out_of_range", "valid_until is not after valid_from")
+    issued = _moment(data, "issued_at")
+    dry_run = field(data, "dry_run", bool)
+    return HvacCommand(site, floor, zone, mode, reason, start, end, issued, dry_run)

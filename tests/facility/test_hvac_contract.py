@@ -10,22 +10,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from contract import hvac
+from contract import ContractError, hvac
+from tests.contracts.golden import payload_of
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = json.loads((ROOT / "tests" / "contracts" / "v1" / "hvac.json").read_text("utf-8"))
 DOC = ROOT / "docs" / "hvac-contract.md"
 
 
-def _payload(case: dict) -> bytes:
-    if "payload_text" in case:
-        return case["payload_text"].encode()
-    return json.dumps(case["payload"]).encode()
-
-
 @pytest.mark.parametrize("case", GOLDEN["valid"], ids=lambda c: c["name"])
 def test_golden_commands_parse_and_encode_back(case):
-    command = hvac.parse_hvac(case["topic"], _payload(case))
+    command = hvac.parse_hvac(case["topic"], payload_of(case))
     assert command.topic == case["topic"]
     assert case["qos"] == 1 and case["retain"] is True
     # the encoder writes exactly the golden payload (same fields and values)
@@ -35,8 +30,8 @@ def test_golden_commands_parse_and_encode_back(case):
 
 @pytest.mark.parametrize("case", GOLDEN["invalid"], ids=lambda c: c["name"])
 def test_golden_violations_are_refused_with_their_reason(case):
-    with pytest.raises(hvac.HvacError) as caught:
-        hvac.parse_hvac(case["topic"], _payload(case))
+    with pytest.raises(ContractError) as caught:
+        hvac.parse_hvac(case["topic"], payload_of(case))
     assert caught.value.reason == case["reason"]
 
 
