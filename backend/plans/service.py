@@ -34,8 +34,17 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+#: Weeks that can be read at all (a date near the calendar's ends has no whole week).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+
+
 def week_days(week: date) -> list[date]:
     """Monday to Sunday of a week."""
+    if not FIRST_DAY <= week <= LAST_DAY:
+        raise InvalidInput(
+            f"week must lie between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}",
+            reason="week_out_of_range",
+        )
     monday = week_of(week)
     return [monday + timedelta(days=n) for n in range(7)]
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from backend.bookings.models import Booking
 from backend.errors import InvalidInput
 from backend.plans.models import WorkPlan
+from backend.plans.service import FIRST_DAY, LAST_DAY
 from backend.spaces.models import Site
 
 #: The four kinds of base of *Dichtbij en Duurzaam*, in report order.
@@ -62,6 +63,11 @@ def _periods(start: date, end: date, period: Period) -> list[date]:
 
 def check_range(start: date, end: date) -> None:
     """Refuse a reversed or too long range."""
+    if not (FIRST_DAY <= start and end <= LAST_DAY):
+        raise InvalidInput(
+            f"dates must lie between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}",
+            reason="date_out_of_range",
+        )
     if end < start:
         raise InvalidInput("end is before start", reason="bad_range")
     if (end - start).days >= MAX_DAYS:

@@ -245,14 +245,20 @@ def follow_groups(session: Session, user_id: int, groups: list[str], prefix: str
         if t.oidc_group is not None
     }
     for group in sorted(wanted - set(known)):
-        if prefix and group.startswith(prefix) and len(group) > len(prefix):
-            name = group[len(prefix) :][:100]
-            if session.scalar(select(Team.id).where(Team.name == name)) is not None:
-                name = group[:100]
-            team = Team(name=name, oidc_group=group[:200], created_at=utcnow())
-            session.add(team)
-            session.flush()
-            known[group] = team.id
+        if not (prefix and group.startswith(prefix) and len(group) > len(prefix)):
+            continue
+        for name in (group[len(prefix) :][:100], group[:100]):  # the short name if it is free
+            if session.scalar(select(Team.id).where(Team.name == name)) is None:
+                break
+        else:
+            continue  # both names taken by other teams: an admin links the group by hand
+        team = Team(name=name, oidc_group=group[:200], created_at=utcnow())
+        try:
+            with session.begin_nested():  # another login may make the same team right now
+                session.add(team)
+        except IntegrityError:
+            continue
+        known[group] = team.id
     target = {known[g] for g in wanted if g in known}
     current = {
         m.team_id: m

@@ -141,6 +141,8 @@ def test_the_default_pattern_fills_a_week(api, people, tuesday):
             "validation_error",
         ),
         ("get", "/api/v1/plans/me/days/{d}/desks", None, 422, "no_site_planned"),
+        ("get", "/api/v1/plans/me?week=9999-12-31", None, 422, "week_out_of_range"),
+        ("get", "/api/v1/plans/me?week=0001-01-01", None, 422, "week_out_of_range"),
         ("get", "/api/v1/teams/99/week", None, 404, "unknown_team"),
         ("get", "/api/v1/teams/0/week", None, 422, "validation_error"),
         ("get", "/api/v1/teams", None, 403, "role_not_allowed"),
@@ -169,6 +171,7 @@ def test_facility_input_problems(api, seeded):
         ({"start": "2031-02-01", "end": "2031-01-01"}, "bad_range"),
         ({"start": "2030-01-01", "end": "2031-06-01"}, "range_too_long"),
         ({"start": "2031-01-01", "end": "2031-01-31", "period": "year"}, "validation_error"),
+        ({"start": "9999-12-01", "end": "9999-12-31", "period": "month"}, "date_out_of_range"),
     ]:
         r = api.get("/api/v1/facility/sustainability", params=params, headers=h)
         assert (r.status_code, r.json()["reason"]) == (422, reason), r.text

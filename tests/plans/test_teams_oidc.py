@@ -67,6 +67,13 @@ def test_groups_make_and_follow_teams(seeded, monkeypatch):
             ]
             assert session.scalar(select(Team).where(Team.name == "nieuw")) is None
             assert admin_made.members == 0  # counted when made
+            # A prefixed group whose names are both taken by other teams makes no team.
+            monkeypatch.setenv("WERKPLEK_OIDC_TEAM_PREFIX", "team-")
+            team_settings.cache_clear()
+            teams.create_team(session, TeamCreate(name="bezet"))
+            teams.create_team(session, TeamCreate(name="team-bezet"))
+            login(["team-bezet"])
+            assert _memberships(session, user.id) == [("Handmatig", "admin")]
     finally:
         engine.dispose()
         team_settings.cache_clear()
