@@ -490,6 +490,7 @@
   function loadMine() {
     return api("GET", "/api/v1/bookings?active=true&limit=100").then(function (page) {
       st.mine = page.items; renderMine();
+      WEEK.reload();  // a desk booked or cancelled anywhere fills in or clears "Mijn week"
     });
   }
   function loadNames() {
@@ -721,7 +722,7 @@
       loadUsual();
       loadBest();
       WEEK.start({ api: api, T: T, notify: notify, showError: showError, explain: explain, locale: locale,
-        today: today, sites: st.sites, booked: function () { loadMine().then(renderMine); } });
+        today: today, sites: st.sites, booked: function () { loadMine(); } });
       if (st.checkin) return qrCheckin(st.checkin);
     }).catch(function (err) { showError(explain(err)); });
   }

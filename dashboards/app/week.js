@@ -169,8 +169,8 @@
             var key = desk.reason === "near_team" ? "weekBookedNear"
               : desk.reason === "team_zone" ? "weekBookedZone" : "weekBooked";
             ctx.notify(T(key, { name: desk.name, floor: desk.floor_name, zone: desk.zone || "–" }));
-            ctx.booked();
-            return load();
+            ctx.booked();  // the app reloads its bookings, and with them this week
+            return null;
           }, function (err) {
             if (err.status === 409) return next();  // taken a moment ago: the next best one
             throw err;
