@@ -46,6 +46,8 @@ def main() -> None:
             "never live at the centre during the cut": out.live_during_cut == 0,
             "centre live within 10 s after the heal": (out.live_after_heal_s or 99) <= 10,
             "site screen live (no gap of 5 s)": out.screen_longest_gap_s < 5,
+            "site backend live in every read during the cut": out.local_samples_during_cut > 0
+            and out.local_not_live_during_cut == 0,
         }
         for name, ok in checks.items():
             print(f"  {'ok  ' if ok else 'FAIL'} {name}")
