@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from backend.facility.settings import facility_settings
 from backend.main import create_app
 from tests.backend.conftest import SeededDb
 from tests.services import InfluxDB
@@ -24,12 +23,10 @@ REPORTS = (
 
 @pytest.fixture
 def history_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    """Facility settings from the environment, read afresh for each test."""
+    """History settings from the environment: each app reads them into its own settings."""
     for name in ("INFLUX_URL", "INFLUX_USERNAME", "INFLUX_PASSWORD", "INFLUX_TOKEN"):
         monkeypatch.delenv(f"WERKPLEK_{name}", raising=False)
-    facility_settings.cache_clear()
     yield monkeypatch
-    facility_settings.cache_clear()
 
 
 def get(db: SeededDb, path: str) -> tuple[int, dict[str, object], dict[str, str]]:
@@ -83,8 +80,7 @@ def test_influxdb_without_the_rollup_policy_gives_no_empty_advice(
         assert status == 503 and body["reason"] == "history_unavailable", body
         assert "run `werkplek influx init`" in caplog.text
         # A wrong password is unavailable too, not an empty report.
-        history_env.setenv("WERKPLEK_INFLUX_PASSWORD", "wrong")
-        facility_settings.cache_clear()
+        history_env.setenv("WERKPLEK_INFLUX_PASSWORD", "wrong")  # the next app's settings
         status, body, _ = get(seeded, REPORTS[0])
         assert status == 503 and body["reason"] == "history_unavailable", body
     finally:
