@@ -47,11 +47,9 @@ def setup(tmp_path, mosquitto_factory):
         "heartbeat_s": 60,
     }
     client.publish(registry_topic(SITE, DEVICE), registry, retain=True)
-    # `connected` is set once the SUBSCRIBEs are sent, not acknowledged: the broker
-    # may take the presence filter before the registry one, so a presence published
-    # now could reach the gateway before the (retained) registry record and be
-    # stored unassigned (zone None). The gateway handles its inbox in order, so
-    # once the record is counted, every later message is applied after it.
+    # `connected` is set once the broker acked the SUBSCRIBEs, and the gateway holds
+    # presence of unknown devices until the retained registry arrived (gateway/settle.py);
+    # waiting for the record as well keeps this test about health, not about that.
     wait_until(lambda: gateway.counters()["received.registry"] >= 1, 30, what="registry record")
     yield gateway, client, broker
     client.close()
