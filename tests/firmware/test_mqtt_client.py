@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import subprocess
 import time
 from collections.abc import Callable
@@ -51,6 +52,17 @@ async def running(client: MQTTClient) -> asyncio.Task:
 async def finish(client: MQTTClient, task: asyncio.Task) -> None:
     await client.close()
     await asyncio.wait_for(task, 10)
+
+
+def test_each_setting_is_the_attribute_named_like_its_argument():
+    # One definition of the settings: the constructor's signature (no positions to keep
+    # in step between modules). Distinct objects, so a swapped pair would show.
+    values = {name: object() for name in inspect.signature(MQTTClient).parameters}
+    client = MQTTClient(**values)
+    for name, value in values.items():
+        assert getattr(client, name) is value, name
+    quiet = MQTTClient("wp-d-1", "broker")
+    assert (quiet.port, quiet.keepalive_s, quiet.log) == (1883, 60, id)  # id: the silent log
 
 
 def test_connect_sends_connect_with_will_then_retained_birth():
