@@ -45,6 +45,7 @@ import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -165,7 +166,7 @@ REMOTE_CONFIG = json.dumps({"v": 1, "rev": 1, "radar_max_still_gate": 3, "radar_
 
 def _retain(host: str, port: int, topic: str, payload: str) -> None:
     """Publish ``payload`` retained on ``topic`` (empty: clear it) and wait for the PUBACK."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-cfg-{time.time_ns()}")
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-cfg-{time.time_ns()}")
     client.connect(host, port)
     client.loop_start()
     client.publish(topic, payload, qos=1, retain=True).wait_for_publish(5)
@@ -348,7 +349,7 @@ def _toggle_inputs(
 
 def paho_rate(host: str, port: int, messages: int = 1000) -> float:
     """QoS 1 messages per second of a paho client waiting for each PUBACK (the baseline)."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-rate-{time.time_ns()}")
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-rate-{time.time_ns()}")
     client.connect(host, port)
     client.loop_start()
     payload = json.dumps({"v": 1, "seq": 0, "ts": None, "occupied": True, "source": "pir"})
