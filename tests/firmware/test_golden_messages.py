@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-import node as topics
+import node as firmware_node
 import node_reports
 import pytest
 import wp_config
@@ -137,8 +137,8 @@ def test_node_messages_are_read_back_by_the_gateway(clock_set, reason):
         assert type(value) in types[key] or value is None and type(None) in types[key], key
     # Every source and reason of the golden messages is one the node knows.
     for example in golden.valid("presence"):
-        assert example.data["source"] in topics._SOURCES
-        assert example.data.get("reason", "change") in topics._REASONS
+        assert example.data["source"] in firmware_node._SOURCES
+        assert example.data.get("reason", "change") in firmware_node._REASONS
 
 
 @pytest.mark.parametrize("example", golden.valid("status"), ids=_ids)
