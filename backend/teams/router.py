@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
+from sqlalchemy.orm import Session
 
 from backend.auth.models import ApiToken
 from backend.dependencies import AdminDep, BookerDep, SessionDep
 from backend.errors import NotFound
+from backend.people import audit
 from backend.plans.service import today
 from backend.teams import service as teams
 from backend.teams.schemas import MyTeams, Sharing, TeamChange, TeamCreate, TeamPublic, TeamWeek
@@ -24,6 +26,15 @@ def _person(token: ApiToken) -> int:
     if token.user_id is None:
         raise NotFound("this token belongs to no person, so it has no teams", reason="no_user")
     return token.user_id
+
+
+def _audit(
+    session: Session, token: ApiToken, action: str, kind: str, object_id: int, **detail: Any
+) -> None:
+    """Record an admin's change of teams (person objects are anonymised by retention)."""
+    audit.record(session, audit.actor_of(token), action, kind, object_id,
+                 actor_user_id=token.user_id, **detail)  # fmt: skip
+    session.commit()
 
 
 @router.get("/me", response_model=MyTeams)
@@ -61,33 +72,44 @@ def list_teams(session: SessionDep, _: AdminDep) -> list[TeamPublic]:
 
 
 @router.post("", response_model=TeamPublic, status_code=201)
-def create_team(body: TeamCreate, session: SessionDep, _: AdminDep) -> TeamPublic:
+def create_team(body: TeamCreate, session: SessionDep, token: AdminDep) -> TeamPublic:
     """Make a team; with ``oidc_group`` its members follow that group at every login."""
-    return teams.create_team(session, body)
+    team = teams.create_team(session, body)
+    _audit(session, token, "team.create", "team", team.id, **body.model_dump())
+    return team
 
 
 @router.patch("/{team_id}", response_model=TeamPublic)
-def change_team(team_id: TeamId, body: TeamChange, session: SessionDep, _: AdminDep) -> TeamPublic:
+def change_team(
+    team_id: TeamId, body: TeamChange, session: SessionDep, token: AdminDep
+) -> TeamPublic:
     """Rename a team or set its home site and zone."""
-    return teams.change_team(session, team_id, body)
+    team = teams.change_team(session, team_id, body)
+    _audit(session, token, "team.change", "team", team_id, **body.model_dump(exclude_unset=True))
+    return team
 
 
 @router.delete("/{team_id}", status_code=204)
-def delete_team(team_id: TeamId, session: SessionDep, _: AdminDep) -> Response:
+def delete_team(team_id: TeamId, session: SessionDep, token: AdminDep) -> Response:
     """Remove a team and its memberships."""
     teams.delete_team(session, team_id)
+    _audit(session, token, "team.delete", "team", team_id)
     return Response(status_code=204)
 
 
 @router.put("/{team_id}/members/{user_id}", status_code=204)
-def add_member(team_id: TeamId, user_id: UserId, session: SessionDep, _: AdminDep) -> Response:
-    """Put a person in a team."""
+def add_member(team_id: TeamId, user_id: UserId, session: SessionDep, token: AdminDep) -> Response:
+    """Put a person in a team (audited: an admin who joins a team sees its sharers' names)."""
     teams.add_member(session, team_id, user_id)
+    _audit(session, token, "team.member_add", "user", user_id, team_id=team_id)
     return Response(status_code=204)
 
 
 @router.delete("/{team_id}/members/{user_id}", status_code=204)
-def remove_member(team_id: TeamId, user_id: UserId, session: SessionDep, _: AdminDep) -> Response:
+def remove_member(
+    team_id: TeamId, user_id: UserId, session: SessionDep, token: AdminDep
+) -> Response:
     """Take a person out of a team."""
     teams.remove_member(session, team_id, user_id)
+    _audit(session, token, "team.member_remove", "user", user_id, team_id=team_id)
     return Response(status_code=204)

@@ -150,6 +150,12 @@ def test_admin_manages_teams_with_reasons(api, seeded, people):
     )
     assert api.put(f"/api/v1/teams/{team}/members/{ann.id}", headers=admin).status_code == 204
     assert [t["members"] for t in api.get("/api/v1/teams", headers=admin).json()] == [1]
+    trail = api.get(
+        "/api/v1/audit", params={"object_type": "user", "object_id": ann.id}, headers=admin
+    )
+    assert [
+        (a["action"], a["detail"]) for a in trail.json() if a["action"].startswith("team.")
+    ] == [("team.member_add", {"team_id": team})]
     r = api.post("/api/v1/teams", json={"name": "X"}, headers=bearer(ann.token))
     assert (r.status_code, r.json()["reason"]) == (403, "role_not_allowed")
     assert api.delete(f"/api/v1/teams/{team}", headers=admin).status_code == 204
