@@ -11,6 +11,7 @@ Modules, one per message kind (see docs/mqtt-contract.md)::
     health.py       _health/<device_id>        gateway -> backend
     status.py       _gateway/<id>/status, /history, /sync
     lease.py        _gateway/_live/lease       live gateway -> live gateways
+    hvac.py         _zone/<floor>/<zone>/hvac  backend -> building management system
 
 The firmware cannot import this package (MicroPython has no access to the
 installed package), so it keeps its own encoder of the device messages; the
@@ -20,7 +21,7 @@ imports nothing from gateway, backend or werkplek.
 
 from __future__ import annotations
 
-from contract import device, health, lease, registry, space_state, status
+from contract import device, health, hvac, lease, registry, space_state, status
 from contract.device import STATUS_OFFLINE, STATUS_ONLINE
 from contract.errors import REASON_CODES, ContractError, TopicError
 from contract.kinds import KINDS, Kind, register
@@ -93,6 +94,7 @@ __all__ = [
     "gateway_sync_topic",
     "health",
     "health_topic",
+    "hvac",
     "is_valid_id",
     "is_valid_space_id",
     "lease",

@@ -18,9 +18,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from contract import PREFIX, ROOT, VERSION, is_valid_id
 from contract.errors import ContractError
 from contract.fields import check_size, dumps, field, load_object, one_of, same_as_topic
+from contract.kinds import Kind, register
+from contract.topics import PREFIX, expect, usable_level
 
 #: Schema version of the payload (``v``); a consumer ignores versions it does not know.
 HVAC_VERSION = 1
@@ -31,6 +32,10 @@ SUB_HVAC = f"{PREFIX}/+/{ZONE_LEVEL}/#"
 MODES = ("comfort", "setback")
 #: Why a zone gets its mode (docs/hvac-contract.md, table "Payload").
 REASONS = ("bookings", "expected_use", "nobody_expected", "closed")
+register(
+    Kind("hvac", "backend -> BMS, QoS 1, retained", shape=(ZONE_LEVEL, "{floor}", "{zone}", "hvac"))
+)
+
 #: The payload's fields, in the order the encoder writes them.
 FIELDS = (
     "v", "site", "floor", "zone", "mode", "reason",
@@ -58,14 +63,10 @@ class HvacCommand:
         return hvac_topic(self.site, self.floor, self.zone)
 
 
-def _level_ok(part: str) -> bool:
-    return bool(part) and not any(c in part for c in "/+#\x00")
-
-
 def hvac_topic(site: str, floor: str, zone: str) -> str:
     """``werkplek/v1/<site>/_zone/<floor>/<zone>/hvac``; ValueError for a level unusable there."""
     for part in (site, floor, zone):
-        if not _level_ok(part):
+        if not usable_level(part):
             raise ValueError(f"{part!r} cannot be part of an MQTT topic")
     return f"{PREFIX}/{site}/{ZONE_LEVEL}/{floor}/{zone}/hvac"
 
@@ -110,19 +111,11 @@ def encode_hvac(command: HvacCommand) -> bytes:
 
 
 def _topic_levels(topic: str) -> tuple[str, str, str]:
-    parts = topic.split("/")
-    if (
-        len(parts) != 7
-        or parts[:2] != [ROOT, f"v{VERSION}"]
-        or parts[3] != ZONE_LEVEL
-        or parts[6] != "hvac"
-    ):
+    """Site, floor and zone of an HVAC topic (``bad_topic`` when it is none)."""
+    route = expect(topic, "hvac")
+    site, floor, zone = route.site, route.id("floor"), route.id("zone")
+    if site is None or floor is None or zone is None:  # the shape guarantees all three
         raise ContractError("bad_topic", "not an HVAC command topic")
-    site, floor, zone = parts[2], parts[4], parts[5]
-    if not is_valid_id(site):
-        raise ContractError("bad_topic", f"invalid site id {site!r:.70}")
-    if not (_level_ok(floor) and _level_ok(zone)):
-        raise ContractError("bad_topic", "empty floor or zone level")
     return site, floor, zone
 
 

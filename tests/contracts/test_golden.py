@@ -16,6 +16,7 @@ import pytest
 import contract
 from contract.device import encode_online, parse_device_message
 from contract.health import parse_health
+from contract.hvac import encode_hvac, parse_hvac
 from contract.lease import parse_lease
 from contract.registry import encode_registry, parse_registry
 from contract.space_state import parse_space_state
@@ -48,6 +49,7 @@ PARSERS: dict[str, Callable[[str, bytes], Any]] = {
     "gateway_history": lambda t, p: parse_gateway_status(expect(t, "gateway_history"), p),
     "gateway_sync": _sync,
     "lease": _lease,
+    "hvac": parse_hvac,
 }
 
 
@@ -65,6 +67,7 @@ ENCODERS: dict[str, Callable[[Any], bytes]] = {
     "gateway_history": _online_word,
     "gateway_sync": encode_sync,
     "lease": lambda lease: b"" if lease is None else lease.payload(),
+    "hvac": encode_hvac,
 }
 
 
