@@ -20,11 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.auth.models import ApiToken
+from backend.availability.sites import check_space_bookable
 from backend.bookings import service
 from backend.bookings.models import ACTIVE, Booking
 from backend.bookings.policy import utcnow
 from backend.bookings.schemas import BookingCreate, BookingPublic
-from backend.dependencies import BookerDep, SessionDep
+from backend.dependencies import BookerDep, RuntimeDep, SessionDep
 from backend.errors import DomainError, InvalidInput, NotFound
 from backend.spaces.models import Space
 from backend.types import MAX_ROW_ID
@@ -118,8 +119,12 @@ def cancel_series(session: Session, token: ApiToken, series_id: str, now: dateti
 
 
 @router.post("", response_model=SeriesResult, status_code=201)
-def post_series(body: SeriesCreate, session: SessionDep, token: BookerDep) -> SeriesResult:
+def post_series(
+    body: SeriesCreate, session: SessionDep, runtime: RuntimeDep, token: BookerDep
+) -> SeriesResult:
     """Book a room every N weeks; occurrences that cannot be booked are listed as skipped."""
+    # A satellite site cut off from the centre: 503 site_offline for the whole series.
+    check_space_bookable(runtime.hub, body.space_id)
     result = create_series(session, token, body, utcnow())
     return result
 

@@ -118,6 +118,10 @@ def test_a_central_booking_for_a_cut_off_site_is_refused_with_the_reason(
     problem = refused.json()
     assert problem["reason"] == SITE_OFFLINE
     assert "dalfsen" in problem["detail"] and "connection is back" in problem["detail"]
+    series = {"space_id": "dalfsen.0.r-01", "first_date": tomorrow, "start_time": "10:00"}
+    series |= {"end_time": "11:00", "count": 2}
+    refused = api.post("/api/v1/booking-series", json=series, headers=bearer(ann.token))
+    assert refused.status_code == 503 and refused.json()["reason"] == SITE_OFFLINE, refused.text
     central = api.post(
         "/api/v1/bookings", json={"space_id": "hq.1.d-001", **body}, headers=bearer(ann.token)
     )
