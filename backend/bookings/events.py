@@ -6,22 +6,26 @@ show. Routers no longer have to remember to say so, and a change made through
 the service from anywhere (a job, a test, the CLI) is seen like one from the API.
 
 What changed is collected while the transaction runs: new and changed ``Booking``
-objects name their space; a bulk ``UPDATE``/``DELETE`` of bookings names its
-spaces when the service said which (``note``), otherwise "all". The listener
-runs after the transaction has ended and its connection is back in the pool, in
-the thread that committed; a rolled-back change announces nothing.
+objects name their space (a new one only when it starts within the marks' window);
+a bulk ``UPDATE``/``DELETE`` of bookings names its spaces when the service said
+which (``note``), otherwise "all". The listener runs after the transaction has
+ended and its connection is back in the pool, in the thread that committed; a
+rolled-back change announces nothing.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
+from backend.bookings.marks import HORIZON_H
 from backend.bookings.models import Booking
+from backend.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +61,14 @@ class BookingEvents:
         event.listen(factory, "after_transaction_end", self._after_end)
 
     def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
+        # A new booking that starts beyond the marks' window changes no mark now (most
+        # bookings are for later days): no read for it. Changes of others always count.
+        window_end = utcnow() + timedelta(hours=HORIZON_H)
         spaces = [
             obj.space_id
             for obj in (*session.new, *session.dirty, *session.deleted)
             if isinstance(obj, Booking)
+            and not (obj in session.new and obj.start_at is not None and obj.start_at >= window_end)
         ]
         if spaces:
             note(session, *spaces)

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 #: Longest a request waits for fresh marks before it answers anyway.
 WAIT_S = 2.0
+#: Marks look this far ahead: a booking that starts later changes no mark yet (the
+#: scheduler's full read every few seconds picks it up once the window reaches it).
+HORIZON_H = 24.0
 
 
 class MarksRefresher:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, text
@@ -81,33 +83,52 @@ def add_holiday(session: Session, site_id: str, holiday: HolidayPublic, actor: s
 OPEN_TIME_MEMO = "werkplek.open_time"
 
 
+def open_time_columns(site_id: Any, day: date) -> tuple[Any, ...]:
+    """Scalar subqueries telling a day's opening time: own hours?, opens, closes, holiday.
+
+    ``site_id`` is a value or a column (the booking's prefetch correlates on the space's
+    site). ``span_of`` turns the row into the answer.
+    """
+    hours_of = select(OpeningHours).where(OpeningHours.site_id == site_id)
+    weekday = hours_of.where(OpeningHours.weekday == day.weekday())
+    return (
+        select(func.count()).select_from(hours_of.subquery()).scalar_subquery(),
+        weekday.with_only_columns(OpeningHours.opens).scalar_subquery(),
+        weekday.with_only_columns(OpeningHours.closes).scalar_subquery(),
+        select(Holiday.name)
+        .where(Holiday.site_id == site_id, Holiday.day == day)
+        .scalar_subquery(),
+    )
+
+
+def span_of(site: Site, day: date, row: Sequence[Any]) -> times.OpenTime:
+    """The opening time of a day from the values of ``open_time_columns``."""
+    own, opens, closes, holiday = row
+    table = None if not own else ({day.weekday(): (opens, closes)} if opens is not None else {})
+    return times.open_time(day, times.zone(site.timezone), table, {day: holiday} if holiday else {})
+
+
+def remember_open_time(session: Session, site: Site, day: date, span: times.OpenTime) -> None:
+    """Keep an opening time read along with other rows for this booking (``OPEN_TIME_MEMO``)."""
+    memo = session.info.get(OPEN_TIME_MEMO)
+    if memo is not None:
+        memo[(site.id, day)] = span
+
+
 def open_time(session: Session, site: Site, day: date) -> times.OpenTime:
     """Return when the site is open on a local day.
 
     One round trip: whether the site has its own hours, that weekday's hours and
     the day's holiday (a booking is on the hot path of the Monday rush). Within a
-    booking the answer is memoised (``OPEN_TIME_MEMO``): it is asked twice per day part.
+    booking the answer is memoised (``OPEN_TIME_MEMO``): it is asked twice per day part,
+    and a day-part booking reads it with the space in its first query.
     """
     memo = session.info.get(OPEN_TIME_MEMO)
     if memo is not None and (site.id, day) in memo:
         span: times.OpenTime = memo[(site.id, day)]
         return span
-    hours_of = select(OpeningHours).where(OpeningHours.site_id == site.id)
-    weekday = hours_of.where(OpeningHours.weekday == day.weekday())
-    own, opens, closes, holiday = session.execute(
-        select(
-            select(func.count()).select_from(hours_of.subquery()).scalar_subquery(),
-            weekday.with_only_columns(OpeningHours.opens).scalar_subquery(),
-            weekday.with_only_columns(OpeningHours.closes).scalar_subquery(),
-            select(Holiday.name)
-            .where(Holiday.site_id == site.id, Holiday.day == day)
-            .scalar_subquery(),
-        )
-    ).one()
-    table = None if not own else ({day.weekday(): (opens, closes)} if opens is not None else {})
-    span = times.open_time(day, times.zone(site.timezone), table, {day: holiday} if holiday else {})
-    if memo is not None:
-        memo[(site.id, day)] = span
+    span = span_of(site, day, session.execute(select(*open_time_columns(site.id, day))).one())
+    remember_open_time(session, site, day, span)
     return span
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.bookings import policy as policies
+from backend.bookings.marks import HORIZON_H
 from backend.bookings.models import ACTIVE, Booking, SitePolicy
 from backend.bookings.service import transition
 
@@ -125,7 +126,7 @@ class BookingMark:
 def load_marks(
     session: Session,
     now: datetime,
-    horizon_h: float = 24,
+    horizon_h: float = HORIZON_H,
     spaces: Collection[str] | None = None,
 ) -> dict[str, BookingMark]:
     """Return, per space with an active booking now or within the horizon, its mark.

@@ -76,33 +76,51 @@ def create_booking(
         session.info.pop(policies.OPEN_TIME_MEMO, None)
 
 
-def _prefetch(session: Session, space_id: str, owner_id: int | None) -> tuple[Any, ...] | None:
+def _prefetch(
+    session: Session, req: BookingCreate, owner_id: int | None
+) -> tuple[tuple[Any, ...] | None, bool]:
     """Load the space, its site, the site's rules and the owner in one round trip.
+
+    On PostgreSQL the same query queues this transaction for the space (the advisory
+    lock of ``_queue_for_space``), and a day-part booking reads the day's opening time
+    with it (remembered for ``policies.open_time``): a booking's reads are one round trip.
+    Returns the row and whether the space lock is held.
 
     The caller keeps the returned row while it works: the session's identity map
     holds objects weakly, and while they live ``session.get`` finds them without a
     query (the checks below made four round trips for these).
     """
+    locks = session.get_bind().dialect.name == "postgresql"
+    extra: list[Any] = []
+    if locks:
+        extra.append(func.pg_advisory_xact_lock(_SPACE_LOCK_CLASS, func.hashtext(req.space_id)))
+    day = req.date if req.part is not None else None
+    if day is not None:
+        extra.extend(policies.open_time_columns(Space.site_id, day))
     row = session.execute(
-        select(Space, Site, SitePolicy, User)
+        select(Space, Site, SitePolicy, User, *extra)
         .join(Site, Site.id == Space.site_id)
         .outerjoin(SitePolicy, SitePolicy.site_id == Space.site_id)
         .outerjoin(User, User.id == owner_id)
-        .where(Space.id == space_id)
+        .where(Space.id == req.space_id)
     ).one_or_none()
-    return None if row is None else tuple(row)
+    if row is None:
+        return None, False
+    if day is not None:
+        site: Site = row[1]
+        span = policies.span_of(site, day, tuple(row)[-4:])
+        policies.remember_open_time(session, site, day, span)
+    return tuple(row), locks
 
 
 def _create(
     session: Session, token: ApiToken, req: BookingCreate, now: datetime, series_id: str | None
 ) -> Booking:
-    held = _prefetch(
-        session, req.space_id, req.user_id if req.user_id is not None else token.user_id
-    )
+    owner_id = req.user_id if req.user_id is not None else token.user_id
+    held, locked = _prefetch(session, req, owner_id)
     if held is None:
         raise NotFound(f"space {req.space_id!r} does not exist", reason="space_not_found")
     space: Space = held[0]
-    owner_id = req.user_id if req.user_id is not None else token.user_id
     if owner_id != token.user_id and token.role not in MANAGERS:
         raise Forbidden("only facility or admin may book for someone else", reason="not_yours")
     if owner_id is None:
@@ -140,7 +158,8 @@ def _create(
     for attempt in range(RETRIES):
         try:
             with _writer(session):
-                return _insert(session, token, fields, now)
+                # A retry runs in a new transaction: the prefetch's space lock is gone.
+                return _insert(session, token, fields, now, locked and attempt == 0)
         except IntegrityError as exc:
             session.rollback()
             raise _conflict(exc) from exc
@@ -196,10 +215,13 @@ def _queue_for_space(session: Session, space_id: str) -> None:
         session.execute(_SPACE_LOCK, {"cls": _SPACE_LOCK_CLASS, "space": space_id})
 
 
-def _insert(session: Session, token: ApiToken, fields: dict[str, Any], now: datetime) -> Booking:
+def _insert(
+    session: Session, token: ApiToken, fields: dict[str, Any], now: datetime, locked: bool
+) -> Booking:
+    if not locked:  # the space lock first, then the host's: one order, no lock cycle
+        _queue_for_space(session, fields["space_id"])
     if fields["guest_name"] and fields["space_kind"] == "desk" and token.role not in MANAGERS:
         policies.check_guest_desks(session, fields["user_id"], fields["local_day"])
-    _queue_for_space(session, fields["space_id"])
     booking = Booking(**fields)
     session.add(booking)
     session.flush()

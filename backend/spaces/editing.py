@@ -11,7 +11,6 @@ import json
 import zlib
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from backend.bookings.models import ACTIVE, Booking
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.spaces.drawing import as_geojson, parse_drawing
-from backend.spaces.models import Device, Floor, FloorDrawing, Space
+from backend.spaces.models import Device, Floor, FloorDrawing, Space, utcnow
 from backend.spaces.schemas import DrawingSummary, SpaceCreate, SpaceUpdate
 from backend.spaces.service import get_floor
 from backend.spaces.svg import svg_to_geojson
@@ -95,7 +94,7 @@ def update_space(session: Session, space_id: str, change: SpaceUpdate) -> Space:
         setattr(space, field, value)
     _check_place(session, get_floor(session, space.floor_id), space)
     # Set explicitly: an edit that changes nothing still counts as the latest edit.
-    space.updated_at = datetime.now(UTC)
+    space.updated_at = utcnow()
     session.commit()
     return space
 
@@ -113,7 +112,7 @@ def delete_space(session: Session, space_id: str) -> list[str]:
     pending = exists().where(
         Booking.space_id == space.id,
         Booking.status.in_(ACTIVE),
-        Booking.end_at > datetime.now(UTC),
+        Booking.end_at > utcnow(),
     )
     if session.scalar(select(pending)):
         raise Conflict(
@@ -147,7 +146,7 @@ def set_drawing(session: Session, floor_id: str, document: Any) -> DrawingSummar
         session.add(row)
     else:
         row.features, row.feature_count = text, len(features)
-        row.updated_at = datetime.now(UTC)
+        row.updated_at = utcnow()
     session.commit()
     kinds = Counter(f["kind"] for f in features)
     return DrawingSummary(
