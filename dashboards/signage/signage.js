@@ -67,7 +67,7 @@
     shapes: new Map(), nodes: new Map(), avail: new Map(), floors: [], sites: new Map(),
     connected: false, gateway: "unknown", lastData: 0, tz: "Europe/Amsterdam", stream: null,
     otherFloors: [], otherSites: [], quietRows: 0, sensorsDownSince: 0, html: {},
-    floorInfo: null, planRev: null, reloading: false
+    floorInfo: null, planRev: null, wantRev: null, reloading: false
   };
   var byName = new Intl.Collator(W.lang, { numeric: true, sensitivity: "base" }).compare;
 
@@ -396,15 +396,21 @@
   /* A space or the drawing was edited (the floor's plan_rev moved): fetch the plan again. */
   function checkPlan(floors) {
     var mine = floors.filter(function (f) { return f.floor === floor; })[0];
-    if (!mine || mine.plan_rev === undefined || st.reloading) return;
+    if (!mine || mine.plan_rev === undefined) return;
     if (st.planRev === null) st.planRev = mine.plan_rev;
-    if (mine.plan_rev === st.planRev) return;
+    st.wantRev = mine.plan_rev;
+    reloadPlan();
+  }
+  /* One fetch at a time; an edit seen during a fetch gets its own fetch after it. */
+  function reloadPlan() {
+    if (st.reloading || st.wantRev === st.planRev) return;
+    var rev = st.wantRev;
     st.reloading = true;
-    var rev = mine.plan_rev;
     loadPlan().then(function () {
       st.planRev = rev;
       st.reloading = false;
       renderAll();
+      reloadPlan();
     }, function () { st.reloading = false; });
   }
 
