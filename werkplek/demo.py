@@ -58,7 +58,12 @@ class DemoHandles:
 
     def signage_url(self, site: str, floor: str) -> str:
         """The kiosk URL of one floor."""
-        return f"{self.base_url}/signage/?site={site}&floor={floor}#token={self.signage_token}"
+        from backend.seed import SCREEN_SPOTS
+
+        spot = SCREEN_SPOTS.get(site)  # "U bent hier" on the screen's own plan
+        here = f"&here={spot[0]:g},{spot[1]:g}" if spot else ""
+        query = f"site={site}&floor={floor}{here}"
+        return f"{self.base_url}/signage/?{query}#token={self.signage_token}"
 
     def panel_url(self) -> str | None:
         """The door panel of the demo's first meeting room."""
@@ -292,6 +297,9 @@ async def run_demo(
         "facility",
         "Demo facilitair",
     )
+    from backend.plans.demo import seed_demo_plans_at  # a team and week plans to look at
+
+    await asyncio.to_thread(seed_demo_plans_at, backend_settings.database_url, login[0])
     panel = await asyncio.to_thread(make_panel, backend_settings, floors[0][0] if floors else None)
     gateway_settings = GatewaySettings(**overrides)
     seeding = gateway_settings.influx_url is None and needs_seed(
