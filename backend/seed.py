@@ -24,6 +24,9 @@ from backend.spaces.models import Device, Floor, FloorDrawing, Site, Space
 PLAN_W, PLAN_H = 1200.0, 640.0
 #: A desk tile holds its state word above its number, legible from 3 m.
 DESK_W, DESK_H = 90.0, 64.0
+#: Where each site's floor screens hang on the sample plans (``here=x,y`` in the screen's
+#: link): in the corridor, near the lift lobby (hq) or the entrance (Dalfsen).
+SCREEN_SPOTS = {"hq": (960.0, 247.0), "dalfsen": (420.0, 239.0)}
 #: (name, kind, capacity, width in plan units) of the rooms on every hq floor.
 HQ_ROOMS = (
     ("Vergaderzaal {f}.01", "meeting_room", 10, 320.0),
