@@ -38,6 +38,9 @@ from contract.topics import VERSION, Route
 log = logging.getLogger(__name__)
 
 DeviceKey = tuple[str, str]
+#: Held messages at most; beyond it a new unknown device is stored at once (untagged,
+#: as before the registry settled) so a flood of unknown ids cannot grow memory.
+MAX_HELD = 100_000
 
 
 @dataclass(slots=True)
@@ -57,6 +60,7 @@ class RegistrySettle:
         self._clock = clock
         self._until: float | None = None  # monotonic end of settling; None: settled
         self._held: dict[DeviceKey, list[Held]] = {}
+        self._count = 0
         self._assignments: dict[DeviceKey, Assignment] = {}
         self._unconfirmed: set[DeviceKey] = set()  # loaded, not yet seen on the broker
         self._dirty = False
@@ -68,7 +72,7 @@ class RegistrySettle:
 
     def held(self) -> int:
         """How many messages are held now."""
-        return sum(len(items) for items in self._held.values())
+        return self._count
 
     def load(self, now_ms: int) -> list[RegistryMessage]:
         """The registry remembered by the last run, as registry messages (empty if none)."""
@@ -120,23 +124,31 @@ class RegistrySettle:
         log.warning("registry: no sync marker within %.1f s; storing held messages", self.settle_s)
 
     def hold(self, device: DeviceKey, known: bool, inbound: Any, msg: Any) -> bool:
-        """Hold ``msg`` when its device is unknown while settling, or has messages held."""
+        """Hold ``msg`` when its device is unknown while settling, or has messages held.
+
+        A device with messages held always waits (its messages stay in order); a
+        new one only while fewer than :data:`MAX_HELD` messages wait.
+        """
         items = self._held.get(device)
-        if items is None and (known or self._until is None):
+        if items is None and (known or self._until is None or self._count >= MAX_HELD):
             return False
         if items is None:
             items = self._held[device] = []
         items.append(Held(inbound, msg))
+        self._count += 1
         return True
 
     def release(self, device: DeviceKey) -> list[Held]:
         """The held messages of one device (its registry record arrived)."""
-        return self._held.pop(device, [])
+        items = self._held.pop(device, [])
+        self._count -= len(items)
+        return items
 
     def release_all(self) -> list[Held]:
         """Every held message, per device in arrival order."""
         out = [item for items in self._held.values() for item in items]
         self._held.clear()
+        self._count = 0
         return out
 
     def note(self, msg: RegistryMessage) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from contract.registry import Assignment, RegistryMessage
+from gateway import settle as settle_module
 from gateway.settle import RegistrySettle
 
 
@@ -65,6 +66,20 @@ def test_unknown_devices_wait_while_settling_and_keep_their_order(tmp_path):
     settle.timed_out()
     assert not settle.settling
     assert [h.inbound for h in settle.release_all()] == ["m3"]
+
+
+def test_past_the_bound_new_devices_are_not_held_but_held_ones_keep_waiting(tmp_path, monkeypatch):
+    monkeypatch.setattr(settle_module, "MAX_HELD", 2)
+    settle = RegistrySettle(tmp_path / "r.json", 10, Clock())
+    settle.connected()
+    assert settle.hold(("hq", "d-1"), False, "m1", None)
+    assert settle.hold(("hq", "d-2"), False, "m2", None)
+    assert not settle.hold(("hq", "d-3"), False, "m3", None)  # full: stored untagged
+    assert settle.hold(("hq", "d-1"), False, "m4", None)  # d-1 keeps its order
+    assert settle.held() == 3
+    settle.release(("hq", "d-1"))
+    assert settle.held() == 1
+    assert settle.hold(("hq", "d-3"), False, "m5", None)
 
 
 def test_a_device_with_messages_held_stays_in_order_even_once_known(tmp_path):
