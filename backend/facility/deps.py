@@ -7,6 +7,7 @@ tests replace any of them (``app.dependency_overrides``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -51,6 +52,11 @@ def site_zones(session: SessionDep) -> dict[str, ZoneInfo]:
     return queries.site_zones(session)
 
 
+def clock() -> datetime:
+    """The request's "now" (aware, UTC); tests replace it to pin a moment."""
+    return datetime.now(UTC)
+
+
 def hvac_port(request: Request) -> HvacPort | None:
     """The port the app wired for HVAC commands (None in an app built without one)."""
     port: HvacPort | None = getattr(request.app.state, "hvac_port", None)
@@ -62,6 +68,7 @@ Openings = Annotated[dict[str, Opening], Depends(openings_of)]
 SiteZones = Annotated[dict[str, ZoneInfo], Depends(site_zones)]
 HvacPortDep = Annotated[HvacPort | None, Depends(hvac_port)]
 PlansDep = Annotated[PlansReader, Depends(plans_reader)]
+NowDep = Annotated[datetime, Depends(clock)]
 
 
 def min_group(cfg: FacilitySettings, requested: int | None = None) -> int:

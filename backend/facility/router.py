@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -25,6 +25,7 @@ from backend.facility.csv_export import csv_response
 from backend.facility.deps import (
     ConfigDep,
     HvacPortDep,
+    NowDep,
     Openings,
     PlansDep,
     SiteZones,
@@ -65,10 +66,6 @@ def _history() -> Iterator[None]:
             "the history store cannot be read right now; retry later",
             reason="history_unavailable",
         ) from exc
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _flat(row: dict[str, Any], level: str) -> dict[str, Any]:
@@ -150,6 +147,7 @@ def get_consolidation(
     cfg: ConfigDep,
     openings: Openings,
     plans: PlansDep,
+    now: NowDep,
     start: date,
     end: date,
     level: Literal["floor", "zone"] = "floor",
@@ -164,7 +162,7 @@ def get_consolidation(
         days = reports.day_rows(source, openings, start, end)
     body, rows = advice.consolidation_answer(
         session, days, openings, level=level, threshold=threshold, min_group=min_group(cfg),
-        assumptions=assumptions(cfg), reader=plans, now=_now(),
+        assumptions=assumptions(cfg), reader=plans, now=now,
     )  # fmt: skip
     if format == "csv":
         return csv_response(rows, "consolidation")
@@ -188,6 +186,7 @@ def get_cleaning(
     session: SessionDep,
     cfg: ConfigDep,
     site_tz: SiteZones,
+    now: NowDep,
     day: date | None = None,
     site: str | None = None,
     floor: str | None = None,
@@ -202,7 +201,7 @@ def get_cleaning(
     limit = cfg.cleaning_min_minutes if min_minutes is None else min_minutes
     with _history():
         report = cleaning.cleaning_report(
-            session, source, site_tz, now=_now(), day=day, site=site, floor=floor,
+            session, source, site_tz, now=now, day=day, site=site, floor=floor,
             min_minutes=limit, room_min_minutes=cfg.cleaning_room_min_minutes,
         )  # fmt: skip
     entries = [asdict(e) for e in report.entries]
@@ -219,12 +218,14 @@ def get_cleaning(
 
 
 @router.post("/cleaning/{space_id}/cleaned", status_code=201)
-def mark_cleaned(token: ManagerDep, session: SessionDep, space_id: str) -> dict[str, Any]:
+def mark_cleaned(
+    token: ManagerDep, session: SessionDep, now: NowDep, space_id: str
+) -> dict[str, Any]:
     """A cleaner taps "cleaned": the space leaves the list until it is used again.
 
     The mark keeps the role, never the person.
     """
-    mark = cleaning.mark_cleaned(session, space_id, token.role, _now())
+    mark = cleaning.mark_cleaned(session, space_id, token.role, now)
     return {"space": mark.space_id, "cleaned_at": mark.cleaned_at.isoformat()}
 
 
@@ -277,6 +278,7 @@ def get_energy(
     cfg: ConfigDep,
     openings: Openings,
     plans: PlansDep,
+    now: NowDep,
     day: date | None = None,
     format: Format = "json",
 ) -> dict[str, Any] | Response:
@@ -286,7 +288,7 @@ def get_energy(
     and the week plans when a site's plans pass the privacy floor).
     """
     k, basis = min_group(cfg), assumptions(cfg)
-    day = day or forecast.next_day(_now(), openings)
+    day = day or forecast.next_day(now, openings)
     with _history():
         made = forecast.day_forecast(
             session, source, openings, day, assumptions=basis, reader=plans, min_group=k
@@ -306,6 +308,7 @@ def post_hvac(
     openings: Openings,
     plans: PlansDep,
     port: HvacPortDep,
+    now: NowDep,
     day: date | None = None,
 ) -> dict[str, Any]:
     """Send each zone's mode for ``day`` to the building management system over MQTT.
@@ -313,7 +316,6 @@ def post_hvac(
     Dry run unless ``WERKPLEK_HVAC_PUBLISH=true``: the commands are returned,
     marked ``dry_run``, and nothing is published.
     """
-    now = _now()
     day = day or forecast.next_day(now, openings)
     dry_run = not cfg.hvac_publish
     with _history():

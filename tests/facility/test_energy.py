@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from backend.bookings.models import Booking
 from backend.database import make_engine, make_session_factory
 from backend.facility import advice, service
-from backend.facility.deps import hvac_port
+from backend.facility.deps import clock, hvac_port
 from backend.facility.plans import SitePlans, plans_reader
 from backend.facility.router import facility_settings, history_source
 from backend.main import create_app
@@ -157,13 +157,14 @@ def test_a_site_in_another_time_zone_gets_its_own_day(seeded, empty_history, set
             key = (desk.site_id, desk.floor_id, desk.zone)
     finally:
         engine.dispose()
-    with _client(seeded, empty_history) as client:
+    # 08:00 UTC on Monday 7 January: 09:00 in the Netherlands, Sunday 22:00 in Honolulu
+    monday_morning = datetime(2030, 1, 7, 8, tzinfo=UTC)
+    with _client(seeded, empty_history, {clock: lambda: monday_morning}) as client:
         headers = bearer(seeded.admin_token)
         body = _energy(client, seeded.admin_token, DAY)
         sent = client.post(f"/api/v1/facility/hvac?day={DAY}", headers=headers).json()
-        before = datetime.now(honolulu).date() + timedelta(days=1)
         default = client.get("/api/v1/facility/energy", headers=headers).json()
-        after = datetime.now(honolulu).date() + timedelta(days=1)
+        default_hvac = client.post("/api/v1/facility/hvac", headers=headers).json()
     zone = next(z for z in body["zones"] if (z["site"], z["floor"], z["zone"]) == key)
     # 16:00-18:00 in Honolulu, inside its default opening hours (07-19 local)
     assert zone["mode"] == "comfort" and zone["reason"] == "bookings"
@@ -172,8 +173,12 @@ def test_a_site_in_another_time_zone_gets_its_own_day(seeded, empty_history, set
     assert command["payload"]["valid_until"] == "2030-01-09T00:00:00-10:00"
     dutch = next(c for c in sent["commands"] if c["payload"]["site"] != "hq")
     assert dutch["payload"]["valid_from"] == "2030-01-08T00:00:00+01:00"
-    # tomorrow of the site whose day starts last: Honolulu's, not the Netherlands'
-    assert default["day"] in {before.isoformat(), after.isoformat()}
+    # tomorrow of the site whose day starts last: Honolulu's Monday, not the Dutch Tuesday
+    assert default["day"] == default_hvac["day"] == "2030-01-07"
+    issued = {
+        c["payload"]["issued_at"] for c in default_hvac["commands"] if c["payload"]["site"] == "hq"
+    }
+    assert issued == {"2030-01-06T22:00:00-10:00"}
 
 
 @dataclass
