@@ -15,7 +15,7 @@ from typing import Any
 from contract.errors import ContractError
 from contract.fields import check_size, field, in_range, load_object, nullable, one_of
 from contract.kinds import Kind, register
-from contract.topics import Route, parse_topic
+from contract.topics import MAX_PAYLOAD_BYTES, Route, parse_topic
 
 SOURCES = ("pir", "radar", "fused")
 REASONS = ("change", "heartbeat")
@@ -94,12 +94,13 @@ def parse_device_message(topic: str | Route, payload: bytes, received_ms: int) -
         ContractError: with the reason code of the first broken rule.
     """
     route = parse_topic(topic) if isinstance(topic, str) else topic
-    check_size(payload)
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        check_size(payload)
     site, device_id = route.site or "", route.device_id or ""
+    if route.kind == "presence":  # by far the most common: first
+        return _parse_presence(site, device_id, load_object(payload), received_ms)
     if route.kind == "status":
         return StatusMessage(site, device_id, parse_online(payload), received_ms)
-    if route.kind == "presence":
-        return _parse_presence(site, device_id, load_object(payload), received_ms)
     if route.kind == "telemetry":
         return _parse_telemetry(site, device_id, load_object(payload), received_ms)
     raise ContractError("bad_topic", f"{route.kind!r} is not a message a device sends")

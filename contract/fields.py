@@ -40,6 +40,8 @@ def load_object(payload: bytes) -> dict[str, Any]:
         raise ContractError("bad_json", f"payload is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ContractError("not_object", f"payload is a JSON {type(data).__name__}")
+    if type(data.get("v")) is int and data["v"] == VERSION:  # the usual case, one check
+        return data
     version = field(data, "v", int)
     if version != VERSION:
         raise ContractError("bad_version", f"payload version {version}, expected {VERSION}")
