@@ -100,7 +100,8 @@ class Ingest:
             self._reject(inbound, exc)
             self._link.ack(inbound)
             return
-        if self._stores and isinstance(msg, (PresenceMessage, TelemetryMessage)):
+        waiting = self.settle.settling or self.settle.held()  # else nothing is held: no lock
+        if waiting and self._stores and isinstance(msg, (PresenceMessage, TelemetryMessage)):
             device = (msg.site, msg.device_id)
             with self._live_lock:
                 known = self._live.assignment(*device) is not None
