@@ -177,9 +177,11 @@ def _influx(settings: BackupSettings, query: str, *, db: bool = True) -> list[di
 
 def influx_counts(settings: BackupSettings) -> dict[str, Any]:
     """Points per retention policy and measurement (the largest field count of each)."""
-    policies = [
-        r[0] for s in _influx(settings, "SHOW RETENTION POLICIES") for r in s.get("values", [])
-    ]
+    with _influx_client(settings) as client:
+        read = client.retention_policies()
+    if read.error is not None:
+        raise BackupError(f"InfluxDB did not list its retention policies: {read.error}")
+    policies = [str(row.get("name")) for row in read.rows]
     measurements = [
         r[0] for s in _influx(settings, "SHOW MEASUREMENTS") for r in s.get("values", [])
     ]
