@@ -57,7 +57,7 @@ class Settings(FacilitySettings):
     #: a live gateway keeps its retained states current itself.
     stale_after_s: float = Field(default=180.0, gt=0)
     bootstrap_admin_token: str | None = None
-    #: The booking app and facility pages are served from its sibling folders.
+    #: The booking app, facility pages and shared client are served from its sibling folders.
     signage_dir: Path = Field(default_factory=_signage_dir)
     #: SSE keep-alive comment interval; proxies drop idle connections otherwise.
     sse_ping_s: float = Field(default=15.0, gt=0)

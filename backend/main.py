@@ -115,6 +115,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         StaticFiles(directory=settings.signage_dir.parent / "facility", html=True, check_dir=False),
         name="facility",
     )
+    app.mount(  # the client every page loads first (API, live stream, texts)
+        "/shared",
+        StaticFiles(directory=settings.signage_dir.parent / "shared", check_dir=False),
+        name="shared",
+    )
 
     favicon = settings.signage_dir.parent / "favicon.svg"
 

@@ -17,7 +17,7 @@ class MissingResource(RuntimeError):
 
 
 def dashboards_dir() -> Path:
-    """The ``dashboards`` folder (``signage/``, ``app/``, ``facility/``) on disk.
+    """The ``dashboards`` folder (``signage/``, ``app/``, ``facility/``, ``shared/``) on disk.
 
     Found as a package; an editable install made before ``dashboards`` became
     one does not map it, so its place next to ``werkplek`` is the fallback.

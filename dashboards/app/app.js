@@ -13,21 +13,21 @@
   var st = {
     lang: pickLang(), token: sessionStorage.getItem("werkplek.token") || "",
     user: null, sites: [], floors: [], spaces: [], shapes: {}, mine: [], names: {}, all: {},
-    es: null, retry: 0, streamGen: 0, streamTimer: null, planFocus: null, rooms: null, at: null, atTimer: null,
+    stream: null, planFocus: null, rooms: null, at: null, atTimer: null,
     floorNames: {}, usual: null, zoom: null,
     checkin: params.get("checkin")
   };
 
+  /* Texts, formats, the API and the live stream come from the shared client
+   * (../shared/client.js): the login token as bearer, problem details as errors. */
+  var CLIENT = window.WerkplekClient;
+  var I18N = CLIENT.i18n(ALL, function () { return st.lang; }, { browserLocale: true });
+  var HTTP = CLIENT.http(function () { return st.token; });
   function pickLang() {
-    var chosen = params.get("lang") || localStorage.getItem("werkplek.lang");
-    if (chosen === "en" || chosen === "nl") return chosen;
-    // Chosen by the browser: English only when the browser prefers it; Dutch otherwise.
-    return /^en\b/i.test(navigator.language || "") ? "en" : "nl";
+    // Asked for, or kept from last time; else by the browser: English only when it prefers it.
+    return window.WerkplekClient.pickLang([params.get("lang"), localStorage.getItem("werkplek.lang")], true);
   }
-  function T(key, vars) {
-    var s = ALL[st.lang][key] || key;
-    return s.replace(/\{(\w+)\}/g, function (_, k) { return vars ? String(vars[k]) : ""; });
-  }
+  function T(key, vars) { return I18N.t(key, vars); }
   function $(id) { return document.getElementById(id); }
   function make(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -37,24 +37,14 @@
   }
 
   /* ---- dates and times: the user's locale, the site's time zone ---- */
-  function locale() {
-    // The browser's own variant of the chosen language (en-US keeps its 12-hour clock).
-    var langs = navigator.languages || [navigator.language || ""];
-    for (var i = 0; i < langs.length; i += 1) {
-      if (langs[i] && langs[i].slice(0, 2).toLowerCase() === st.lang) return langs[i];
-    }
-    return st.lang === "en" ? "en-GB" : "nl-NL";
-  }
+  // The browser's own variant of the chosen language (en-US keeps its 12-hour clock).
+  function locale() { return I18N.locale(); }
   function siteOf(id) { return st.sites.filter(function (s) { return s.id === id; })[0]; }
   function tz(siteId) {
     var site = siteOf(siteId || $("site").value);
     return (site && site.timezone) || "Europe/Amsterdam";
   }
-  function fmt(date, options, zone) {
-    var o = {}; Object.keys(options).forEach(function (k) { o[k] = options[k]; });
-    o.timeZone = zone;
-    return new Intl.DateTimeFormat(locale(), o).format(date);
-  }
+  function fmt(date, options, zone) { return I18N.date(date, options, zone); }
   function clock(date, zone) { return fmt(date, { hour: "2-digit", minute: "2-digit" }, zone); }
   function when(b) {
     var zone = tz(b.site_id), start = new Date(b.start_at);
@@ -96,23 +86,7 @@
   function hmLabel(hm) { return clock(new Date("2000-01-01T" + hm + ":00Z"), "UTC"); }
 
   /* ---- the API ---- */
-  function request(method, path, body) {
-    var headers = { Accept: "application/json" };
-    if (st.token) headers.Authorization = "Bearer " + st.token;
-    if (body) headers["Content-Type"] = "application/json";
-    return fetch(path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
-      .catch(function () { var e = new Error("network"); e.reason = "network"; throw e; })
-      .then(function (r) {
-        if (r.ok) return r;
-        return r.json().catch(function () { return {}; }).then(function (data) {
-          var e = new Error(data.detail || "HTTP " + r.status);
-          e.status = r.status; e.reason = data.reason || ""; throw e;
-        });
-      });
-  }
-  function api(method, path, body) {
-    return request(method, path, body).then(function (r) { return r.json().catch(function () { return {}; }); });
-  }
+  var request = HTTP.request, api = HTTP.api;
   function explain(err) {
     if (err.status === 401 && err.reason !== "bad_credentials") { SHEET.close(); logout(); return T("err_expired_token"); }
     var key = "err_" + err.reason;
@@ -137,18 +111,13 @@
   function applyLang() {
     document.documentElement.lang = st.lang;
     document.title = T("appTitle");
-    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n]"), function (n) {
-      n.textContent = T(n.getAttribute("data-i18n"));
-    });
-    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n-label]"), function (n) {
-      n.setAttribute("aria-label", T(n.getAttribute("data-i18n-label")));
-    });
+    I18N.translate();
     var other = st.lang === "nl" ? "en" : "nl";
     $("lang-switch").textContent = other === "en" ? "English" : "Nederlands";
     $("lang-switch").setAttribute("lang", other);
     fillDays($("day")); fillDays($("room-day"));
     fillTimes($("room-from"), "09:00"); fillTimes($("room-to"), "10:00");
-    if (st.es && st.es.readyState === 1) $("live-status").textContent = T(st.sensors ? "live" : "nosensors");
+    if (st.stream && st.stream.state() === "open") $("live-status").textContent = T(st.sensors ? "live" : "nosensors");
     if (st.user) { $("hello").textContent = T("hello", { name: st.user.display_name }); renderAll(); WEEK.render(); }
   }
 
@@ -519,37 +488,26 @@
     });
   }
 
-  /* ---- live stream with short-lived stream tokens ---- */
+  /* ---- live stream: the shared client's, with short-lived stream tokens and backoff ---- */
   function stopStream() {
-    st.streamGen += 1;
-    clearTimeout(st.streamTimer);
-    if (st.es) { st.es.close(); st.es = null; }
+    if (st.stream) st.stream.stop();
+    st.stream = null;
   }
-  function listen(q) { stopStream(); st.streamQ = q; st.retry = 0; openStream(); }
-  function openStream() {
-    var gen = ++st.streamGen;
-    api("POST", "/api/v1/stream-tokens").then(function (t) {
-      if (gen !== st.streamGen || !st.token) return;
-      var es = new EventSource("/api/v1/stream" + st.streamQ + "&stream_token=" + encodeURIComponent(t.stream_token));
-      st.es = es;
-      es.addEventListener("snapshot", function (ev) { st.retry = 0; merge(JSON.parse(ev.data), true); });
-      es.addEventListener("delta", function (ev) { merge(JSON.parse(ev.data), false); });
-      es.onerror = function () {
-        // The stream token may have expired: close, ask for a fresh one and reopen, with backoff.
-        es.close();
-        if (gen === st.streamGen) reconnect();
-      };
-    }, function (err) {
-      if (gen !== st.streamGen) return;
-      if (err.status === 401) { showError(explain(err)); return; }
-      reconnect();
-    });
-  }
-  function reconnect() {
-    $("live-status").textContent = T("offline");
-    var wait = Math.min(30000, 1000 * Math.pow(2, st.retry)) * (0.75 + Math.random() / 2);
-    st.retry = Math.min(st.retry + 1, 5);
-    st.streamTimer = setTimeout(openStream, wait);
+  function listen(q) {
+    stopStream();
+    var stream = new CLIENT.Stream("/api/v1/stream" + q, {
+      snapshot: function (data) { merge(data, true); },
+      delta: function (data) { merge(data, false); },
+      status: function () { if (stream.state() === "offline") $("live-status").textContent = T("offline"); },
+      // An expired login is said (and logs out) instead of retried; other refusals retry.
+      refused: function (err) {
+        if (err.status !== 401) return false;
+        showError(explain(err));
+        return true;
+      }
+    }, { api: api });
+    st.stream = stream;
+    stream.open();
   }
   function merge(data, whole) {
     var byId = {};

@@ -7,12 +7,9 @@
   var token = sessionStorage.getItem("werkplek.token") || "";
   var floor = params.get("floor") || "";
   function $(id) { return document.getElementById(id); }
-  function get(path) {
-    return fetch(path, { headers: { Authorization: "Bearer " + token } }).then(function (r) {
-      if (!r.ok) throw new Error(String(r.status));
-      return r;
-    });
-  }
+  // The shared client (../shared/client.js): the app's login token as bearer.
+  var http = window.WerkplekClient.http(function () { return token; });
+  function get(path) { return http.request("GET", path); }
   document.documentElement.lang = lang;
   Array.prototype.forEach.call(document.querySelectorAll("[data-i18n]"), function (n) {
     n.textContent = TEXT[n.getAttribute("data-i18n")];

@@ -5,17 +5,13 @@
  * code flow; no token of the provider ever reaches the page. */
 (function () {
   "use strict";
-  function json(r) {
-    return r.json().catch(function () { return {}; }).then(function (d) {
-      if (r.ok) return d;
-      var e = new Error(d.detail || "HTTP " + r.status);
-      e.status = r.status; e.reason = d.reason || ""; throw e;
-    });
-  }
+  /* The shared client (../shared/client.js, loaded before this file): problem details as
+   * errors with their reason; a bearer token only where one is given. */
+  function http(token) { return window.WerkplekClient.http(function () { return token || ""; }); }
   window.WerkplekSso = {
     /* Show `link` (an <a>, hidden until then) when single sign-on is configured. */
     offer: function (page, link) {
-      return fetch("/api/v1/auth/oidc/config", { headers: { Accept: "application/json" } }).then(json)
+      return http().api("GET", "/api/v1/auth/oidc/config")
         .then(function (c) {
           if (c.enabled && c.login_url) { link.href = c.login_url + "?page=" + page; link.hidden = false; }
         }, function () { /* not offered; the password form still works */ });
@@ -25,14 +21,12 @@
     /* The session of that login (or its problem detail, rejected), asked for once. */
     collect: function () {
       history.replaceState(null, "", location.pathname + location.search);
-      return fetch("/api/v1/auth/oidc/session", { method: "POST", headers: { Accept: "application/json" } })
-        .catch(function () { var e = new Error("network"); e.reason = "network"; throw e; }).then(json);
+      return http().api("POST", "/api/v1/auth/oidc/session");
     },
     /* End the session at the backend; resolves to the provider's logout URL or "". */
     end: function (token, page) {
-      return fetch("/api/v1/auth/logout?page=" + page, {
-        method: "POST", headers: { Accept: "application/json", Authorization: "Bearer " + token }
-      }).then(json).then(function (d) { return d.end_session_url || ""; }, function () { return ""; });
+      return http(token).api("POST", "/api/v1/auth/logout?page=" + page)
+        .then(function (d) { return d.end_session_url || ""; }, function () { return ""; });
     },
     /* Our words for a failed single sign-on, by the problem's reason. */
     text: function (texts, err) {

@@ -4,17 +4,16 @@
 (function () {
   "use strict";
   var TEXT = window.FACILITY_TEXT;
+  var CLIENT = window.WerkplekClient;
   var st = { lang: pick(), token: sessionStorage.getItem("werkplek.token") || "", sites: [], names: {} };
+  /* Texts, formats and the API come from the shared client (../shared/client.js). */
+  var I18N = CLIENT.i18n(TEXT, function () { return st.lang; });
+  var HTTP = CLIENT.http(function () { return st.token; });
 
   function pick() {
-    var p = new URLSearchParams(location.search).get("lang") || localStorage.getItem("werkplek.lang");
-    return p === "en" ? "en" : "nl";
+    return CLIENT.pickLang([new URLSearchParams(location.search).get("lang"), localStorage.getItem("werkplek.lang")]);
   }
-  function T(key, vars) {
-    var s = TEXT[st.lang][key];
-    if (typeof s !== "string") return s;
-    return s.replace(/\{(\w+)\}/g, function (_, k) { return vars && k in vars ? vars[k] : ""; });
-  }
+  function T(key, vars) { return I18N.t(key, vars); }
   function $(id) { return document.getElementById(id); }
   function make(tag, attrs, text) {
     var el = document.createElement(tag);
@@ -23,32 +22,27 @@
     return el;
   }
   /* Numbers and dates in the page's language (Dutch: "230,4", "di 8 december 2026"). */
-  function locale() { return st.lang === "en" ? "en-GB" : "nl-NL"; }
+  function locale() { return I18N.locale(); }
   function pct(v) {
     if (v === null || v === undefined) return T("hidden");
-    return new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: 0 }).format(v);
+    return I18N.number(v, { style: "percent", maximumFractionDigits: 0 });
   }
   /* A figure hidden by the small-group rule comes as null: show a dash, never "0". */
   function num(v, digits) {
     if (v === null || v === undefined) return "–";
-    return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits || 0, maximumFractionDigits: digits || 0 }).format(v);
+    return I18N.number(v, { minimumFractionDigits: digits || 0, maximumFractionDigits: digits || 0 });
   }
   function day(text) {
     var p = String(text || "").split("-").map(Number);
     if (p.length !== 3 || p.some(isNaN)) return text;
-    return new Intl.DateTimeFormat(locale(), { weekday: "short", day: "numeric", month: "long", year: "numeric" })
-      .format(new Date(p[0], p[1] - 1, p[2]));
+    return I18N.date(new Date(p[0], p[1] - 1, p[2]), { weekday: "short", day: "numeric", month: "long", year: "numeric" });
   }
   /* A space's name (as on the floor plan), never its id, where the name is known. */
   function spaceName(id) { return st.names[id] || id; }
   function iso(d) { return d.toISOString().slice(0, 10); }
 
   function applyTexts() {
-    document.documentElement.lang = st.lang;
-    document.querySelectorAll("[data-i18n]").forEach(function (el) { el.textContent = T(el.dataset.i18n); });
-    document.querySelectorAll("[data-i18n-label]").forEach(function (el) {
-      el.setAttribute("aria-label", T(el.dataset.i18nLabel));
-    });
+    I18N.translate();
     var other = st.lang === "nl" ? "en" : "nl";
     $("lang-switch").textContent = other === "en" ? "English" : "Nederlands";
     $("lang-switch").lang = other;
@@ -57,19 +51,7 @@
   function showError(msg) { $("error").textContent = msg || ""; }
   function notice(msg) { $("notice").textContent = msg || ""; }
 
-  function request(method, path) {
-    var headers = { Accept: "application/json" };
-    if (st.token) headers.Authorization = "Bearer " + st.token;
-    return fetch(path, { method: method, headers: headers })
-      .catch(function () { var e = new Error("network"); e.reason = "network"; throw e; })
-      .then(function (r) {
-        if (r.ok) return r;
-        return r.json().catch(function () { return {}; }).then(function (b) {
-          var e = new Error(b.detail || r.statusText); e.status = r.status; e.reason = b.reason; throw e;
-        });
-      });
-  }
-  function api(method, path) { return request(method, path).then(function (r) { return r.json(); }); }
+  var request = HTTP.request, api = HTTP.api;
   function explain(err) {
     if (err.reason === "network") return T("err_network");
     if (err.status === 401) { logout(); return ""; }
@@ -333,9 +315,9 @@
 
   $("login-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
-    fetch("/api/v1/auth/login", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ username: $("username").value.trim(), password: $("password").value }) })
-      .then(function (r) { if (!r.ok) throw new Error("login"); return r.json(); })
+    // No bearer token on the login itself.
+    CLIENT.http(null).api("POST", "/api/v1/auth/login",
+      { username: $("username").value.trim(), password: $("password").value })
       .then(function (s) {
         st.token = s.token; sessionStorage.setItem("werkplek.token", s.token);
         $("password").value = ""; showError("");

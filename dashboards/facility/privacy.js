@@ -39,17 +39,16 @@
       err_network: "No connection to the server."
     }
   };
-  var lang = pick();
+  /* Texts, formats and the API come from the shared client (../shared/client.js), as on the
+   * facility page. */
+  var CLIENT = window.WerkplekClient;
+  var lang = CLIENT.pickLang([new URLSearchParams(location.search).get("lang"), localStorage.getItem("werkplek.lang")]);
   var token = sessionStorage.getItem("werkplek.token") || "";
   var last = null;
+  var I18N = CLIENT.i18n(TEXT, function () { return lang; });
+  var HTTP = CLIENT.http(function () { return token; });
 
-  function pick() {
-    var p = new URLSearchParams(location.search).get("lang") || localStorage.getItem("werkplek.lang");
-    return p === "en" ? "en" : "nl";
-  }
-  function T(key, vars) {
-    return TEXT[lang][key].replace(/\{(\w+)\}/g, function (_, k) { return vars && k in vars ? vars[k] : ""; });
-  }
+  function T(key, vars) { return I18N.t(key, vars); }
   function $(id) { return document.getElementById(id); }
   function make(tag, text) {
     var el = document.createElement(tag);
@@ -74,16 +73,16 @@
     el.appendChild(body);
   }
   function applyTexts() {
-    document.documentElement.lang = lang;
-    document.querySelectorAll("[data-t]").forEach(function (el) { el.textContent = T(el.dataset.t); });
-    document.querySelectorAll("[data-t-label]").forEach(function (el) { el.setAttribute("aria-label", T(el.dataset.tLabel)); });
+    I18N.translate({ text: "data-t", label: "data-t-label" });
     $("lang-switch").textContent = lang === "nl" ? "English" : "Nederlands";
     $("lang-switch").lang = lang === "nl" ? "en" : "nl";
     document.title = T("title") + " - Werkplek";
   }
 
   function render(r) {
-    $("generated").textContent = T("generated", { at: new Date(r.generated_at).toLocaleString(lang) });
+    $("generated").textContent = T("generated", {
+      at: I18N.date(new Date(r.generated_at), { dateStyle: "short", timeStyle: "medium" })
+    });
     var facts = [
       ["retentionDays", r.retention.retention_days], ["sessionHours", r.retention.session_hours],
       ["overdue", r.retention.audit_records_past_retention_still_linked],
@@ -116,15 +115,13 @@
 
   function load() {
     if (!token) { $("login-hint").hidden = false; return; }
-    fetch("/api/v1/privacy/report", { headers: { Accept: "application/json", Authorization: "Bearer " + token } })
-      .then(function (resp) {
-        return resp.json().catch(function () { return {}; }).then(function (body) {
-          if (resp.status === 401) { $("login-hint").hidden = false; return; }
-          if (resp.status === 403) { $("error").textContent = T("err_forbidden"); return; }
-          if (!resp.ok) { $("error").textContent = T("err_generic", { detail: body.detail || resp.statusText }); return; }
-          last = body; render(body);
-        });
-      }, function () { $("error").textContent = T("err_network"); });
+    HTTP.api("GET", "/api/v1/privacy/report").then(function (body) {
+      last = body; render(body);
+    }, function (err) {
+      if (err.status === 401) { $("login-hint").hidden = false; return; }
+      $("error").textContent = err.reason === "network" ? T("err_network")
+        : err.status === 403 ? T("err_forbidden") : T("err_generic", { detail: err.message });
+    });
   }
 
   $("lang-switch").addEventListener("click", function () {

@@ -3,7 +3,8 @@
  *   so it stays out of server and proxy access logs; an old ?token= link is moved there;
  * - the live stream is opened with a 60 s stream token, never with the screen token;
  * - high contrast (&contrast=high or the system setting), clock, times in the site's zone.
- * Plain JS, no build step, no external assets. */
+ * The API, the stream and the texts come from the shared client (../shared/client.js, loaded
+ * before this file). Plain JS, no build step, no external assets. */
 (function () {
   "use strict";
   var query = new URLSearchParams(location.search);
@@ -17,7 +18,6 @@
     history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + "#" + fragment.toString());
   }
   var lang = (query.get("lang") || fragment.get("lang")) === "en" ? "en" : "nl";
-  var MAX_BACKOFF_MS = 30000;
 
   function param(name) { return query.get(name) || fragment.get(name) || ""; }
 
@@ -31,71 +31,25 @@
     if (media && media.addEventListener) media.addEventListener("change", apply);
   }
 
+  /* The shared client (../shared/client.js): the screen token as bearer, problem details
+   * as errors with their reason. */
+  var http = window.WerkplekClient.http(function () { return token; });
   function api(path, options) {
     var opts = options || {};
-    var headers = { Authorization: "Bearer " + token };
-    if (opts.body) headers["Content-Type"] = "application/json";
-    return fetch(path, { method: opts.method || "GET", headers: headers, body: opts.body })
-      .then(function (r) {
-        if (!r.ok) {
-          return r.json().catch(function () { return {}; }).then(function (body) {
-            var e = new Error("HTTP " + r.status);
-            e.status = r.status;
-            e.reason = body.reason || "";
-            throw e;
-          });
-        }
-        return r.json();
-      });
+    return http.api(opts.method || "GET", path, opts.body);
   }
 
-  /* One live stream with reconnects: on any error the EventSource is closed, a fresh
-   * stream token is asked for and the stream reopened after a growing pause. */
-  function LiveStream(path, handlers) {
-    this.path = path;
-    this.handlers = handlers;
-    this.es = null;
-    this.backoff = 1000;
-    this.retryAt = 0;
-    this.timer = 0;
+  /* The live stream of the shared client: a fresh stream token on every (re)open, backoff
+   * with jitter; options.probe asks the API when the stream has been quiet. */
+  function LiveStream(path, handlers, options) {
+    var o = { api: http.api };
+    Object.keys(options || {}).forEach(function (k) { o[k] = options[k]; });
+    return new window.WerkplekClient.Stream(path, handlers, o);
   }
-  LiveStream.prototype.open = function () {
-    var self = this;
-    if (self.es) self.es.close();
-    self.es = null;
-    self.retryAt = 0;
-    clearTimeout(self.timer);
-    self.handlers.status();
-    api("/api/v1/stream-tokens", { method: "POST" }).then(function (answer) {
-      var sep = self.path.indexOf("?") < 0 ? "?" : "&";
-      var es = new EventSource(self.path + sep + "stream_token=" + encodeURIComponent(answer.stream_token));
-      self.es = es;
-      es.addEventListener("snapshot", function (ev) { self.backoff = 1000; self.handlers.snapshot(JSON.parse(ev.data)); });
-      es.addEventListener("delta", function (ev) { self.handlers.delta(JSON.parse(ev.data)); });
-      es.onerror = function () { if (self.es === es) self.later(); };
-      self.handlers.status();
-    }, function (err) {
-      if (self.handlers.refused && (err.status === 401 || err.status === 403)) self.handlers.refused();
-      self.later();
-    });
-  };
-  LiveStream.prototype.later = function () {
-    if (this.es) this.es.close();
-    this.es = null;
-    var wait = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
-    this.retryAt = Date.now() + wait;
-    this.timer = setTimeout(this.open.bind(this), wait);
-    this.handlers.status();
-  };
-  /* "open", "connecting" or "offline" (waiting to retry). */
-  LiveStream.prototype.state = function () {
-    if (this.es && this.es.readyState === 1) return "open";
-    if (this.es && this.es.readyState === 0) return "connecting";
-    return this.retryAt ? "offline" : "connecting";
-  };
 
-  function locale() { return lang === "en" ? "en-GB" : "nl-NL"; }
+  /* Formats of the shared client: nl-NL or en-GB, whatever the browser says. */
+  var formats = window.WerkplekClient.i18n({ nl: {}, en: {} }, lang);
+  function locale() { return formats.locale(); }
   function clockTime(ms, tz) {
     return new Date(ms).toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", timeZone: tz });
   }
@@ -110,9 +64,7 @@
     if (then === dayOf(Date.now() + 86400000, tz)) return words.tomorrow + " " + clockTime(ms, tz);
     return "";
   }
-  function fill(text, vars) {
-    return text.replace(/\{(\w+)\}/g, function (_, k) { return String(vars[k]); });
-  }
+  var fill = window.WerkplekClient.fill;
   function esc(s) {
     return String(s).replace(/[&<>"]/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c];
@@ -126,11 +78,11 @@
       dateEl.textContent = now.toLocaleDateString(locale(), { weekday: "long", day: "numeric", month: "long", timeZone: tz });
     }
   }
+  /* <html lang> and every [data-i18n] element in the screen's language (the page's texts). */
   function translate(words) {
-    document.documentElement.lang = lang;
-    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n]"), function (node) {
-      node.textContent = words[node.getAttribute("data-i18n")] || node.textContent;
-    });
+    var table = {};
+    table[lang] = words;
+    window.WerkplekClient.i18n(table, lang).translate();
   }
 
   window.Werkplek = {

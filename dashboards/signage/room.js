@@ -309,7 +309,7 @@
     if (!W.token) { showMessage(TEXT.noToken); return; }
     load().then(function (info) {
       var q = "site=" + encodeURIComponent(info.site_id) + "&floor=" + encodeURIComponent(info.floor_id);
-      st.stream = new W.LiveStream("/api/v1/stream?" + q, {
+      st.stream = W.LiveStream("/api/v1/stream?" + q, {
         snapshot: applySnapshot, delta: applyDelta, status: renderStatus,
         refused: function () { showMessage(TEXT.noToken); }
       });

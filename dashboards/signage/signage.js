@@ -473,13 +473,6 @@
     document.body.setAttribute("data-status", state);
     if ($("status-text").textContent !== text) $("status-text").textContent = text;
   }
-  function watchdog() {
-    // SSE pings are comments, invisible to EventSource: probe the API when it is quiet.
-    var stream = st.stream;
-    if (!stream || stream.state() !== "open" || Date.now() - st.lastData < PROBE_MS) return;
-    var q = "?site=" + encodeURIComponent(site) + "&floor=" + encodeURIComponent(floor);
-    W.api("/api/v1/availability" + q).then(applySnapshot, function () { stream.later(); });
-  }
 
   var lastMinute = "", lastStale = false;
   function tick() {
@@ -518,12 +511,12 @@
         renderPanel();
         window.addEventListener("resize", function () { measure(); renderPanel(); });
         var q = "site=" + encodeURIComponent(site) + "&floor=" + encodeURIComponent(floor);
-        st.stream = new W.LiveStream("/api/v1/stream?" + q, {
+        // SSE pings are comments, invisible to EventSource: the stream probes the API when quiet.
+        st.stream = W.LiveStream("/api/v1/stream?" + q, {
           snapshot: applySnapshot, delta: applyDelta, status: renderStatus,
           refused: function () { showMessage(TEXT.noToken); }
-        });
+        }, { probe: { path: "/api/v1/availability?" + q, apply: applySnapshot, quietMs: PROBE_MS } });
         st.stream.open();
-        setInterval(watchdog, 5000);
       });
     }).catch(function (err) {
       showMessage(err.status === 401 || err.status === 403 ? TEXT.noToken : TEXT.loadFailed);

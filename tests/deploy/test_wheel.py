@@ -76,6 +76,7 @@ def test_the_wheel_holds_the_runtime_files_and_no_tests_or_secrets(installed):
     for needed in (
         "dashboards/signage/index.html", "dashboards/signage/room.html",
         "dashboards/app/index.html", "dashboards/app/app.js", "dashboards/facility/index.html",
+        "dashboards/shared/client.js",
         "firmware/node.py", "firmware/main.py", "backend/migrations/script.py.mako",
         "backend/migrations/env.py", "backend/migrations/versions/0001_initial.py",
     ):  # fmt: skip
@@ -119,8 +120,9 @@ def test_the_installed_backend_serves_every_page_from_an_empty_folder(
             response = httpx.get(base + page, timeout=10)
             assert response.status_code == 200, (page, response.text[:300])
             assert response.headers["content-type"].startswith("text/html"), page
-        script = httpx.get(f"{base}/app/app.js", timeout=10)
-        assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+        for path in ("/app/app.js", "/shared/client.js"):  # the shared client every page loads
+            script = httpx.get(base + path, timeout=10)
+            assert script.status_code == 200 and "javascript" in script.headers["content-type"]
         health = httpx.get(f"{base}/healthz", timeout=10).json()
         # Not configured: facility history is reported, never silently assumed.
         assert health["history"]["configured"] is False
