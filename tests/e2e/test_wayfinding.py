@@ -74,11 +74,17 @@ class World:
 
 
 def _publish_states(broker: Mosquitto, space_ids: list[str]) -> None:
-    """Retained space states as the gateway publishes them: rooms and most desks vacant."""
+    """Retained space states as the gateway publishes them: rooms and most desks vacant.
+
+    With a live gateway's retained "online" status, as in the building: without it the
+    backend judges the states by their age, and a long module would see them go stale.
+    """
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     client.connect(broker.host, broker.port)
     client.loop_start()
     try:
+        status = "werkplek/v1/_gateway/gw-1/status"
+        client.publish(status, b"online", qos=1, retain=True).wait_for_publish(10)
         now = int(time.time() * 1000)
         for sid in space_ids:
             state = "occupied" if sid in TAKEN or sid.endswith(("-004", "-017")) else "vacant"
