@@ -4,11 +4,15 @@
 gateway serves live state; a ``history`` gateway speaks on ``_gateway/<id>/history``
 instead. Both carry the device status words (:func:`contract.device.parse_online`).
 ``_gateway/<id>/sync`` is a gateway's marker to itself (see
-:func:`contract.topics.gateway_sync_topic`): ``<generation>`` as text.
+:func:`contract.topics.gateway_sync_topic`): ``<run>.<generation>`` as text, the
+run a random hex id of the gateway process (a marker of an earlier run, queued in
+the persistent session, must never pass for this run's) and the generation the
+number of its connection.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from contract.device import encode_online, parse_online
@@ -24,6 +28,7 @@ for _name, _direction in (
     register(Kind(_name, _direction))
 
 SYNC_MAX = 2**63 - 1
+_RUN = re.compile(r"[0-9a-f]{8,32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,18 +59,27 @@ def parse_gateway_status(topic: str | Route, payload: bytes) -> GatewayStatus:
     return GatewayStatus(gateway_id, parse_online(payload))
 
 
-def encode_sync(generation: int) -> bytes:
-    """The sync marker of one connection generation."""
-    return str(generation).encode()
+@dataclass(frozen=True, slots=True)
+class SyncMarker:
+    """Which run of a gateway, and which of its connections, sent a sync marker."""
+
+    run: str
+    generation: int
+
+    def payload(self) -> bytes:
+        """``<run>.<generation>``."""
+        return f"{self.run}.{self.generation}".encode()
 
 
-def parse_sync(payload: bytes) -> int:
-    """The connection generation a sync marker names.
+def parse_sync(payload: bytes) -> SyncMarker:
+    """Validate a sync marker.
 
     Raises:
-        ContractError: ``bad_type`` when it is not a decimal number.
+        ContractError: ``bad_type`` when it is not ``<hex run id>.<number>``.
     """
-    text = payload.decode("ascii", "replace")
-    if not text.isdigit() or len(text) > 19 or int(text) > SYNC_MAX:
-        raise ContractError("bad_type", f"sync marker is not a generation number: {text!r:.20}")
-    return int(text)
+    run, _, number = payload.decode("ascii", "replace").partition(".")
+    if not _RUN.fullmatch(run) or not number.isdigit() or len(number) > 19:
+        raise ContractError("bad_type", f"sync marker is not <run>.<generation>: {payload!r:.40}")
+    if int(number) > SYNC_MAX:
+        raise ContractError("out_of_range", f"generation {number} is too large")
+    return SyncMarker(run, int(number))

@@ -32,7 +32,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.mqtt import Inbound, MqttLink
 from gateway.points import point_from_message, telemetry_point
 from gateway.ratelimit import LogBudget
-from gateway.settle import RegistrySettle
+from gateway.settle import Held, RegistrySettle
 from gateway.wiring import topic_kind
 from gateway.writer import HistoryWriter
 
@@ -111,8 +111,7 @@ class Ingest:
         self._apply(inbound, msg)
         if isinstance(msg, RegistryMessage):
             self.settle.note(msg)
-            for held in self.settle.release((msg.site, msg.device_id)):
-                self._apply(held.inbound, held.msg)
+            self._apply_held(self.settle.release((msg.site, msg.device_id)))
 
     def apply_registry(self, msg: RegistryMessage) -> None:
         """Apply a registry message that did not come from the broker (file, removal)."""
@@ -135,11 +134,12 @@ class Ingest:
         """Our sync marker: the retained registry of this connection has been delivered."""
         try:
             parse_topic(inbound.topic)
-            generation = parse_sync(inbound.payload)
+            marker = parse_sync(inbound.payload)
         except ContractError:
             return
-        if generation != inbound.generation or not self.settle.settling:
-            return  # a marker of an earlier connection
+        current = (self._link.run_id, inbound.generation)
+        if (marker.run, marker.generation) != current or not self.settle.settling:
+            return  # a marker of an earlier run or connection (queued in the session)
         for removal in self.settle.synced():
             self.apply_registry(removal)
         self._release_all()
@@ -148,7 +148,17 @@ class Ingest:
         held = self.settle.release_all()
         if held:
             log.info("registry settled: storing %d held messages", len(held))
+        self._apply_held(held)
+
+    def _apply_held(self, held: list[Held]) -> None:
+        """Apply released messages; the registry that arrived meanwhile may refuse their site."""
         for item in held:
+            try:
+                self._check_site(item.msg)
+            except ContractError as exc:
+                self._reject(item.inbound, exc)
+                self._link.ack(item.inbound)
+                continue
             self._apply(item.inbound, item.msg)
 
     def _check_site(self, msg: Message) -> None:

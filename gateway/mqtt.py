@@ -21,6 +21,7 @@ import logging
 import ssl
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,9 +31,15 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from common.mqtt_tls import client_context
-from contract.status import encode_gateway_status, encode_sync
-from contract.topics import parse_topic
-from gateway.mqtt_parts import PUBACK, PUBACK_TYPE, Inbound, NoFilters, disable_nagle
+from contract.status import SyncMarker, encode_gateway_status
+from gateway.mqtt_parts import (
+    PUBACK,
+    PUBACK_TYPE,
+    Inbound,
+    NoFilters,
+    disable_nagle,
+    is_state_topic,
+)
 from gateway.settings import BrokerAddress
 
 __all__ = ["STATE_WINDOW", "Inbound", "MqttLink"]
@@ -45,18 +52,6 @@ KEEPALIVE_S = 30
 #: Space states handed to paho and not yet acked by the broker, at most. Beyond it a
 #: state waits in the link, where a newer state of the same space replaces it.
 STATE_WINDOW = 100
-
-
-def _nothing() -> None:
-    return None
-
-
-def _is_state_topic(topic: str) -> bool:
-    """``werkplek/v1/<site>/_space/<space>/state``: the topics publish_state coalesces."""
-    try:
-        return parse_topic(topic).kind == "space_state"
-    except ValueError:
-        return False
 
 
 class MqttLink:
@@ -79,6 +74,8 @@ class MqttLink:
     ) -> None:
         self._broker = broker
         self._sync_topic = sync_topic
+        #: This process's id in its sync markers (a marker of an earlier run is ignored).
+        self.run_id = uuid.uuid4().hex[:16]
         self._clear_on_connect = list(clear_on_connect)
         self._status_on_connect = encode_gateway_status(online_on_connect)
         self._connect_hook = on_connect
@@ -133,7 +130,7 @@ class MqttLink:
         self._waiting: dict[str, bytes] = {}  # topic -> newest state not yet handed to paho
         self._status_after: bytes | None = None  # a status that must follow the waiting states
         self._outstanding = 0  # states handed to paho, not yet acked by the broker
-        self._wake: Callable[[], None] = _nothing
+        self._wake: Callable[[], None] = lambda: None
         self._wake_pending = False
         self._client.on_publish = self._on_publish
 
@@ -213,7 +210,7 @@ class MqttLink:
     ) -> None:
         # paho calls this before it forgets the message, so its topic is still known.
         message = self._out_messages.get(mid) if self._out_messages is not None else None
-        if message is None or not _is_state_topic(message.topic):
+        if message is None or not is_state_topic(message.topic):
             return
         with self._state_lock:
             self._outstanding = max(0, self._outstanding - 1)
@@ -315,7 +312,7 @@ class MqttLink:
         if self._out_messages is None:
             return
         try:
-            held = sum(1 for m in list(self._out_messages.values()) if _is_state_topic(m.topic))
+            held = sum(1 for m in list(self._out_messages.values()) if is_state_topic(m.topic))
         except RuntimeError:  # changed while we looked; the next connect counts again
             return
         with self._state_lock:
@@ -344,7 +341,8 @@ class MqttLink:
                 return
             generation = self._generation
         if self._sync_topic is not None:
-            client.publish(self._sync_topic, encode_sync(generation), qos=1, retain=False)
+            marker = SyncMarker(self.run_id, generation).payload()
+            client.publish(self._sync_topic, marker, qos=1, retain=False)
         self.subscribed.set()
 
     def _on_disconnect(

@@ -11,6 +11,9 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.matcher import MQTTMatcher
 
+from contract.errors import TopicError
+from contract.topics import parse_topic
+
 log = logging.getLogger(__name__)
 
 #: PUBACK fixed header (type 4, remaining length 2) and packet id; valid in 3.1.1 and 5
@@ -50,6 +53,14 @@ class NoFilters(MQTTMatcher):
     def fits(client: paho.Client) -> bool:
         """True when this paho keeps its filters where we replace them (private in 2.x)."""
         return isinstance(getattr(client, "_on_message_filtered", None), MQTTMatcher)
+
+
+def is_state_topic(topic: str) -> bool:
+    """``werkplek/v1/<site>/_space/<space>/state``: the topics the link coalesces."""
+    try:
+        return parse_topic(topic).kind == "space_state"
+    except TopicError:
+        return False
 
 
 def disable_nagle(client: paho.Client, userdata: Any, sock: Any) -> None:

@@ -20,14 +20,14 @@ from contract.hvac import encode_hvac, parse_hvac
 from contract.lease import parse_lease
 from contract.registry import encode_registry, parse_registry
 from contract.space_state import parse_space_state
-from contract.status import encode_gateway_status, encode_sync, parse_gateway_status, parse_sync
+from contract.status import encode_gateway_status, parse_gateway_status, parse_sync
 from contract.topics import expect
 from tests.contracts.golden import examples, kinds_with_files, load, payload_of
 
 NOW = 1764410460000  # one minute after the golden presence ts
 
 
-def _sync(topic: str, payload: bytes) -> int:
+def _sync(topic: str, payload: bytes) -> Any:
     expect(topic, "gateway_sync")
     return parse_sync(payload)
 
@@ -65,7 +65,7 @@ ENCODERS: dict[str, Callable[[Any], bytes]] = {
     "health": lambda record: b"" if record is None else record.payload(),
     "gateway_status": _online_word,
     "gateway_history": _online_word,
-    "gateway_sync": encode_sync,
+    "gateway_sync": lambda marker: marker.payload(),
     "lease": lambda lease: b"" if lease is None else lease.payload(),
     "hvac": encode_hvac,
 }

@@ -14,7 +14,7 @@ from backend.spaces.models import Device, Space
 from contract.device import PresenceMessage, StatusMessage, TelemetryMessage
 from contract.lease import Lease, parse_lease
 from contract.registry import Assignment, RegistryMessage
-from contract.status import encode_sync, parse_sync
+from contract.status import SyncMarker, parse_sync
 from contract.topics import gateway_status_topic
 from gateway.health import HealthTracker
 from gateway.lease import lease_owner, lease_payload
@@ -114,5 +114,14 @@ def test_lease_gateway_writes_gateways_read():
 
 
 def test_sync_marker_gateway_writes_itself_reads():
+    link = MqttLink(
+        parse_mqtt_url("mqtt://127.0.0.1:1"),
+        client_id="round-trip",
+        protocol="5",
+        status_topic=gateway_status_topic("gw-1"),
+        subscriptions=[],
+        on_message=lambda m: None,
+    )
     for generation in (1, 2**40):
-        assert parse_sync(encode_sync(generation)) == generation
+        marker = SyncMarker(link.run_id, generation)
+        assert parse_sync(marker.payload()) == marker

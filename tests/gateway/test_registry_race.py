@@ -131,3 +131,41 @@ def test_presence_queued_before_the_retained_registry_is_stored_once_with_its_sp
         assert {(p.floor, p.kind, p.zone) for p in points} == {("hq-1", "desk", "Stilte")}
     finally:
         client.close()
+
+
+def test_held_presence_under_another_site_than_the_registry_says_is_refused_once_it_arrives(
+    tmp_path, mosquitto_factory
+):
+    broker = mosquitto_factory()
+    client = TestClient(broker)
+    gateway_id = "gw-" + uuid.uuid4().hex[:8]
+    device = "d-0100"
+    try:
+        client.publish(registry_topic(SITE, device), registration(device), retain=True)
+        gateway = make(broker, tmp_path, gateway_id, "5")
+        try:
+            wait_until(lambda: gateway.counters()["received.registry"] >= 1, 30, what="registry")
+        finally:
+            gateway.stop()
+        (tmp_path / "state" / f"registry-{gateway_id}.json").unlink()  # held on restart
+        base = int(time.time() * 1000)
+        body = {"v": 1, "seq": 1, "boot": 1, "ts": base, "occupied": True, "source": "pir"}
+        client.publish(device_topic("elders", device, "presence"), body)  # not its site
+        client.publish(device_topic(SITE, device, "presence"), body | {"seq": 2})
+        gateway = make(broker, tmp_path, gateway_id, "5")
+        try:
+            wait_until(lambda: gateway.counters()["stored"] >= 1, 30, what="stored")
+            wait_until(lambda: gateway.counters()["rejected"] >= 1, 30, what="rejected")
+            counts = gateway.counters()
+            letters = gateway.dead_letters(10)
+        finally:
+            gateway.stop()
+        assert counts["registry_held"] == 2
+        assert (counts["stored"], counts["rejected.wrong_site"]) == (1, 1)
+        assert [d.reason for d in letters] == ["wrong_site"]
+        history = SqliteHistory(tmp_path / "history.sqlite3")
+        points = history.query_presence(start_ms=base, end_ms=base + 1)
+        history.close()
+        assert [(p.site, p.seq, p.space) for p in points] == [(SITE, 2, space_of(device))]
+    finally:
+        client.close()
