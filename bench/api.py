@@ -43,6 +43,7 @@ from fastapi.responses import StreamingResponse  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 
 from bench import api_load  # noqa: E402
+from contract.space_state import SpaceState  # noqa: E402
 from tests.backend.conftest import always_open  # noqa: E402
 from tests.helpers import serve_app  # noqa: E402
 from tests.services import PostgreSQL, free_port, make_tempdir, wait_until  # noqa: E402
@@ -109,10 +110,8 @@ def fill(runtime: Any) -> None:
     runtime.feed.connection_from_thread(True)
     runtime.feed.message_from_thread("werkplek/v1/_gateway/gw-1/status", b"online", True)
     for space in list(runtime.hub.spaces):
-        body = {"v": 1, "site": "bn", "space_id": space, "state": "vacant", "since": now,
-                "updated": now, "reason": "sensor", "devices": ["b-1"]}  # fmt: skip
-        topic = f"werkplek/v1/bn/_space/{space}/state"
-        runtime.feed.message_from_thread(topic, json.dumps(body).encode(), True)
+        state = SpaceState("bn", space, "vacant", now, now, "sensor", ("b-1",))
+        runtime.feed.message_from_thread(state.topic, state.payload(), True)
     wait_until(lambda: len(runtime.hub.view) == FLOORS * PER_FLOOR, 30, what="states applied")
 
 
@@ -307,10 +306,8 @@ def measure_push(db_url: str) -> None:
 
         def change(mark: str) -> None:
             now = int(time.time() * 1000)
-            body = {"v": 1, "site": "bn", "space_id": mark, "state": "occupied", "since": now,
-                    "updated": now, "reason": "sensor", "devices": ["b-1"]}  # fmt: skip
-            runtime.feed.message_from_thread(f"werkplek/v1/bn/_space/{mark}/state",
-                                         json.dumps(body).encode(), True)  # fmt: skip
+            state = SpaceState("bn", mark, "occupied", now, now, "sensor", ("b-1",))
+            runtime.feed.message_from_thread(state.topic, state.payload(), True)
 
         # One stream token opens every client's stream (it is valid for 60 s).
         issued = httpx.post(f"{real}/api/v1/stream-tokens",
