@@ -145,6 +145,8 @@ def _broken(change: str) -> Any:
     return doc
 
 
+# The checks happen before any database work: one database is enough.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(
     ("change", "reason", "where"),
     [
@@ -189,6 +191,8 @@ def test_a_bad_drawing_is_refused_with_a_reason_and_the_place(api, seeded, chang
     assert len(api.get(URL, headers=admin).json()["features"]) == 8
 
 
+# The checks happen before any database work: one database is enough.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(
     "body",
     [b"not json", b"[1, 2]", b'"text"', b"{" * 5000, b"\xff\xfe"],
@@ -261,6 +265,8 @@ def svg(inner: str, attrs: str = "") -> bytes:
     return f'<svg xmlns="http://www.w3.org/2000/svg" {attrs}>{inner}</svg>'.encode()
 
 
+# The checks happen before any database work: one database is enough.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
