@@ -47,11 +47,11 @@
     return new window.WerkplekClient.Stream(path, handlers, o);
   }
 
-  /* Formats of the shared client: nl-NL or en-GB, whatever the browser says. */
+  /* Dates and times by the shared client's formats: nl-NL or en-GB (a screen is not a
+   * person's browser), in the site's time zone. */
   var formats = window.WerkplekClient.i18n({ nl: {}, en: {} }, lang);
-  function locale() { return formats.locale(); }
   function clockTime(ms, tz) {
-    return new Date(ms).toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", timeZone: tz });
+    return formats.date(new Date(ms), { hour: "2-digit", minute: "2-digit" }, tz);
   }
   function dayOf(ms, tz) {
     return new Date(ms).toLocaleDateString("en-CA", { timeZone: tz });
@@ -72,11 +72,9 @@
   }
   function clock(clockEl, dateEl, tz) {
     var now = new Date();
-    clockEl.textContent = now.toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", timeZone: tz });
+    clockEl.textContent = clockTime(now.getTime(), tz);
     clockEl.setAttribute("datetime", now.toISOString());
-    if (dateEl) {
-      dateEl.textContent = now.toLocaleDateString(locale(), { weekday: "long", day: "numeric", month: "long", timeZone: tz });
-    }
+    if (dateEl) dateEl.textContent = formats.date(now, { weekday: "long", day: "numeric", month: "long" }, tz);
   }
   /* <html lang> and every [data-i18n] element in the screen's language (the page's texts). */
   function translate(words) {
