@@ -21,7 +21,7 @@ imports nothing from gateway, backend or werkplek.
 
 from __future__ import annotations
 
-from contract import device, health, hvac, lease, registry, space_state, status
+from contract import bridge, device, health, hvac, lease, registry, space_state, status
 from contract.device import STATUS_OFFLINE, STATUS_ONLINE
 from contract.errors import REASON_CODES, ContractError, TopicError
 from contract.kinds import KINDS, Kind, register

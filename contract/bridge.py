@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contract import PREFIX, ROOT, VERSION, is_valid_id
+from contract.errors import ContractError
+from contract.kinds import Kind, register
+from contract.topics import PREFIX, ROOT, VERSION, is_valid_id
 
 #: Topic level that marks the bridge state; a leading underscore is never a device id.
 BRIDGE_LEVEL = "_bridge"
@@ -29,15 +31,15 @@ LINK_DOWN = b"0"
 #: The bridge's client id and broker account at the central broker start with
 #: the services' prefix, which no device id may carry (``werkplek broker-acl``).
 BRIDGE_CLIENT_PREFIX = "werkplek-bridge-"
+register(Kind("bridge", "site broker -> central, QoS 1, retained", shape=(BRIDGE_LEVEL, "state")))
 
 
-class BridgeStateError(ValueError):
-    """A bridge-state message broke the contract; ``reason`` is the rejection code."""
+class BridgeStateError(ContractError):
+    """A bridge-state message broke the contract, with one of the contract's reason codes.
 
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+    A subclass only so its consumer can catch the kind's errors alone; the codes are the
+    contract's one list (``bad_topic``, ``bad_status``).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,7 @@ def parse_bridge_state(topic: str, payload: bytes) -> BridgeState:
     """Validate one bridge-state message.
 
     Raises:
-        BridgeStateError: ``bad_topic`` or ``bad_state`` (anything but ``1``, ``0`` or empty).
+        BridgeStateError: ``bad_topic`` or ``bad_status`` (anything but ``1``, ``0`` or empty).
     """
     parts = topic.split("/")
     if (
@@ -93,5 +95,5 @@ def parse_bridge_state(topic: str, payload: bytes) -> BridgeState:
     if payload == b"":
         return BridgeState(parts[2], None)
     if payload not in (LINK_UP, LINK_DOWN):
-        raise BridgeStateError("bad_state", f"state must be 1 or 0, got {payload[:20]!r}")
+        raise BridgeStateError("bad_status", f"state must be 1 or 0, got {payload[:20]!r}")
     return BridgeState(parts[2], payload == LINK_UP)

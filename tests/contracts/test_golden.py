@@ -16,6 +16,7 @@ import pytest
 import contract
 from contract.device import encode_online, parse_device_message
 from contract.health import parse_health
+from contract.bridge import encode_bridge_state, parse_bridge_state
 from contract.hvac import encode_hvac, parse_hvac
 from contract.lease import parse_lease
 from contract.registry import encode_registry, parse_registry
@@ -50,6 +51,7 @@ PARSERS: dict[str, Callable[[str, bytes], Any]] = {
     "gateway_sync": _sync,
     "lease": _lease,
     "hvac": parse_hvac,
+    "bridge": parse_bridge_state,
 }
 
 
@@ -68,6 +70,7 @@ ENCODERS: dict[str, Callable[[Any], bytes]] = {
     "gateway_sync": lambda marker: marker.payload(),
     "lease": lambda lease: b"" if lease is None else lease.payload(),
     "hvac": encode_hvac,
+    "bridge": lambda state: encode_bridge_state(state.linked),
 }
 
 

@@ -83,7 +83,7 @@ def test_broken_or_cleared_bridge_states(hub: tuple[AvailabilityHub, Clock]) -> 
     made, _clock = hub
     made.on_message(bridge_state_topic("sat"), b"offline")
     made.on_message("werkplek/v1/Sat/_bridge/state", b"0")
-    assert made.site_links.rejected == {"bad_state": 1, "bad_topic": 1}
+    assert made.site_links.rejected == {"bad_status": 1, "bad_topic": 1}
     assert made.view["sat.0.d-001"].availability == "free"
     made.on_message(bridge_state_topic("sat"), b"0")
     assert made.view["sat.0.d-001"].availability == "unknown"
