@@ -85,6 +85,7 @@ __all__ = [
     "Kind",
     "Route",
     "TopicError",
+    "bridge",
     "claimed_kind",
     "device",
     "device_of_topic",

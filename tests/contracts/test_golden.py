@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 import contract
+from contract.bridge import encode_bridge_state, parse_bridge_state
 from contract.device import encode_online, parse_device_message
 from contract.health import parse_health
-from contract.bridge import encode_bridge_state, parse_bridge_state
 from contract.hvac import encode_hvac, parse_hvac
 from contract.lease import parse_lease
 from contract.registry import encode_registry, parse_registry
