@@ -18,8 +18,8 @@ from backend.facility import energy, queries
 from backend.facility.hvac import HvacPort
 from backend.facility.opening import Opening, site_openings
 from backend.facility.plans import PlansReader, plans_reader
-from backend.facility.settings import FacilitySettings, open_source
-from history.facility import HistorySource
+from backend.facility.settings import FacilitySettings
+from history.facility import HistorySource, open_source
 
 
 def facility_config(runtime: RuntimeDep) -> FacilitySettings:

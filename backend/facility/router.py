@@ -35,13 +35,12 @@ from backend.facility.deps import (
     min_group,
 )
 from backend.facility.jobs import lifespan
-from backend.facility.settings import facility_settings
 from history.errors import HistoryUnavailable
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/facility", tags=["facility"], lifespan=lifespan)
-__all__ = ["facility_settings", "history_source", "router"]
+__all__ = ["history_source", "router"]
 
 Level = Literal["site", "floor", "zone", "kind"]
 Format = Literal["json", "csv"]

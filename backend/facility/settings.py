@@ -4,17 +4,15 @@
 rollup interval, energy assumptions) to the shared, validated
 :class:`~history.settings.HistorySettings`; the backend's ``Settings`` is built
 on it, so ``create_app(settings)`` decides where the reports read history and
-code is handed the settings of its app (``request.app.state.runtime.settings``).
+code is handed the settings of its app (``request.app.state.runtime.settings``,
+:data:`backend.facility.deps.ConfigDep`). There is no process-wide copy: two
+apps in one process keep their own privacy floor and history store.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pydantic import Field
 
-from history.facility import HistorySource
-from history.facility import open_source as open_history
 from history.settings import HistorySettings
 
 
@@ -36,18 +34,3 @@ class FacilitySettings(HistorySettings):
     energy_history_weeks: int = Field(default=8, ge=1, le=52)
     #: HVAC zone commands are only logged (dry run) unless this is true.
     hvac_publish: bool = False
-
-
-@lru_cache(maxsize=1)
-def facility_settings() -> FacilitySettings:
-    """The settings read once from the environment.
-
-    Transitional: code with an app uses its ``runtime.settings`` instead, which
-    ``create_app(settings)`` controls; this stays until no router calls it.
-    """
-    return FacilitySettings()
-
-
-def open_source(cfg: FacilitySettings | None = None) -> HistorySource:
-    """The configured history store (InfluxDB when set, else the SQLite file)."""
-    return open_history(cfg or facility_settings())

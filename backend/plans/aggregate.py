@@ -18,13 +18,6 @@ from backend.plans.models import WorkPlan
 from backend.spaces.models import Space
 
 
-def default_min_group() -> int:
-    """The facility reports' privacy floor (imported late: the facility package is heavy)."""
-    from backend.facility.settings import facility_settings
-
-    return facility_settings().facility_min_group
-
-
 @dataclass(frozen=True, slots=True)
 class PlannedCount:
     """How many people plan to work at one site on one day.
@@ -59,11 +52,12 @@ def _desk_bookers(session: Session, site_id: str, day: date) -> list[tuple[int, 
     return [(user, floor) for user, floor in rows if user is not None]
 
 
-def planned_counts(
-    session: Session, *, site_id: str, day: date, min_group: int | None = None
-) -> PlannedCount:
-    """The people planning to work at ``site_id`` on ``day``, suppressed below ``min_group``."""
-    k = default_min_group() if min_group is None else min_group
+def planned_counts(session: Session, *, site_id: str, day: date, min_group: int) -> PlannedCount:
+    """The people planning to work at ``site_id`` on ``day``, suppressed below ``min_group``.
+
+    ``min_group`` is the app's privacy floor (``Settings.facility_min_group``).
+    """
+    k = min_group
     planners = set(
         session.scalars(
             select(WorkPlan.user_id).where(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from backend.dependencies import ManagerDep, SessionDep
 from backend.facility.csv_export import csv_response
+from backend.facility.deps import ConfigDep, min_group
 from backend.plans import aggregate, sustainability
 from backend.plans.service import check_site, today
 from backend.spaces.models import Site
@@ -22,6 +23,7 @@ router = APIRouter(prefix="/api/v1/facility", tags=["facility"])
 def read_planned(
     session: SessionDep,
     _: ManagerDep,
+    cfg: ConfigDep,
     site: Annotated[str | None, Query(min_length=1, max_length=63)] = None,
     day: date | None = None,
 ) -> dict[str, Any]:
@@ -34,7 +36,7 @@ def read_planned(
     if site is not None:
         check_site(session, site)
     sites = [site] if site else list(session.scalars(select(Site.id).order_by(Site.id)))
-    k = aggregate.default_min_group()
+    k = min_group(cfg)
     rows = []
     for site_id in sites:
         counted = aggregate.planned_counts(session, site_id=site_id, day=day, min_group=k)
@@ -54,6 +56,7 @@ def read_planned(
 def read_sustainability(
     session: SessionDep,
     _: ManagerDep,
+    cfg: ConfigDep,
     start: date,
     end: date,
     period: Literal["week", "month"] = "week",
@@ -64,7 +67,7 @@ def read_sustainability(
     Kinds: central office, field base, satellite, home. A cell with fewer than
     ``min_group`` people is suppressed (``null``, an empty CSV field).
     """
-    k = aggregate.default_min_group()
+    k = min_group(cfg)
     rows = [
         asdict(r) for r in sustainability.work_days(session, start, end, period=period, min_group=k)
     ]

@@ -68,9 +68,9 @@ def seed(settings: Settings, *users: str) -> str:
 
 
 @contextmanager
-def running_backend(tmp_path: Path, *users: str) -> Iterator[Backend]:
-    """Seed and serve a backend; yield where it is."""
-    settings = backend_settings(tmp_path)
+def running_backend(tmp_path: Path, *users: str, **extra: Any) -> Iterator[Backend]:
+    """Seed and serve a backend (settings ``extra`` on top of the defaults); yield where it is."""
+    settings = backend_settings(tmp_path, **extra)
     token = seed(settings, *users)
     with serve_app(create_app(settings), settings.http_port) as url:
         yield Backend(url, settings, token)

@@ -14,7 +14,6 @@ import pytest
 from backend.database import make_engine, make_session_factory
 from backend.facility import rollup
 from backend.facility.opening import DEFAULT
-from backend.facility.router import facility_settings
 from backend.spaces.models import Space
 from history.base import PresencePoint
 from history.facility import SqliteSource
@@ -56,7 +55,7 @@ def _seed_history(path, spaces: list[Space]) -> tuple[list[str], dict]:
         PlacedSpace(SpaceSpec(s.id, s.kind, quiet=s.quiet), s.site_id, s.floor_id, s.zone or "")
         for s in spaces
     ]
-    today = datetime.now(rollup.TZ).date()
+    today = datetime.now(DEFAULT.tz).date()  # hq's zone, as the generator's days
     first = today - timedelta(days=15)
     plans = generate(store, placed, first, 14)
     store.maintain(midnight_ms(first + timedelta(days=14)))
@@ -85,21 +84,22 @@ def _seed_history(path, spaces: list[Space]) -> tuple[list[str], dict]:
 
 
 @pytest.fixture
-def facility_env(monkeypatch, tmp_path):
+def facility_env(tmp_path):
+    """Where the history goes and the facility settings of the backend (built explicitly)."""
     path = tmp_path / "history.sqlite3"
-    monkeypatch.setenv("WERKPLEK_HISTORY_PATH", str(path))
-    monkeypatch.setenv("WERKPLEK_CLEANING_MIN_MINUTES", "0.01")
-    monkeypatch.setenv("WERKPLEK_FACILITY_ROLLUP_EVERY_S", "0")
-    facility_settings.cache_clear()
-    yield path
-    facility_settings.cache_clear()
+    return path, {
+        "history_path": path,
+        "cleaning_min_minutes": 0.01,
+        "facility_rollup_every_s": 0,
+    }
 
 
 def test_cleaner_marks_a_space_cleaned_on_a_phone(browser, tmp_path, facility_env, record_property):
-    with running_backend(tmp_path) as backend:
+    path, extra = facility_env
+    with running_backend(tmp_path, **extra) as backend:
         add_user(backend.settings, "fenna", "facility")
         spaces = _registry_spaces(backend.settings.database_url)
-        used, plans = _seed_history(facility_env, spaces)
+        used, plans = _seed_history(path, spaces)
         found: dict[str, list[str]] = {}
         context = browser.new_context(viewport={"width": 390, "height": 844})
         try:

@@ -23,7 +23,6 @@ import pytest
 
 from backend.auth import service as auth_service
 from backend.database import make_engine, make_session_factory
-from backend.facility.router import facility_settings
 from backend.main import create_app
 from tests.backend.conftest import always_open, bearer
 from tests.e2e.test_a11y import add_user, serious
@@ -103,32 +102,27 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     broker = Mosquitto(workdir=make_tempdir("mosquitto"))
     broker.start()
     history = tmp / "history.sqlite3"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("WERKPLEK_HISTORY_PATH", str(history))
-        env.setenv("WERKPLEK_CLEANING_MIN_MINUTES", "0.01")
-        env.setenv("WERKPLEK_FACILITY_ROLLUP_EVERY_S", "0")
-        facility_settings.cache_clear()
+    try:
+        settings = backend_settings(
+            tmp, mqtt_enabled=True, mqtt_url=broker.url, mqtt_client_id="e2e-wayfinding",
+            history_path=history, cleaning_min_minutes=0.01, facility_rollup_every_s=0,
+        )  # fmt: skip
+        signage = seed(settings, *(case[2] for case in CASES))
+        always_open(settings.database_url)  # the scenarios run at any hour
+        add_user(settings, "fenna", "facility")
+        engine = make_engine(settings.database_url)
         try:
-            settings = backend_settings(
-                tmp, mqtt_enabled=True, mqtt_url=broker.url, mqtt_client_id="e2e-wayfinding"
-            )
-            signage = seed(settings, *(case[2] for case in CASES))
-            always_open(settings.database_url)  # the scenarios run at any hour
-            add_user(settings, "fenna", "facility")
-            engine = make_engine(settings.database_url)
-            try:
-                with make_session_factory(engine)() as session:
-                    admin = auth_service.create_token(session, "admin", "e2e admin")
-            finally:
-                engine.dispose()
-            spaces = _registry_spaces(settings.database_url)
-            used, _plans = _seed_history(history, spaces)
-            _publish_states(broker, [s.id for s in spaces])
-            with serve_app(create_app(settings), settings.http_port) as url:
-                yield World(url, signage, admin, used, {s.id: s.name for s in spaces})
+            with make_session_factory(engine)() as session:
+                admin = auth_service.create_token(session, "admin", "e2e admin")
         finally:
-            facility_settings.cache_clear()
-            broker.stop()
+            engine.dispose()
+        spaces = _registry_spaces(settings.database_url)
+        used, _plans = _seed_history(history, spaces)
+        _publish_states(broker, [s.id for s in spaces])
+        with serve_app(create_app(settings), settings.http_port) as url:
+            yield World(url, signage, admin, used, {s.id: s.name for s in spaces})
+    finally:
+        broker.stop()
 
 
 def _context(browser: Any, lang: str, size: str) -> Any:

@@ -15,7 +15,7 @@ from backend.database import make_engine, make_session_factory
 from backend.facility import advice, service
 from backend.facility.deps import clock, hvac_port
 from backend.facility.plans import SitePlans, plans_reader
-from backend.facility.router import facility_settings, history_source
+from backend.facility.router import history_source
 from backend.main import create_app
 from backend.people import service as people_service
 from backend.plans.models import WorkPlan
@@ -30,14 +30,6 @@ WEEK_LATER = DAY + timedelta(days=7)
 
 
 @pytest.fixture
-def settings_env(monkeypatch):
-    """Fresh facility settings per test (they are cached per process)."""
-    facility_settings.cache_clear()
-    yield monkeypatch
-    facility_settings.cache_clear()
-
-
-@pytest.fixture
 def empty_history(tmp_path):
     path = tmp_path / "history.sqlite3"
     store = SqliteHistory(path, raw_retention_days=0, maintain_every_s=1e12)
@@ -46,8 +38,9 @@ def empty_history(tmp_path):
     return path
 
 
-def _client(seeded, history_path, overrides=None) -> TestClient:
-    app = create_app(seeded.settings())
+def _client(seeded, history_path, overrides=None, **settings) -> TestClient:
+    """An app on the seeded database, built with ``settings`` (the app's own, nothing global)."""
+    app = create_app(seeded.settings(**settings))
     app.dependency_overrides[history_source] = lambda: SqliteSource(history_path)
     app.dependency_overrides.update(overrides or {})
     return TestClient(app)
@@ -82,9 +75,7 @@ def _energy(client: TestClient, token: str, day: date) -> dict:
     return response.json()
 
 
-def test_forecast_with_plans_differs_from_one_without_and_says_why(
-    seeded, empty_history, settings_env
-):
+def test_forecast_with_plans_differs_from_one_without_and_says_why(seeded, empty_history):
     planners = 30
     spaces = _plan(seeded.url, planners, "hq", DAY)
     assert planners / spaces > 0.05  # over the setback threshold when spread over hq
@@ -117,9 +108,7 @@ def test_forecast_with_plans_differs_from_one_without_and_says_why(
     assert others and all(z["mode"] == "setback" for z in others)
 
 
-def test_plans_below_the_privacy_floor_are_neither_used_nor_shown(
-    seeded, empty_history, settings_env
-):
+def test_plans_below_the_privacy_floor_are_neither_used_nor_shown(seeded, empty_history):
     with _client(seeded, empty_history) as client:
         k = _energy(client, seeded.admin_token, DAY)["min_group"]
         _plan(seeded.url, k - 1, "hq", DAY)
@@ -131,7 +120,7 @@ def test_plans_below_the_privacy_floor_are_neither_used_nor_shown(
     assert all(z["mode"] == "setback" and z["planned_share"] is None for z in hq)
 
 
-def test_a_site_in_another_time_zone_gets_its_own_day(seeded, empty_history, settings_env):
+def test_a_site_in_another_time_zone_gets_its_own_day(seeded, empty_history):
     """hq in Honolulu: an evening booking there falls on the next Dutch day, not on DAY."""
     honolulu = ZoneInfo("Pacific/Honolulu")
     engine = make_engine(seeded.url)
@@ -196,10 +185,9 @@ class FakePort:
         return True
 
 
-def test_hvac_publishes_through_the_port_when_enabled(seeded, empty_history, settings_env):
-    settings_env.setenv("WERKPLEK_HVAC_PUBLISH", "true")
+def test_hvac_publishes_through_the_port_when_enabled(seeded, empty_history):
     port = FakePort()
-    with _client(seeded, empty_history, {hvac_port: lambda: port}) as client:
+    with _client(seeded, empty_history, {hvac_port: lambda: port}, hvac_publish=True) as client:
         body = client.post(
             f"/api/v1/facility/hvac?day={DAY}", headers=bearer(seeded.admin_token)
         ).json()
@@ -211,10 +199,9 @@ def test_hvac_publishes_through_the_port_when_enabled(seeded, empty_history, set
         assert command.dry_run is False and command.valid_from.date() == DAY
 
 
-def test_hvac_without_a_connection_is_a_503_with_a_reason(seeded, empty_history, settings_env):
-    settings_env.setenv("WERKPLEK_HVAC_PUBLISH", "true")
+def test_hvac_without_a_connection_is_a_503_with_a_reason(seeded, empty_history):
     port = FakePort(up=False)
-    with _client(seeded, empty_history, {hvac_port: lambda: port}) as client:
+    with _client(seeded, empty_history, {hvac_port: lambda: port}, hvac_publish=True) as client:
         response = client.post(
             f"/api/v1/facility/hvac?day={DAY}", headers=bearer(seeded.admin_token)
         )
@@ -254,7 +241,7 @@ class Count:
     suppressed: bool
 
 
-def test_consolidation_advice_states_the_plans(seeded, tmp_path, settings_env):
+def test_consolidation_advice_states_the_plans(seeded, tmp_path):
     """Advice from a week of history, each row checked against the plans of its next weekday."""
     from tests.facility import month
     from werkplek.history_gen import generate, midnight_ms

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from backend.bookings.models import Booking
 from backend.database import make_engine, make_session_factory
-from backend.facility.router import facility_settings, history_source
+from backend.facility.router import history_source
 from backend.main import create_app
 from backend.spaces.models import Space
 from contract import hvac
@@ -34,14 +34,6 @@ def doc_examples() -> list[dict]:
     """Every ```json block of the contract's Examples section."""
     text = DOC.read_text(encoding="utf-8").split("## Examples", 1)[1]
     return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.S)]
-
-
-@pytest.fixture
-def settings_env(monkeypatch):
-    """Fresh facility settings per test (they are cached per process)."""
-    facility_settings.cache_clear()
-    yield monkeypatch
-    facility_settings.cache_clear()
 
 
 @pytest.fixture
@@ -96,7 +88,7 @@ def test_doc_examples_have_the_shape_the_backend_sends():
         assert TOPIC.match(hvac.hvac_topic(example["site"], example["floor"], example["zone"]))
 
 
-def test_forecast_and_setback_advice(seeded, empty_history, settings_env):
+def test_forecast_and_setback_advice(seeded, empty_history):
     site, floor, zone = _book_one_desk(seeded.url)
     app = create_app(seeded.settings())
     app.dependency_overrides[history_source] = lambda: SqliteSource(empty_history)
@@ -120,7 +112,7 @@ def test_forecast_and_setback_advice(seeded, empty_history, settings_env):
     assert not whole[(site, floor)]["whole_floor_setback"]
 
 
-def test_hvac_is_a_dry_run_by_default(seeded, empty_history, settings_env):
+def test_hvac_is_a_dry_run_by_default(seeded, empty_history):
     app = create_app(seeded.settings())
     app.dependency_overrides[history_source] = lambda: SqliteSource(empty_history)
     with TestClient(app) as client:
@@ -135,12 +127,11 @@ def test_hvac_is_a_dry_run_by_default(seeded, empty_history, settings_env):
 @pytest.mark.integration
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_hvac_command_arrives_retained_at_mosquitto(
-    seeded, serve, mosquitto_factory, empty_history, settings_env, record_property
+    seeded, serve, mosquitto_factory, empty_history, record_property
 ):
     broker = mosquitto_factory()
     site, floor, zone = _book_one_desk(seeded.url)
-    settings_env.setenv("WERKPLEK_HVAC_PUBLISH", "true")
-    backend = serve(seeded.settings(mqtt_enabled=True, mqtt_url=broker.url))
+    backend = serve(seeded.settings(mqtt_enabled=True, mqtt_url=broker.url, hvac_publish=True))
     backend.app.dependency_overrides[history_source] = lambda: SqliteSource(empty_history)
     wait_until(lambda: backend.runtime.live.connected, 15, what="backend connected")
     body = httpx.post(

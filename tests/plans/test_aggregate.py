@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from fastapi.testclient import TestClient
+
 from backend.bookings.models import Booking
 from backend.database import make_engine, make_session_factory
+from backend.main import create_app
 from backend.people import service as people_service
 from backend.plans.aggregate import planned_counts
 from backend.plans.models import WorkPlan
+from tests.backend.conftest import bearer
 
 DAY = date(2031, 3, 4)  # a Tuesday
 
@@ -67,17 +71,14 @@ def test_counts_plans_and_desk_bookings_and_suppresses_small_groups(seeded):
             assert (small.people, small.by_floor, small.suppressed) == (0, {}, True)
             alone = planned_counts(session, site_id="dalfsen", day=DAY, min_group=2)
             assert (alone.people, alone.by_floor, alone.suppressed) == (0, {}, True)
-            empty = planned_counts(session, site_id="hq", day=DAY - timedelta(days=7))
+            empty = planned_counts(session, site_id="hq", day=DAY - timedelta(days=7), min_group=5)
             assert empty.suppressed and empty.people == 0
     finally:
         engine.dispose()
 
 
-def test_the_default_threshold_is_the_reports_small_cell_rule(seeded, monkeypatch):
-    from backend.facility.settings import facility_settings
-
-    monkeypatch.setenv("WERKPLEK_FACILITY_MIN_GROUP", "3")
-    facility_settings.cache_clear()
+def test_the_threshold_is_the_apps_small_cell_rule(seeded):
+    """The facility counts use the privacy floor of the app's own settings, nothing global."""
     engine = make_engine(seeded.url)
     try:
         with make_session_factory(engine)() as session:
@@ -85,8 +86,14 @@ def test_the_default_threshold_is_the_reports_small_cell_rule(seeded, monkeypatc
             for user in users:
                 session.add(WorkPlan(user_id=user.id, day=DAY, place="site", site_id="dalfsen"))
             session.commit()
-            counted = planned_counts(session, site_id="dalfsen", day=DAY)
-            assert (counted.people, counted.suppressed, counted.min_group) == (3, False, 3)
     finally:
         engine.dispose()
-        facility_settings.cache_clear()
+    query = {"site": "dalfsen", "day": DAY.isoformat()}
+    for floor, people, suppressed in ((3, 3, False), (4, None, True)):
+        with TestClient(create_app(seeded.settings(facility_min_group=floor))) as client:
+            body = client.get(
+                "/api/v1/facility/planned", params=query, headers=bearer(seeded.admin_token)
+            ).json()
+        assert body["min_group"] == floor
+        (row,) = body["rows"]
+        assert (row["people"], row["suppressed"]) == (people, suppressed)
