@@ -64,6 +64,8 @@ PROFILE = [0.0] * 8 + [0.3, 0.6, 0.7, 0.7, 0.5, 0.6, 0.7, 0.6, 0.4, 0.2] + [0.0]
 WEEKDAY = (0.7, 1.0, 0.9, 1.0, 0.5, 0.0, 0.0)
 CHUNK_DAYS = 7
 SITES = 5
+#: The zone of every benchmark site (their openings are :data:`DEFAULT`'s, in the default zone).
+TZ = DEFAULT.tz
 
 
 def space_tags(i: int) -> tuple[str, str, str, str, str]:
@@ -83,7 +85,7 @@ def day_values(day: date, spaces: int) -> Iterator[tuple[int, int, float]]:
     swing = 0.8 + 0.4 * ((day.toordinal() * 7919) % 101) / 100
     hours = []
     for hour in REPORT_HOURS:
-        moment = datetime(day.year, day.month, day.day, hour, tzinfo=rollup.TZ)
+        moment = datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
         base = PROFILE[hour] * WEEKDAY[day.weekday()] * swing
         hours.append((int(moment.timestamp() * 1000), base))
     for i in range(spaces):
@@ -170,8 +172,8 @@ def bench_influx(spaces: int, days: int, repeat: int) -> None:
         store.ensure_schema()
         store.close()
         points, write_s, per_day = seed_influx(influx.url, database, spaces, days)
-        lo = rollup.midnight_ms(FIRST_DAY)
-        hi = rollup.midnight_ms(FIRST_DAY + timedelta(days=days))
+        lo = rollup.midnight_ms(FIRST_DAY, TZ)
+        hi = rollup.midnight_ms(FIRST_DAY + timedelta(days=days), TZ)
         bare_client = httpx.Client(base_url=influx.url, timeout=600)
         q = totals_query(lo, hi)
 
@@ -239,8 +241,8 @@ def bench_sqlite(spaces: int, days: int, repeat: int) -> None:
     """Seed the SQLite history, roll up, time the bare SQL and the report."""
     path = make_tempdir("bench-facility-sqlite") / "history.sqlite3"
     points, write_s, per_day = seed_sqlite(path, spaces, days)
-    lo = rollup.midnight_ms(FIRST_DAY)
-    hi = rollup.midnight_ms(FIRST_DAY + timedelta(days=days))
+    lo = rollup.midnight_ms(FIRST_DAY, TZ)
+    hi = rollup.midnight_ms(FIRST_DAY + timedelta(days=days), TZ)
     source = SqliteSource(path)
     sql = (
         "SELECT site, floor, zone, kind, SUM(open_occ), SUM(open_n), MAX(spaces)"

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from backend.errors import InvalidInput
 from backend.facility import queries, rollup, service, usage
-from backend.facility.opening import Opening, distinct_zones, span_ms, zones_in_use
-from history.facility import DayRow, HistorySource
+from backend.facility.opening import DEFAULT_TZ, Opening, distinct_zones, span_ms, zones_in_use
+from history.facility import DayRow, HistorySource, SiteTimeZones
 
 #: Longest report period: one year and a leap day.
 MAX_DAYS = 366
@@ -131,9 +131,10 @@ def booked_vs_used(
         raise InvalidInput(f"this report spans at most {MAX_USAGE_DAYS} days", reason="bad_period")
     facts = queries.booking_facts(session, start, end)
     lo, hi = span_ms(start, end, distinct_zones(site_tz.values()))
+    zones = SiteTimeZones(DEFAULT_TZ, site_tz)  # each site's walk-ins on its own local days
     used = {
         row
-        for row in source.used_space_days(lo, hi, used_min_minutes)
+        for row in source.used_space_days(lo, hi, used_min_minutes, zones)
         if start <= row[3] <= end  # the span of several zones reaches into neighbouring days
     }
     return usage.booked_vs_used(facts, used, min_group=min_group)

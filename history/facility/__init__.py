@@ -19,7 +19,6 @@ from history.facility.base import (
     DAILY,
     EMPTY,
     HOURS,
-    LOCAL,
     OCC,
     PEAK,
     ROLLUP_RP,
@@ -31,6 +30,7 @@ from history.facility.base import (
     GroupTotal,
     HistorySource,
     PeakRow,
+    SiteTimeZones,
     group_key,
 )
 from history.facility.influx import InfluxSource, hourly_query, peaks_query, totals_query
@@ -42,7 +42,6 @@ __all__ = [
     "DAILY",
     "EMPTY",
     "HOURS",
-    "LOCAL",
     "OCC",
     "PEAK",
     "ROLLUP_RP",
@@ -55,6 +54,7 @@ __all__ = [
     "HistorySource",
     "InfluxSource",
     "PeakRow",
+    "SiteTimeZones",
     "SqliteSource",
     "group_key",
     "hourly_query",

@@ -7,7 +7,8 @@ the ownership table in :mod:`history`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -31,8 +32,32 @@ PEAK = "facility_peak"
 #: shard, series and field: a year's report spent seconds on that alone.
 ROLLUP_RP = "facility"
 ROLLUP_SHARD = "520w"
-#: Local time of the reports (every site of the municipality is in it).
-LOCAL = ZoneInfo("Europe/Amsterdam")
+
+
+@dataclass(frozen=True, slots=True)
+class SiteTimeZones:
+    """The time zone each site's days run in, handed down by the backend (which knows sites).
+
+    ``by_site`` maps a site id to its own zone; history of a site missing from it
+    (not, or no longer, registered) is counted in ``default``. The readers bucket a
+    space's days at its site's local midnight with it, so a site abroad is not
+    split at Dutch midnight.
+    """
+
+    default: ZoneInfo
+    by_site: Mapping[str, ZoneInfo] = field(default_factory=dict)
+
+    def of(self, site: str) -> ZoneInfo:
+        """The zone of ``site`` (``default`` for a site not named)."""
+        return self.by_site.get(site, self.default)
+
+    def elsewhere(self) -> dict[str, tuple[str, ...]]:
+        """Zone name -> the sites (sorted) whose zone is not ``default``, per zone, sorted."""
+        out: dict[str, list[str]] = {}
+        for site, tz in self.by_site.items():
+            if tz.key != self.default.key:
+                out.setdefault(tz.key, []).append(site)
+        return {key: tuple(sorted(out[key])) for key in sorted(out)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +128,12 @@ class HistorySource(Protocol):
         """Raw presence points of every space in the range, oldest first."""
 
     def used_space_days(
-        self, start_ms: int, end_ms: int, min_minutes: float
+        self, start_ms: int, end_ms: int, min_minutes: float, zones: SiteTimeZones
     ) -> set[tuple[str, str, str, date]]:
-        """``(site, kind, space, local day)`` of every space occupied at least ``min_minutes``."""
+        """``(site, kind, space, local day)`` of every space occupied at least ``min_minutes``.
+
+        A day is the site's own local day (``zones``), from its midnight to the next.
+        """
 
     def write_days(self, rows: list[DayRow]) -> None:
         """Store rollup rows; a row for the same group and day replaces the old one."""

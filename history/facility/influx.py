@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
@@ -22,7 +23,6 @@ from history.facility.base import (
     DAILY,
     EMPTY,
     HOURS,
-    LOCAL,
     OCC,
     PEAK,
     ROLLUP_RP,
@@ -33,6 +33,7 @@ from history.facility.base import (
     GroupKey,
     GroupTotal,
     PeakRow,
+    SiteTimeZones,
     group_key,
 )
 from history.influx import query_presence
@@ -95,23 +96,33 @@ class InfluxSource:
         return query_presence(self._client, start_ms, end_ms)
 
     def used_space_days(
-        self, start_ms: int, end_ms: int, min_minutes: float
+        self, start_ms: int, end_ms: int, min_minutes: float, zones: SiteTimeZones
     ) -> set[tuple[str, str, str, date]]:
-        """Occupied hours per space and local day, summed by InfluxDB."""
-        q = (
-            'SELECT sum("occupancy") FROM "hourly"."presence_hourly"'
-            f" WHERE {self._where(start_ms, end_ms)}"
-            f' GROUP BY time(1d), "site", "kind", "space" tz({quote_influxql(LOCAL.key)})'
-        )
+        """Occupied hours per space and its site's local day, summed by InfluxDB.
+
+        One query per time zone in use (usually one): InfluxDB buckets the days
+        at that zone's midnight (``tz()``) for the sites in it; the default zone's
+        query takes every site not named elsewhere.
+        """
         out: set[tuple[str, str, str, date]] = set()
-        for series in self._series(q):
-            tags = series.get("tags") or {}
-            for time_ms, total in series["values"]:
-                if total is not None and float(total) * 60 >= min_minutes:
-                    day = datetime.fromtimestamp(int(time_ms) / 1000, LOCAL).date()
-                    out.add(
-                        (tags.get("site", ""), tags.get("kind", ""), tags.get("space", ""), day)
-                    )
+        elsewhere = zones.elsewhere()
+        others = [site for sites in elsewhere.values() for site in sites]
+        wanted = [(zones.default.key, _sites_clause(others, "!=", " AND "))]
+        wanted += [(key, _sites_clause(sites, "=", " OR ")) for key, sites in elsewhere.items()]
+        for key, sites in wanted:
+            q = (
+                'SELECT sum("occupancy") FROM "hourly"."presence_hourly"'
+                f" WHERE {self._where(start_ms, end_ms)}{sites}"
+                f' GROUP BY time(1d), "site", "kind", "space" tz({quote_influxql(key)})'
+            )
+            tz = ZoneInfo(key)
+            for series in self._series(q):
+                tags = series.get("tags") or {}
+                for time_ms, total in series["values"]:
+                    if total is not None and float(total) * 60 >= min_minutes:
+                        day = datetime.fromtimestamp(int(time_ms) / 1000, tz).date()
+                        site, kind = tags.get("site", ""), tags.get("kind", "")
+                        out.add((site, kind, tags.get("space", ""), day))
         return out
 
     def _daily_series(self, q: str, *, missing_ok: bool = False) -> list[dict[str, Any]]:
@@ -271,6 +282,13 @@ def _peak_line(row: PeakRow) -> str:
     point.time(row.day_ms, WritePrecision.MS)  # type: ignore[no-untyped-call]
     line: str = point.to_line_protocol()  # type: ignore[no-untyped-call]
     return line
+
+
+def _sites_clause(sites: list[str] | tuple[str, ...], op: str, join: str) -> str:
+    """`` AND (...)`` comparing the site tag with each of ``sites``; empty for none."""
+    if not sites:
+        return ""
+    return " AND (" + join.join(f'"site" {op} {quote_influxql(s)}' for s in sites) + ")"
 
 
 def peaks_query(start_ms: int, end_ms: int, level: str) -> str:

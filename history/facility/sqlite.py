@@ -20,7 +20,6 @@ from history.facility.base import (
     CNT,
     DAILY,
     HOURS,
-    LOCAL,
     OCC,
     PEAK,
     TAGS,
@@ -29,6 +28,7 @@ from history.facility.base import (
     GroupKey,
     GroupTotal,
     PeakRow,
+    SiteTimeZones,
     group_key,
 )
 from history.sqlite import SqliteReader
@@ -83,9 +83,9 @@ class SqliteSource:
         return self._reader.query_presence(start_ms=start_ms, end_ms=end_ms)
 
     def used_space_days(
-        self, start_ms: int, end_ms: int, min_minutes: float
+        self, start_ms: int, end_ms: int, min_minutes: float, zones: SiteTimeZones
     ) -> set[tuple[str, str, str, date]]:
-        """Occupied hours per space and hour from SQL, summed per local day here."""
+        """Occupied hours per space and hour from SQL, summed per site's local day here."""
         rows = self._rows(
             "SELECT site, kind, space, hour_ms, occupancy FROM presence_hourly"
             " WHERE hour_ms >= ? AND hour_ms < ? AND occupancy > 0",
@@ -93,7 +93,7 @@ class SqliteSource:
         )
         minutes: dict[tuple[str, str, str, date], float] = defaultdict(float)
         for site, kind, space, hour_ms, occupancy in rows:
-            day = datetime.fromtimestamp(hour_ms / 1000, LOCAL).date()
+            day = datetime.fromtimestamp(hour_ms / 1000, zones.of(str(site))).date()
             minutes[(str(site), str(kind or ""), str(space), day)] += float(occupancy) * 60
         return {key for key, value in minutes.items() if value >= min_minutes}
 

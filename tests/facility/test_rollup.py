@@ -54,11 +54,13 @@ def test_rolling_a_day_again_overwrites_it(week):
 
 def test_catch_up_fills_missed_days_and_rerolls_the_recent_ones(week):
     last = month.FIRST_DAY + timedelta(days=6)
-    assert rollup.days_to_roll(week, last) == [month.FIRST_DAY + timedelta(i) for i in range(7)]
+    assert rollup.days_to_roll(week, last, OPENINGS) == [
+        month.FIRST_DAY + timedelta(i) for i in range(7)
+    ]
     assert rollup.catch_up(week, last, OPENINGS) == 7
     assert week.last_rolled_day() == midnight_ms(last)
     # a day later only the days late points may still change, plus the new one, are rolled
-    again = rollup.days_to_roll(week, last + timedelta(days=1))
+    again = rollup.days_to_roll(week, last + timedelta(days=1), OPENINGS)
     assert again == [last - timedelta(days=1), last, last + timedelta(days=1)]
 
 
@@ -88,7 +90,7 @@ def test_the_day_the_clocks_go_back_has_25_hours():
     assert sum(row.samples) == 25
     assert row.samples[2] == 2  # 02:00-03:00 happened twice
     assert row.day_ms == start and row.weekday == 6
-    assert datetime.fromtimestamp(row.day_ms / 1000, rollup.TZ).hour == 0
+    assert datetime.fromtimestamp(row.day_ms / 1000, OPENINGS["hq"].tz).hour == 0
 
 
 def test_the_backend_catches_up_at_start(seeded, week, monkeypatch, record_property):
