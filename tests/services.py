@@ -40,7 +40,9 @@ def free_port() -> int:
     """
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ...
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    # A worker pytest-xdist starts in place of a crashed one gets the next number
+    # (gw4 of 4): modulo keeps it on a slot instead of never matching any port.
+    index = int(worker[2:]) % workers if worker[2:].isdigit() else 0
     for _ in range(100 * workers):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind(("127.0.0.1", 0))

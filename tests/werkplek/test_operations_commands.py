@@ -43,6 +43,7 @@ RUN_BY: dict[str, list[tuple[str, str]]] = {
     "restore": [("tests/deploy/test_backup.py", '"restore"')],
     "token create": [("tests/deploy/test_smoke.py", '"token", "create"')],
     "demo": [("tests/e2e/test_demo.py", '"werkplek", "demo"')],
+    "site-bridge": [("tests/satellite/test_site_bridge.py", '"site-bridge"')],
 }
 
 # Subcommands whose second word is part of the name (an action), not an argument.
