@@ -93,11 +93,10 @@ def test_the_day_the_clocks_go_back_has_25_hours():
     assert datetime.fromtimestamp(row.day_ms / 1000, OPENINGS["hq"].tz).hour == 0
 
 
-def test_the_backend_catches_up_at_start(seeded, week, monkeypatch, record_property):
+def test_the_backend_catches_up_at_start(seeded, week, record_property):
     """The job in the app's lifespan rolls up every day of history without being asked."""
-    monkeypatch.setenv("WERKPLEK_HISTORY_PATH", str(week._path))
-    monkeypatch.setenv("WERKPLEK_FACILITY_ROLLUP_DELAY_S", "0")
-    with TestClient(create_app(seeded.settings())):  # the job reads the app's settings
+    settings = seeded.settings(history_path=week._path, facility_rollup_delay_s=0)
+    with TestClient(create_app(settings)):  # the job reads the app's settings
         took = wait_until(lambda: len(_all(week)) > 0, 60, what="rollup at start")
         wait_until(lambda: week.last_rolled_day() is not None
                    and week.last_rolled_day() >= midnight_ms(date.today()) - 86_400_000,
