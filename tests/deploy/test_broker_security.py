@@ -30,9 +30,9 @@ from contract import (
     registry_topic,
     space_state_topic,
 )
+from contract.space_state import SpaceState
 from gateway import Gateway, GatewaySettings
 from gateway.health import DeviceHealth
-from contract.space_state import SpaceState
 from tests.services import ConfiguredMosquitto, make_tempdir, require_binary, wait_until
 from werkplek.broker_acl import device_acl
 

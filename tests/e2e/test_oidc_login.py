@@ -30,7 +30,7 @@ def sso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SsoBackend]:
 
 def log_in_at_provider(page: Any, person: str) -> None:
     """Fill in the provider's own login page (its development form takes any password)."""
-    page.wait_for_selector("input[name=login]", timeout=15000)
+    page.wait_for_selector("input[name=login]", timeout=60_000)
     page.fill("input[name=login]", person)
     page.fill("input[name=password]", "any-password")
     page.click("button[type=submit]")
@@ -88,7 +88,7 @@ def test_a_cancelled_login_is_explained_in_our_words(page, sso):
     page.locator("#oidc-login").wait_for(state="visible", timeout=10000)
     assert page.inner_text("#oidc-login") == "Log in with your municipality account"
     page.click("#oidc-login")
-    page.wait_for_selector("input[name=login]", timeout=15000)
+    page.wait_for_selector("input[name=login]", timeout=60_000)
     page.click("text=Cancel")  # the provider's "[ Cancel ]" link aborts the login
     # Back on the page (in the browser's language again: ?lang= is not carried through).
     page.wait_for_function(

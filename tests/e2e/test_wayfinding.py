@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import paho.mqtt.client as mqtt
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from backend.auth import service as auth_service
 from backend.database import make_engine, make_session_factory
@@ -144,6 +145,19 @@ def _no_serious(page: Any, state: str) -> None:
     assert not found, f"axe on {state}: {found}"
 
 
+def _scrolled_to(page: Any, selector: str) -> bool:
+    """Scroll a plan tile into view; False when a live update redrew the plan meanwhile.
+
+    The app redraws its plan on every availability push, so the tile found a moment
+    ago can be gone from the DOM: the caller tries again with the new one.
+    """
+    try:
+        page.locator(selector).scroll_into_view_if_needed(timeout=5_000)
+    except PlaywrightError:
+        return False
+    return True
+
+
 def _press(page: Any, selector: str, size: str) -> None:
     """A tap on a phone, a click on a desktop."""
     if size == "phone":
@@ -204,7 +218,7 @@ def test_find_a_quiet_desk_on_the_screen_book_it_and_book_a_room_at_its_door(
         app.click("#login-form button[type=submit]")
         target = f'#plan [data-space-id="{space}"]'
         app.wait_for_selector(target, timeout=60_000)
-        app.locator(target).scroll_into_view_if_needed()
+        wait_until(lambda: _scrolled_to(app, target), 60, what="desk tile in view")
         _press(app, target, size)
         app.locator("#confirm").wait_for(state="visible")
         assert world.names[space] in app.inner_text("#confirm-facts")
