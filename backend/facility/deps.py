@@ -7,12 +7,13 @@ tests replace any of them (``app.dependency_overrides``).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 
+from backend.clock import utcnow
 from backend.dependencies import RuntimeDep, SessionDep
 from backend.facility import energy, queries
 from backend.facility.hvac import HvacPort
@@ -54,7 +55,7 @@ def site_zones(session: SessionDep) -> dict[str, ZoneInfo]:
 
 def clock() -> datetime:
     """The request's "now" (aware, UTC); tests replace it to pin a moment."""
-    return datetime.now(UTC)
+    return utcnow()
 
 
 def hvac_port(request: Request) -> HvacPort | None:

@@ -80,13 +80,12 @@ def seed_demo_plans(session: Session, login: str, today: date) -> int:
 
 def seed_demo_plans_at(database_url: str, login: str) -> int:
     """``seed_demo_plans`` on a database named by URL, for today (the demo's entry point)."""
-    from datetime import UTC, datetime
-
+    from backend.clock import utcnow
     from backend.database import make_engine, make_session_factory
 
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
-            return seed_demo_plans(session, login, datetime.now(UTC).date())
+            return seed_demo_plans(session, login, utcnow().date())
     finally:
         engine.dispose()

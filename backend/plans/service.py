@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -51,7 +51,7 @@ def week_days(week: date) -> list[date]:
 
 def today() -> date:
     """Today's date (UTC; the bounds below are weeks wide, so the zone does not matter)."""
-    return datetime.now(UTC).date()
+    return utcnow().date()
 
 
 def check_day(day: date) -> None:
