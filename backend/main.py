@@ -32,6 +32,7 @@ from backend.health.router import router as health_router
 from backend.health.status import HistoryHealth, mqtt_status
 from backend.metrics import install_metrics
 from backend.middleware.access_log import install_access_log_filter
+from backend.middleware.clock import ClockHeader
 from backend.middleware.errors import CatchAll
 from backend.middleware.headers import SecurityHeaders
 from backend.middleware.limits import RequestGuard
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CatchAll)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ClockHeader)  # the pages' clocks follow the backend's
     handlers.install(app)
     install_access_log_filter()  # no tokens in the access log
     install_docs(app)

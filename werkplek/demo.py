@@ -237,18 +237,19 @@ def make_panel(backend: BackendSettings, site: str | None = None) -> tuple[str, 
 def clock_note(start: datetime, speed: float, now: datetime | None = None) -> str | None:
     """Say so when the simulated office day is not the real clock.
 
-    The fleet follows the simulated day; bookings, door panels and reports use
-    the real clock. They agree when the demo starts during office hours at the
-    normal speed (the default); otherwise this sentence tells the user why a
-    booking may be refused as outside opening hours.
+    The sensors, the booking rules, the door panels and the pages' clocks all
+    follow the simulated day; the facility history (and its reports) keeps the
+    real dates. They agree when the demo starts during office hours at the
+    normal speed (the default).
     """
     real = (now or datetime.now(TIMEZONE)).astimezone(TIMEZONE)
     if speed == 1.0 and abs((start - real).total_seconds()) < 60:
         return None
     return (
-        f"Simulated office time starts {start:%a %d %b %H:%M} (x{speed:g}) for the sensors; "
-        f"bookings, door panels and reports use the real clock ({real:%a %H:%M}). "
-        "/ De sensoren volgen de gesimuleerde dag; boekingen en rapporten de echte klok."
+        f"Simulated office time starts {start:%a %d %b %H:%M} (x{speed:g}) for the sensors, "
+        f"bookings, door panels and screens; the facility history keeps the real clock "
+        f"({real:%a %H:%M}). / De demo volgt een gesimuleerde dag (sensoren, boekingen, "
+        "deurpanelen, schermen); de facilitaire geschiedenis de echte klok."
     )
 
 
@@ -260,6 +261,34 @@ async def run_demo(
 ) -> None:
     """Run the demo until ``stop`` is set; call ``on_ready`` once everything is up."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # One simulated day for the fleet, the bookings, the rules and the pages: installed
+    # before anything is written, taken out again when the demo stops.
+    sim_start = options.start or default_start()
+    clock = SimClock(sim_start, options.speed)
+    install_clock(clock)
+    try:
+        await _run(settings, options, clock, stop, on_ready)
+    finally:
+        install_clock(None)
+
+
+def install_clock(clock: SimClock | None) -> None:
+    """Make ``clock`` the backend's clock (``backend.clock``), or the real one again."""
+    from backend import clock as backend_clock
+
+    if clock is None:
+        backend_clock.use(None)
+    else:
+        backend_clock.use(clock.now, clock.from_wall, rate=clock.speed)
+
+
+async def _run(
+    settings: DemoSettings,
+    options: DemoOptions,
+    clock: SimClock,
+    stop: asyncio.Event,
+    on_ready: Callable[[DemoHandles], None] | None,
+) -> None:
     broker: EmbeddedBroker | None = None
     mqtt_url = settings.mqtt_url
     overrides: dict[str, Any] = {}
@@ -311,8 +340,7 @@ async def run_demo(
             "written now in the background (about a minute). / De facilitaire rapporten "
             "krijgen voorbeeldgeschiedenis; dat duurt ongeveer een minuut."
         )
-    sim_start = options.start or default_start()
-    notes += [n for n in [clock_note(sim_start, options.speed)] if n and options.fleet]
+    notes += [n for n in [clock_note(clock.start, options.speed)] if n]
 
     # Written beside the start-up (short transactions, like the gateway's own), so the
     # facility reports fill while the live desks come up.
@@ -358,7 +386,6 @@ async def run_demo(
             # Demo nodes connect without credentials: a broker that demands them is
             # a production broker, where real nodes carry their own.
             address = parse_mqtt_url(mqtt_url)
-            clock = SimClock(sim_start, options.speed)
             fleet = Fleet(devices, address.host, address.port, clock, seed=options.seed)
             await fleet.start()
         base = f"http://{_display_host(backend_settings.http_host)}:{backend_settings.http_port}"

@@ -33,15 +33,25 @@ PIR_PULSE_LENGTH_S = 4.0
 
 @dataclass
 class SimClock:
-    """Local office time that may run ``speed`` times faster than real time."""
+    """Local office time that may run ``speed`` times faster than real time.
+
+    The demo installs it as the backend's clock (``backend.clock.use``), so the
+    fleet, the booking rules and the pages share one simulated day.
+    """
 
     start: datetime
     speed: float = 1.0
     _origin: float = field(default_factory=time.monotonic)
+    _wall_origin: float = field(default_factory=time.time)
 
     def now(self) -> datetime:
         """The simulated local time."""
         elapsed = (time.monotonic() - self._origin) * self.speed
+        return self.start + timedelta(seconds=elapsed)
+
+    def from_wall(self, moment: datetime) -> datetime:
+        """The simulated time at a real (wall-clock) moment, such as a sensor's "since"."""
+        elapsed = (moment.timestamp() - self._wall_origin) * self.speed
         return self.start + timedelta(seconds=elapsed)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from backend import clock
 from backend.availability.live import LiveState
 from backend.bookings.scheduler import SensorView, utc_from_ms
 
@@ -34,7 +35,8 @@ def sensor_views(
     for space_id, state in live.states.items():
         fresh = not age_counts or now_ms - state.updated <= stale_after_ms
         if trusted_link and fresh and state.state in _TRUSTED and not site_down(state.site):
-            views[space_id] = SensorView(state.state, utc_from_ms(state.since))
+            since = utc_from_ms(state.since)  # wall time; the rules run on backend.clock
+            views[space_id] = SensorView(state.state, since and clock.from_wall(since))
         else:
             views[space_id] = SensorView("unknown", None)
     return views
