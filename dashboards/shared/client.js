@@ -7,10 +7,34 @@
  *   (the login or screen token never goes into a URL), opens an EventSource with it and
  *   reconnects with exponential backoff plus jitter; optionally probes the API when the
  *   stream has been quiet (SSE pings are comments, invisible to EventSource);
+ * - WerkplekClient.now(): the server's clock as learnt from the Werkplek-Time header of every
+ *   API answer (the demo's simulated day; in production the browser's clock, give or take);
  * - WerkplekClient.i18n: the page's texts in Dutch (first) or English, {placeholders},
  *   [data-i18n] elements, numbers and dates by Intl in the chosen language. */
 (function () {
   "use strict";
+
+  /* ---- the server's clock ---- */
+
+  /* Every API answer says the backend's time: "Werkplek-Time: <unix ms>" and, when its clock
+   * runs faster than real time (the demo's --speed), "; rate=<r>". Booking times, "today"
+   * and the screens' clocks follow it, so a page agrees with the rules it is judged by. */
+  var clock = { serverMs: 0, at: 0, rate: 1 };
+
+  function learnTime(value) {
+    var m = /^\s*(\d+)\s*(?:;\s*rate=([0-9.]+))?\s*$/.exec(value || "");
+    if (!m) return false;
+    var rate = m[2] ? Number(m[2]) : 1;
+    clock = { serverMs: Number(m[1]), at: Date.now(), rate: rate > 0 ? rate : 1 };
+    return true;
+  }
+
+  /* The server's now in unix ms; the browser's own until an answer has said it. */
+  function nowMs() {
+    if (!clock.at) return Date.now();
+    return Math.round(clock.serverMs + (Date.now() - clock.at) * clock.rate);
+  }
+  function now() { return new Date(nowMs()); }
 
   /* ---- the API ---- */
 
@@ -44,6 +68,7 @@
           throw e;
         })
         .then(function (r) {
+          if (r.headers && typeof r.headers.get === "function") learnTime(r.headers.get("Werkplek-Time"));
           if (r.ok) return r;
           return r.json().catch(function () { return {}; }).then(function (problem) {
             throw failure(r.status, problem);
@@ -241,5 +266,8 @@
     });
   }
 
-  window.WerkplekClient = { http: http, Stream: Stream, pickLang: pickLang, i18n: i18n, fill: fill };
+  window.WerkplekClient = {
+    http: http, Stream: Stream, pickLang: pickLang, i18n: i18n, fill: fill,
+    now: now, nowMs: nowMs, learnTime: learnTime
+  };
 })();

@@ -59,9 +59,9 @@
   /* "14:00", "morgen 09:00", or "" when further away than tomorrow. */
   function until(ms, tz, words) {
     if (!ms) return "";
-    var today = dayOf(Date.now(), tz), then = dayOf(ms, tz);
+    var now = window.WerkplekClient.nowMs(), today = dayOf(now, tz), then = dayOf(ms, tz);
     if (then === today) return clockTime(ms, tz);
-    if (then === dayOf(Date.now() + 86400000, tz)) return words.tomorrow + " " + clockTime(ms, tz);
+    if (then === dayOf(now + 86400000, tz)) return words.tomorrow + " " + clockTime(ms, tz);
     return "";
   }
   var fill = window.WerkplekClient.fill;
@@ -71,7 +71,7 @@
     });
   }
   function clock(clockEl, dateEl, tz) {
-    var now = new Date();
+    var now = window.WerkplekClient.now();  // the server's clock: the demo's simulated day
     clockEl.textContent = clockTime(now.getTime(), tz);
     clockEl.setAttribute("datetime", now.toISOString());
     if (dateEl) dateEl.textContent = formats.date(now, { weekday: "long", day: "numeric", month: "long" }, tz);

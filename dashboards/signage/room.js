@@ -67,6 +67,8 @@
   function $(id) { return document.getElementById(id); }
   function tz() { return st.info ? st.info.timezone : "Europe/Amsterdam"; }
   function ms(iso) { return new Date(iso).getTime(); }
+  /* The server's clock (the demo's simulated day); staleness below keeps the browser's. */
+  function nowMs() { return window.WerkplekClient.nowMs(); }
   function hm(iso) { return W.clockTime(ms(iso), tz()); }
   function stale() { return Date.now() - st.lastData > STALE_MS; }
 
@@ -87,7 +89,7 @@
   /* Runs every second from tick(): the list is rebuilt only when a row's text or class changed. */
   var scheduleKey = "";
   function renderSchedule() {
-    var list = $("schedule"), info = st.info, now = Date.now(), next = null, rows = [];
+    var list = $("schedule"), info = st.info, now = nowMs(), next = null, rows = [];
     if (!info) return;
     info.bookings.forEach(function (b) {
       var current = ms(b.start) <= now && now < ms(b.end);
@@ -112,13 +114,13 @@
   }
   /* A length is offered only when it fits: the room free that long and the site open. */
   function fits(minutes) {
-    var info = st.info, start = Date.now(), end = start + minutes * 60000;
+    var info = st.info, start = nowMs(), end = start + minutes * 60000;
     if (!info || !info.opens || start < ms(info.opens) || end > ms(info.closes)) return false;
     return !info.bookings.some(function (b) { return ms(b.start) < end && ms(b.end) > start; });
   }
   /* The booking running now (or starting within 10 minutes), else null. */
   function current() {
-    var now = Date.now();
+    var now = nowMs();
     return st.info ? st.info.bookings.filter(function (b) {
       return ms(b.start) - EARLY_MS <= now && now < ms(b.end);
     })[0] || null : null;
@@ -134,7 +136,7 @@
   }
   /* Why the book-now buttons are (partly) off, in words; "" when all can be used. */
   function bookWhy(cur) {
-    var info = st.info, now = Date.now();
+    var info = st.info, now = nowMs();
     if (!info.opens) return TEXT.closed;
     if (now < ms(info.opens)) return t("closedUntil", { t: hm(info.opens) });
     if (now >= ms(info.closes)) return t("closedSince", { t: hm(info.closes) });
@@ -143,7 +145,7 @@
     return some ? t("freeUntil", { t: W.clockTime(limitAfter(now, null).at, tz()) }) : "";
   }
   function renderMeeting(cur) {
-    var box = $("meeting"), now = Date.now(), started = cur && ms(cur.start) <= now;
+    var box = $("meeting"), now = nowMs(), started = cur && ms(cur.start) <= now;
     box.hidden = !cur;
     if (!cur) return;
     $("check-in").hidden = cur.status !== "booked";

@@ -47,7 +47,8 @@ globalThis.fetch = (path, init) => {
   const text = a.body === undefined ? "" : JSON.stringify(a.body);
   const json = () =>
     text ? Promise.resolve(JSON.parse(text)) : Promise.reject(new SyntaxError("empty"));
-  return Promise.resolve({ ok: a.status < 300, status: a.status, json });
+  const headers = { get: (name) => (a.headers && a.headers[name]) || null };
+  return Promise.resolve({ ok: a.status < 300, status: a.status, json, headers });
 };
 class FakeSource {
   constructor(url) {
@@ -124,6 +125,37 @@ def test_the_api_sends_the_pages_token_and_json_and_surfaces_problem_details() -
     assert out["empty"] == {}
     assert "Authorization" not in out["anonymous"]
     assert "Content-Type" not in out["anonymous"]
+
+
+def test_now_follows_the_servers_clock_and_its_rate() -> None:
+    """The demo's simulated day reaches the pages through the Werkplek-Time header."""
+    out = run(r"""
+      const http = C.http(() => "t");
+      out.before = C.nowMs() === now;  // nothing learnt yet: the browser's clock
+      const monday = Date.UTC(2031, 2, 3, 8, 30);  // far from the browser's clock
+      answers.push({ status: 200, body: {}, headers: { "Werkplek-Time": String(monday) } });
+      await http.api("GET", "/api/v1/spaces/hq.1.r-02/today");
+      out.learnt = C.nowMs() - monday;
+      now += 60000;
+      out.aMinuteLater = C.now().getTime() - monday;
+      // A refused answer says the time too; the demo at --speed 30 gives its rate.
+      answers.push({ status: 422, body: { detail: "closed", reason: "outside_opening_hours" },
+                     headers: { "Werkplek-Time": monday + "; rate=30" } });
+      await http.api("POST", "/api/v1/spaces/hq.1.r-02/book-now", {}).catch(() => {});
+      now += 2000;
+      out.fast = C.nowMs() - monday;
+      // A garbled or missing header changes nothing.
+      answers.push({ status: 200, body: {}, headers: { "Werkplek-Time": "soon" } });
+      await http.api("GET", "/x");
+      answers.push({ status: 200, body: {} });
+      await http.api("GET", "/y");
+      out.kept = C.nowMs() - monday;
+    """)
+    assert out["before"] is True
+    assert out["learnt"] == 0
+    assert out["aMinuteLater"] == 60_000
+    assert out["fast"] == 60_000  # two real seconds at rate 30
+    assert out["kept"] == 60_000
 
 
 def test_the_stream_opens_with_a_stream_token_and_backs_off_with_jitter() -> None:
