@@ -26,11 +26,14 @@ class HistoryCheck:
     duplicated: list[tuple[str, int, int]] = field(default_factory=list)  # stored > once
     unknown: list[tuple[str, int]] = field(default_factory=list)  # stored, never sent
     unacked_stored: int = 0
+    #: Points stored without their space: a gateway that stored presence before it
+    #: knew the device's registry record (the restart race of issue 14).
+    untagged: int = 0
 
     @property
     def ok(self) -> bool:
-        """Every acked message exactly once; nothing stored twice or out of nowhere."""
-        return not (self.missing or self.duplicated or self.unknown)
+        """Every acked message exactly once, each with its space; nothing twice or from nowhere."""
+        return not (self.missing or self.duplicated or self.unknown or self.untagged)
 
 
 def stored_seqs(influx: InfluxDB, database: str, devices: list[str]) -> dict[str, list[int]]:
@@ -48,6 +51,16 @@ def stored_seqs(influx: InfluxDB, database: str, devices: list[str]) -> dict[str
                 int(row[1]) for row in series["values"]
             )
     return out
+
+
+def untagged_points(influx: InfluxDB, database: str) -> int:
+    """How many presence points carry no space tag (every soak device is registered)."""
+    result: Any = influx.query("SELECT count(seq) FROM presence WHERE space = ''", db=database)
+    body = result["results"][0]
+    if body.get("partial") or "error" in body:
+        raise RuntimeError(f"InfluxDB answered {str(body)[:300]}")
+    series = body.get("series") or []
+    return int(series[0]["values"][0][1]) if series else 0
 
 
 def check_history(sent: dict[str, dict[str, int]], stored: dict[str, list[int]]) -> HistoryCheck:

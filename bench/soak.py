@@ -278,6 +278,7 @@ def run(cfg: SoakConfig, log: Any = print) -> SoakResult:  # noqa: PLR0915 - one
         seen = json.loads(screen_plan.out.read_text())["seen"]
         stored = checks.stored_seqs(chain.influx, "soak", list(sent))
         history = checks.check_history(sent, stored)
+        history.untagged = checks.untagged_points(chain.influx, "soak")
         if not with_drain:
             log("  history did not catch up within 120 s")
         space_roles.update((space, "checkin_late") for space in people.late)
@@ -309,7 +310,8 @@ def report(result: SoakResult, log: Any = print) -> None:
     mark = lambda ok: "met" if ok else "NOT MET"  # noqa: E731
     log(f"  history: {h.acked} acked presence messages, {h.stored} points stored; "
         f"missing {len(h.missing)}, duplicated {len(h.duplicated)}, never sent "
-        f"{len(h.unknown)}; {h.unacked} never acked ({h.unacked_stored} of them stored)"
+        f"{len(h.unknown)}, without their space {h.untagged}; "
+        f"{h.unacked} never acked ({h.unacked_stored} of them stored)"
         f"  exactly once: {mark(h.ok)}")  # fmt: skip
     for item in (h.missing[:5], h.duplicated[:5], h.unknown[:5]):
         if item:

@@ -35,6 +35,7 @@ def test_soak_survives_a_kill_of_every_service() -> None:
     assert not history.missing, f"acked but never stored: {history.missing[:10]}"
     assert not history.duplicated, f"stored more than once: {history.duplicated[:10]}"
     assert not history.unknown, f"stored but never sent: {history.unknown[:10]}"
+    assert history.untagged == 0, f"{history.untagged} points stored without their space"
 
     assert not bookings.released_twice
     assert not bookings.wrongly_released
