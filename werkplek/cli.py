@@ -159,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed", type=float, help="simulated clock speed (60 = a minute per second)"
     )
     demo.add_argument(
-        "--start", help="simulated start HH:MM on the next working day (default: now, or 09:30)"
+        "--start",
+        help="simulated start: HH:MM on the next working day, or YYYY-MM-DDTHH:MM "
+        "(default: now, or 09:30)",
     )
     demo.add_argument("--seed", type=int, help="seed of the simulated working day")
     demo.add_argument("--no-fleet", action="store_true", help="do not simulate sensors")

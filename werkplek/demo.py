@@ -125,9 +125,14 @@ def parse_start(value: str | None, now: datetime | None = None) -> datetime | No
     """Turn ``HH:MM`` into that time on today, or on the next working day at a weekend.
 
     The office is nearly empty at weekends, which makes a poor first impression.
+    A full local date and time (``2031-03-04T10:00``) is taken as it is, so a
+    demo can show any day, whatever the real clock says.
     """
     if not value:
         return None
+    if "T" in value or "-" in value:
+        moment = datetime.fromisoformat(value)
+        return moment if moment.tzinfo else moment.replace(tzinfo=TIMEZONE)
     parsed = time.fromisoformat(value)
     day = (now or datetime.now(TIMEZONE)).astimezone(TIMEZONE).date()
     while day.weekday() >= 5:
