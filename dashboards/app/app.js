@@ -62,7 +62,7 @@
   function fillDays(sel) {
     // Today (the live view lives there, also at a weekend) and the working days bookings are
     // open for (14 days ahead), counted from today at the site.
-    var keep = sel.value, today = localIso(new Date(), tz()).slice(0, 10).split("-").map(Number);
+    var keep = sel.value, today = localIso(CLIENT.now(), tz()).slice(0, 10).split("-").map(Number);
     sel.innerHTML = "";
     for (var i = 0; i <= 14; i += 1) {
       var d = new Date(Date.UTC(today[0], today[1] - 1, today[2] + i, 12));
@@ -122,12 +122,12 @@
   }
 
   /* ---- desks: list and plan, filtered; live for now, booked-or-free for a later part ---- */
-  function today() { return localIso(new Date(), tz()).slice(0, 10); }
+  function today() { return localIso(CLIENT.now(), tz()).slice(0, 10); }
   function isNow() {
     // Today's running part shows the live state; any other day or part asks the server.
     var day = $("day").value, part = $("part").value;
     if (!day || day !== today()) return !day;
-    var hm = localIso(new Date(), tz()).slice(11);
+    var hm = localIso(CLIENT.now(), tz()).slice(11);
     return part === "day" || (part === "morning" ? hm < "12:30" : hm >= "12:30");
   }
   function atKey() { return [$("site").value, $("floor").value, $("day").value, $("part").value].join("|"); }
@@ -272,7 +272,7 @@
     item.appendChild(actions);
     return item;
   }
-  function isToday(b) { return localIso(new Date(b.start_at), tz(b.site_id)).slice(0, 10) === localIso(new Date(), tz(b.site_id)).slice(0, 10); }
+  function isToday(b) { return localIso(new Date(b.start_at), tz(b.site_id)).slice(0, 10) === localIso(CLIENT.now(), tz(b.site_id)).slice(0, 10); }
   function renderMine() {
     var active = document.activeElement, li = active && active.closest("#mine li, #today-mine li");
     var held = li && [li.parentNode.id, li.getAttribute("data-booking-id"), active.className];
@@ -385,7 +385,7 @@
     SHEET.open({
       title: T("confirmTitle"),
       facts: spaceFacts(s).concat([[T("factTime"), dayLabel(w.date) + ", " + T("part" + w.part).toLowerCase()]]),
-      actions: [{ id: "confirm-ok", text: T("confirmBook"), label: T("book", { name: s.name }), run: function () { book(s, w); } },
+      actions: [{ id: "confirm-ok", text: T("confirmBook"), label: T("confirmBookLabel", { name: s.name }), run: function () { book(s, w); } },
         { id: "confirm-cancel", text: T("confirmCancel"), cls: "secondary" }],
       fallback: fallback || backToToday
     });
@@ -409,13 +409,13 @@
       facts: [[T("factPlace"), s.name], [T("factSize"), T("roomFits", { cap: s.capacity, floor: floor })],
         [T("factTime"), dayLabel(w.day) + ", " + hmLabel(w.from) + "–" + hmLabel(w.to)]],
       note: note,
-      actions: (ok ? [{ id: "confirm-ok", text: T("confirmBook"), label: T("roomBook", { name: s.name, from: hmLabel(w.from), to: hmLabel(w.to) }),
+      actions: (ok ? [{ id: "confirm-ok", text: T("confirmBook"), label: T("confirmRoomLabel", { name: s.name, from: hmLabel(w.from), to: hmLabel(w.to) }),
         run: function () { bookRoom(s, w); } }] : []).concat([{ id: "confirm-cancel", text: T("confirmCancel"), cls: "secondary" }]),
       fallback: fallback });
   }
   function checkInOpen(b) {
     // The server accepts a check-in from 10 minutes before the start until the end.
-    var now = Date.now();
+    var now = CLIENT.nowMs();
     return new Date(b.start_at).getTime() - 10 * 60000 <= now && now < new Date(b.end_at).getTime();
   }
   function action(cls, text, label, onClick) {
@@ -444,7 +444,7 @@
         if (inSheet) SHEET.done(text, [closeAction()]); else notify(text);
       });
     }, function (err) {
-      var text = err.reason === "outside_window" && new Date(b.start_at) > new Date() ?
+      var text = err.reason === "outside_window" && new Date(b.start_at) > CLIENT.now() ?
         T("qr_too_early", { name: name, time: earliest(b) }) : explain(err);
       if (inSheet) SHEET.fail(text, [closeAction()]); else showError(text);
     });
@@ -452,7 +452,7 @@
   function earliest(b) {
     // Ten minutes before the start; with the day when that is not today at the site.
     var zone = tz(b.site_id), at = new Date(new Date(b.start_at).getTime() - 10 * 60000);
-    var sameDay = localIso(at, zone).slice(0, 10) === localIso(new Date(), zone).slice(0, 10);
+    var sameDay = localIso(at, zone).slice(0, 10) === localIso(CLIENT.now(), zone).slice(0, 10);
     return (sameDay ? "" : fmt(at, { weekday: "long", day: "numeric", month: "long" }, zone) + " ") + clock(at, zone);
   }
 
@@ -647,10 +647,10 @@
   }
   function whyNot(space) {
     // The server only says "no booking of yours now"; my bookings tell which case it is.
-    var zone = tz(space.site), today = localIso(new Date(), zone).slice(0, 10);
+    var zone = tz(space.site), today = localIso(CLIENT.now(), zone).slice(0, 10);
     var todays = st.mine.filter(function (b) { return localIso(new Date(b.start_at), zone).slice(0, 10) === today; });
     var here = st.mine.filter(function (b) {
-      return b.space_id === space.space_id && new Date(b.start_at) > new Date();
+      return b.space_id === space.space_id && new Date(b.start_at) > CLIENT.now();
     }).sort(function (a, b) { return a.start_at < b.start_at ? -1 : 1; })[0];
     if (here) return T("qr_too_early", { name: space.name, time: earliest(here) });
     if (todays.length) return T("qr_other_desk", { name: st.names[todays[0].space_id] || todays[0].space_id });
