@@ -287,6 +287,19 @@ def install_clock(clock: SimClock | None) -> None:
         backend_clock.use(clock.now, clock.from_wall, rate=clock.speed)
 
 
+def demo_backend_settings(overrides: dict[str, Any], speed: float) -> BackendSettings:
+    """The backend's settings in the demo: logins last their real length at any speed.
+
+    Logins expire on the backend's (simulated) clock, so at ``--speed 60`` a login
+    would last a sixtieth of its real time; unless ``WERKPLEK_SESSION_HOURS`` is
+    set, the demo lengthens it by the speed.
+    """
+    backend = BackendSettings(**overrides)
+    if "session_hours" not in backend.model_fields_set:
+        backend.session_hours *= max(1.0, speed)
+    return backend
+
+
 async def _run(
     settings: DemoSettings,
     options: DemoOptions,
@@ -311,7 +324,7 @@ async def _run(
         mqtt_url = broker.url
         overrides = {"mqtt_url": mqtt_url, "mqtt_protocol": "3.1.1"}
 
-    backend_settings = BackendSettings(**overrides)
+    backend_settings = demo_backend_settings(overrides, clock.speed)
     backend_settings.http_port, note = keep_port(
         backend_settings.http_host,
         backend_settings.http_port,
