@@ -220,7 +220,7 @@ def test_two_people_race_for_the_last_desk(page, tmp_path):
         desk = page.locator("#desks li[data-space-id]").first
         space_id = desk.get_attribute("data-space-id")
         # Bram takes the desk a moment before Anna presses the button.
-        with httpx.Client(base_url=backend.url) as client:
+        with httpx.Client(base_url=backend.url, timeout=30) as client:
             token = client.post(
                 "/api/v1/auth/login", json={"username": "bram", "password": PASSWORD}
             ).json()["token"]

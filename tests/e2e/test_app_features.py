@@ -156,7 +156,7 @@ def test_a_room_is_booked_for_a_meeting(page, tmp_path):
     with running_backend(tmp_path, "anna", "bram") as backend:
         day = booking_day()
         # Bram has the smallest fitting room for that hour already.
-        with httpx.Client(base_url=backend.url) as client:
+        with httpx.Client(base_url=backend.url, timeout=30) as client:
             token = client.post(
                 "/api/v1/auth/login", json={"username": "bram", "password": PASSWORD}
             ).json()["token"]
@@ -223,7 +223,7 @@ def test_plan_and_list_show_the_chosen_day_part(page, tmp_path):
     """A desk booked for a later morning shows as booked then, free in the afternoon."""
     with running_backend(tmp_path, "anna", "bram") as backend:
         day = booking_day().isoformat()
-        with httpx.Client(base_url=backend.url) as client:
+        with httpx.Client(base_url=backend.url, timeout=30) as client:
             token = client.post(
                 "/api/v1/auth/login", json={"username": "bram", "password": PASSWORD}
             ).json()["token"]
@@ -270,7 +270,7 @@ def test_check_in_by_opening_the_qr_url(page, tmp_path):
         notice_contains(page, "Dit is niet uw plek. U heeft vandaag Werkplek 1.05", "error")
         assert page.get_attribute("#error", "role") == "alert"
         # A desk booked for a later day: too early, with the time it opens.
-        with httpx.Client(base_url=backend.url) as client:
+        with httpx.Client(base_url=backend.url, timeout=30) as client:
             token = client.post(
                 "/api/v1/auth/login", json={"username": "anna", "password": PASSWORD}
             ).json()["token"]
@@ -310,7 +310,7 @@ def test_check_in_button_and_calendar_files(page, tmp_path):
         login_token = page.evaluate("sessionStorage.getItem('werkplek.token')")
         assert "/api/v1/calendar/" in first and login_token not in first
         assert page.get_attribute("#feed-webcal", "href").startswith("webcal://")
-        with httpx.Client() as client:
+        with httpx.Client(timeout=30) as client:
             feed = client.get(first)
             assert feed.status_code == 200 and f"booking-{booking_id}@werkplek" in feed.text
             page.click("#feed-subscribe")

@@ -30,7 +30,7 @@ def test_checkin_url_names_the_space_and_nothing_else():
 def test_qr_svg_for_facility_only(tmp_path):
     with running_backend(tmp_path, "anna") as backend:
         add_user(backend.settings, "fenna", "facility")
-        with httpx.Client(base_url=backend.url) as client:
+        with httpx.Client(base_url=backend.url, timeout=30) as client:
             facility, employee = _login(client, "fenna"), _login(client, "anna")
             answer = client.get("/api/v1/spaces/hq.1.d-003/qr.svg", headers=facility)
             assert answer.status_code == 200
