@@ -35,6 +35,12 @@
     return Math.round(clock.serverMs + (Date.now() - clock.at) * clock.rate);
   }
   function now() { return new Date(nowMs()); }
+  /* A wall-clock moment (a sensor's "since", the browser's own Date.now()) on the server's
+   * clock, for showing it beside now(): the same in production, the simulated day in the demo. */
+  function fromWall(ms) {
+    if (!clock.at) return ms;
+    return Math.round(clock.serverMs + (ms - clock.at) * clock.rate);
+  }
 
   /* ---- the API ---- */
 
@@ -268,6 +274,6 @@
 
   window.WerkplekClient = {
     http: http, Stream: Stream, pickLang: pickLang, i18n: i18n, fill: fill,
-    now: now, nowMs: nowMs, learnTime: learnTime
+    now: now, nowMs: nowMs, fromWall: fromWall, learnTime: learnTime
   };
 })();

@@ -306,7 +306,7 @@
     $("headline").setAttribute("data-mode", down ? "unknown" : "count");
     $("count-quiet").textContent = down ? TEXT.unknown : String(c.quietFree);
     $("count-quiet-label").textContent = down ?
-      t(down.why, { t: down.since ? W.clockTime(down.since, st.tz) : "" }) :
+      t(down.why, { t: down.since ? W.clockTime(window.WerkplekClient.fromWall(down.since), st.tz) : "" }) :
       c.quietFree === 1 ? TEXT.quietOne : TEXT.quietMany;
     var desks = t("desks", { free: c.deskFree, total: c.desks });
     if (c.deskUnknown) desks += " · " + t("unknownDesks", { n: c.deskUnknown });

@@ -144,6 +144,8 @@ def test_now_follows_the_servers_clock_and_its_rate() -> None:
       await http.api("POST", "/api/v1/spaces/hq.1.r-02/book-now", {}).catch(() => {});
       now += 2000;
       out.fast = C.nowMs() - monday;
+      // A sensor's wall-clock "since" 3 real seconds before now, on the simulated clock.
+      out.since = C.fromWall(now - 3000) - monday;
       // A garbled or missing header changes nothing.
       answers.push({ status: 200, body: {}, headers: { "Werkplek-Time": "soon" } });
       await http.api("GET", "/x");
@@ -155,6 +157,7 @@ def test_now_follows_the_servers_clock_and_its_rate() -> None:
     assert out["learnt"] == 0
     assert out["aMinuteLater"] == 60_000
     assert out["fast"] == 60_000  # two real seconds at rate 30
+    assert out["since"] == 60_000 - 90_000  # three real seconds back at rate 30
     assert out["kept"] == 60_000
 
 
