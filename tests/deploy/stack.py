@@ -48,18 +48,28 @@ def _run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
     return done  # type: ignore[no-any-return]
 
 
+def copy_source(source: Path) -> Path:
+    """Copy the tracked and new (not ignored) files of the checkout to ``source``.
+
+    pip builds a local project in place, in its ``build/`` folder: two builds of the
+    checkout at once (the smoke test and the wheel test on two workers) trip over each
+    other's files there, so every build works on its own copy.
+    """
+    files = _run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO).stdout.split("\n")
+    for name in filter(None, files):
+        if (REPO / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, source / name)
+    return source
+
+
 def install_package(work: Path) -> Path:
     """Build the wheel from a copy of the source tree and install it into a fresh venv.
 
     Returns the venv's bin folder. The constraints file pins the dependencies,
     as for a production install.
     """
-    source = work / "src"
-    files = _run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO).stdout.split("\n")
-    for name in filter(None, files):
-        if (REPO / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, source / name)
+    source = copy_source(work / "src")
     dist = work / "dist"
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)])
     wheel = next(dist.glob("werkplek-*.whl"))

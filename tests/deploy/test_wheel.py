@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.deploy.stack import copy_source
 from tests.services import free_port, make_tempdir, wait_until
 
 # One worker builds the wheel and its venv once (make test runs --dist loadgroup).
@@ -58,7 +59,8 @@ def installed() -> Iterator[Installed]:
     root = make_tempdir("wheel")
     dist = root / "dist"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-    run([*pip, "wheel", "--no-deps", "--quiet", "-w", str(dist), str(REPO)], cwd=root)
+    source = copy_source(root / "src")  # never build in the checkout: see copy_source
+    run([*pip, "wheel", "--no-deps", "--quiet", "-w", str(dist), str(source)], cwd=root)
     (wheel,) = dist.glob("werkplek-*.whl")
     venv.EnvBuilder(with_pip=True).create(root / "venv")
     bin_dir = root / "venv" / "bin"
