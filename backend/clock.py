@@ -63,6 +63,17 @@ def utcnow() -> datetime:
     return moment.astimezone(UTC)
 
 
+def wall_utcnow() -> datetime:
+    """The real time whatever clock is installed, for what the wall clock stamps.
+
+    The sensor history (written by the gateway in real time) and the facility
+    reports read from it (cleaning list, energy, consolidation) stay in that
+    frame, so a simulated day in the demo does not empty them. In production
+    it is :func:`utcnow`.
+    """
+    return datetime.now(UTC)
+
+
 def from_wall(moment: datetime) -> datetime:
     """Turn a real (wall-clock) moment, such as a sensor's "since", into this clock's time."""
     if _from_wall is None:

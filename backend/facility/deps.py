@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 
-from backend.clock import utcnow
+from backend.clock import wall_utcnow
 from backend.dependencies import RuntimeDep, SessionDep
 from backend.facility import energy, queries
 from backend.facility.hvac import HvacPort
@@ -54,8 +54,13 @@ def site_zones(session: SessionDep) -> dict[str, ZoneInfo]:
 
 
 def clock() -> datetime:
-    """The request's "now" (aware, UTC); tests replace it to pin a moment."""
-    return utcnow()
+    """The request's "now" (aware, UTC); tests replace it to pin a moment.
+
+    The wall clock's (``backend.clock.wall_utcnow``): the facility reports read the
+    sensor history, which the gateway stamps in real time, also under the demo's
+    simulated day. In production it is ``utcnow``.
+    """
+    return wall_utcnow()
 
 
 def hvac_port(request: Request) -> HvacPort | None:

@@ -70,6 +70,17 @@ def test_an_installed_sim_clock_is_every_now_until_taken_out(installed: None) ->
     assert abs(clock.utcnow() - dt.datetime.now(dt.UTC)) < dt.timedelta(seconds=5)
 
 
+def test_the_facility_reports_keep_the_wall_clock_of_the_history(installed: None) -> None:
+    """The sensor history is stamped in real time; its reports read it in that frame."""
+    from backend.facility.deps import clock as facility_clock
+
+    sim = SimClock(_working_day(10), speed=1.0)
+    clock.use(sim.now, sim.from_wall)
+    assert clock.utcnow() - dt.datetime.now(dt.UTC) > dt.timedelta(hours=1)
+    for now in (clock.wall_utcnow(), facility_clock()):
+        assert abs(now - dt.datetime.now(dt.UTC)) < dt.timedelta(seconds=5)
+
+
 def test_a_naive_clock_or_a_rate_of_zero_is_refused(installed: None) -> None:
     with pytest.raises(ValueError, match="rate"):
         clock.use(lambda: dt.datetime.now(dt.UTC), rate=0)
