@@ -56,17 +56,17 @@ class SimClock:
 
 
 #: The sites' default opening hours (the booking rules'): inside them the simulated day
-#: is the real time, so the sensors, bookings and door panels agree.
+#: is the real time; outside them it is the next working morning.
 OPENS_HOUR, CLOSES_HOUR = 7, 19
 
 
 def default_start(now: datetime | None = None) -> datetime:
     """Start the simulated day now during opening hours, else at 09:30 of a working day.
 
-    Inside opening hours the sensors follow the real clock, as bookings and door
-    panels do. Outside them the first page a user opens should still show a
-    living office, not an empty building at night; the demo then prints that the
-    sensors' day is not the real clock.
+    Inside opening hours the simulated day is the real time. Outside them the
+    first page a user opens should still show a living office, not an empty
+    building at night; the demo installs this clock for the bookings, door
+    panels and pages too, and prints that its day is not the real clock.
     """
     local = (now or datetime.now(TIMEZONE)).astimezone(TIMEZONE)
     if local.weekday() < 5 and OPENS_HOUR <= local.hour < CLOSES_HOUR:
