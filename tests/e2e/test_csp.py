@@ -97,7 +97,7 @@ def test_every_page_runs_under_the_strict_policy(browser: Any, tmp_path: Path) -
             visit(fenna, "privacy page", "/facility/privacy.html")
             # The control: an inline style attribute is refused and the listener sees it.
             fenna.evaluate("document.body.setAttribute('style', 'color: red')")
-            fenna.wait_for_function("window.__csp.length > 0")
+            fenna.wait_for_function("() => window.__csp.length > 0")
             control = list(fenna.evaluate("window.__csp"))
         finally:
             fenna.context.close()

@@ -179,11 +179,13 @@ def test_cleaner_marks_a_space_cleaned_on_a_phone(browser, tmp_path, facility_en
             assert page.text_content("#advice-title").strip()
             summary = page.text_content("#energy-summary") or ""
             assert re.search(r"\d,\d kWh", summary) and not re.search(r"\d\.\d", summary)
-            page.wait_for_function("document.getElementById('quiet-text').textContent.length > 0")
+            page.wait_for_function(
+                "() => document.getElementById('quiet-text').textContent.length > 0"
+            )
             found["use and energy"] = serious(page)
             page.screenshot(path=str(SHOTS / "facility-use.png"), full_page=True)
             page.click("#lang-switch")
-            page.wait_for_function("document.documentElement.lang === 'en'")
+            page.wait_for_function("() => document.documentElement.lang === 'en'")
             page.wait_for_selector("#heat-table tbody td")
             found["english"] = serious(page)
         finally:

@@ -48,7 +48,7 @@ def test_admin_reads_the_privacy_report(browser, tmp_path):
             assert "(P) booking" in page.text_content("#inventory")
             assert serious(page) == []
             page.click("#lang-switch")
-            page.wait_for_function("document.documentElement.lang === 'en'")
+            page.wait_for_function("() => document.documentElement.lang === 'en'")
             assert page.text_content("dd[data-fact='perPerson']") == "does not exist"
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
         finally:
@@ -59,7 +59,7 @@ def test_admin_reads_the_privacy_report(browser, tmp_path):
             page.set_default_timeout(WAIT_MS)
             _login(page, backend.url, "fenna")
             page.goto(f"{backend.url}/facility/privacy.html")
-            page.wait_for_function("document.getElementById('error').textContent.length > 0")
+            page.wait_for_function("() => document.getElementById('error').textContent.length > 0")
             assert "beheerder" in page.text_content("#error")
             assert page.locator("#report").is_hidden()
             assert serious(page) == []
