@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.test_app import booking_flow
 from tests.oidc.sso_backend import SsoBackend, sso_backend
@@ -30,7 +31,11 @@ def sso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SsoBackend]:
 
 def log_in_at_provider(page: Any, person: str) -> None:
     """Fill in the provider's own login page (its development form takes any password)."""
-    page.wait_for_selector("input[name=login]", timeout=60_000)
+    try:
+        page.wait_for_selector("input[name=login]", timeout=60_000)
+    except PlaywrightTimeout as exc:  # say where the browser ended up instead
+        body = (page.content() or "")[:600]
+        raise AssertionError(f"no provider login form at {page.url}: {body}") from exc
     page.fill("input[name=login]", person)
     page.fill("input[name=password]", "any-password")
     page.click("button[type=submit]")
