@@ -211,13 +211,35 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the browser tests last.
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Let a test (and its fixtures) call ``asyncio.run`` while this worker's browser lives.
 
-    Playwright's sync API keeps an asyncio loop marked as running in the main
-    thread while the session's browser lives, so any later test that calls
-    ``asyncio.run`` would fail. Moving browser tests to the end keeps the order
-    otherwise unchanged.
+    Playwright's sync API leaves its event loop marked as running in the main
+    thread for as long as the session's browser lives, so ``asyncio.run`` in any
+    later test of the same worker would fail ("cannot be called from a running
+    event loop"), whatever order the tests come in. Playwright only drives that
+    loop inside its own calls, so a test that does not use the browser runs
+    without the mark (setup, call and teardown); it is put back after.
     """
-    uses_browser = {"browser", "page"}
-    items.sort(key=lambda item: bool(uses_browser & set(getattr(item, "fixturenames", ()))))
+    import asyncio.events
+
+    if {"browser", "page"} & set(getattr(item, "fixturenames", ())):
+        return (yield)
+    held = asyncio.events._get_running_loop()
+    if held is not None:
+        asyncio.events._set_running_loop(None)
+    try:
+        return (yield)
+    finally:
+        if held is not None:
+            asyncio.events._set_running_loop(held)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the long tests first, so none of them is left running alone at the end.
+
+    pytest-xdist hands tests out in this order (after whole ``xdist_group``s, largest
+    first): a 90 s test started last would keep one worker busy while the others wait.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -294,6 +294,7 @@ def _check_groups(url: str, body: dict[str, Any], k: int) -> int:
     return checked
 
 
+@pytest.mark.slow
 def test_no_response_puts_presence_next_to_a_person(used):
     client = used.client
     facility, admin = bearer(used.tokens["fenna.facility"]), bearer(used.tokens[ADMIN])

@@ -52,6 +52,7 @@ def _run(base_url: str, token: str, seed: int, workdir: Path) -> subprocess.Pope
     )
 
 
+@pytest.mark.slow
 def test_api_answers_only_documented_statuses_and_never_500(
     seeded: SeededDb,
     serve: Callable[..., LiveServer],

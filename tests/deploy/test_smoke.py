@@ -42,6 +42,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.e2e,
     pytest.mark.timeout(420),
+    pytest.mark.slow,
 ]
 
 #: Fresh secrets per run, passed only through the environment (never on a command line).

@@ -45,6 +45,7 @@ def add_user(settings: Settings, username: str, role: str) -> None:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_every_page_passes_the_axe_audit(browser, tmp_path, record_property):
     audited = []
     with running_backend(tmp_path, "anna") as backend:

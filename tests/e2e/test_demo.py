@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 READY_BOUND_S = 60.0  # the bound for `make demo` serving live desks
 
 
+@pytest.mark.slow
 def test_demo_serves_live_desks_and_stops_on_ctrl_c(tmp_path, page, record_property):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("WERKPLEK_")},

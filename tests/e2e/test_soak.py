@@ -17,11 +17,12 @@ from bench.soak import SoakConfig, report, run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-#: Generous on a loaded 2-core machine; the target the bench reports is 10 s.
-RECOVERY_BOUND_S = 30.0
+#: Generous: it runs beside the parallel tests, on a loaded 2-core machine too; the
+#: target the bench reports is 10 s.
+RECOVERY_BOUND_S = 60.0
 
 
-@pytest.mark.serial  # five services and their restarts: `make test` runs it alone
+@pytest.mark.slow  # started first: it runs beside the other tests, on private services
 @pytest.mark.timeout(900)
 def test_soak_survives_a_kill_of_every_service() -> None:
     cfg = SoakConfig(nodes=200, screens=40, seconds=90, heartbeat_s=15, rounds=3)

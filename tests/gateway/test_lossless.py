@@ -64,6 +64,7 @@ def test_kill_9_mid_stream_then_restart_loses_nothing(tmp_path, broker, influx_d
         watcher.close()
 
 
+@pytest.mark.slow
 def test_influx_down_for_a_minute_loses_nothing_and_live_state_keeps_flowing(
     tmp_path, broker, influx_db, influxdb, record_property
 ):
