@@ -36,6 +36,30 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Make the folder every worker of this run shares (see ``tests/deploy/stack.py``).
+
+    The controller makes it before pytest-xdist starts the workers, which inherit
+    the variable; a worker or a plain run without one makes its own.
+    """
+    from tests.deploy.stack import SHARED_DIR_VAR
+
+    if not os.environ.get(SHARED_DIR_VAR):
+        path = make_tempdir("run")
+        os.environ[SHARED_DIR_VAR] = str(path)
+        config.stash[_OWN_SHARED_DIR] = path
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the shared folder, by the process that made it."""
+    path = config.stash.get(_OWN_SHARED_DIR, None)
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+_OWN_SHARED_DIR = pytest.StashKey[Path]()
+
+
 @pytest.fixture(scope="session")
 def mosquitto() -> Iterator[Mosquitto]:
     """A private Mosquitto for the whole test session."""

@@ -10,6 +10,8 @@ non-superuser.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import signal
 import subprocess
@@ -25,6 +27,8 @@ import httpx
 from tests.services import ConfiguredMosquitto, InfluxDB, ServiceError, make_tempdir
 
 REPO = Path(__file__).resolve().parents[2]
+#: Names the folder all workers of one test run share (set by tests/conftest.py).
+SHARED_DIR_VAR = "PYTEST_WERKPLEK_SHARED_DIR"
 
 
 class StepLog:
@@ -67,21 +71,52 @@ def install_package(work: Path) -> Path:
     """Build the wheel from a copy of the source tree and install it into a fresh venv.
 
     Returns the venv's bin folder. The constraints file pins the dependencies,
-    as for a production install.
+    as for a production install. The build and pip see an operator's environment:
+    no ``WERKPLEK_*``, ``PYTHON*`` or virtualenv variables from the tests.
     """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("WERKPLEK_", "PYTHON", "VIRTUAL_ENV"))
+    }
     source = copy_source(work / "src")
     dist = work / "dist"
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)])
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
+         env=env)  # fmt: skip
     wheel = next(dist.glob("werkplek-*.whl"))
     env_dir = work / "venv"
     venv.create(env_dir, with_pip=True)
     bin_dir = env_dir / "bin"
     constraints = REPO / "constraints.txt"
-    args = [str(bin_dir / "python"), "-m", "pip", "install", "-q", "--no-compile", str(wheel)]
+    args = [str(bin_dir / "python"), "-m", "pip", "install", "-q", "--no-compile",
+            "--disable-pip-version-check", str(wheel)]  # fmt: skip
     if constraints.is_file():
         args += ["-c", str(constraints)]
-    _run(args)
+    _run(args, env=env)
     return bin_dir
+
+
+def shared_install() -> tuple[Path, Path]:
+    """The wheel and bin folder of the one install every test of this run shares.
+
+    The wheel test and the smoke test both need the package as an operator installs
+    it; building and installing it takes most of a minute of CPU, so the first test
+    to ask builds it (under a lock, in the run's shared folder that
+    ``tests/conftest.py`` makes) and the others, on any worker, wait for it and use
+    it. The tests only run the install, never change it.
+    """
+    root = Path(os.environ.get(SHARED_DIR_VAR) or make_tempdir("run")) / "wheel"
+    root.mkdir(parents=True, exist_ok=True)
+    done = root / "installed"
+    with (root / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            shutil.rmtree(root / "src", ignore_errors=True)
+            shutil.rmtree(root / "dist", ignore_errors=True)
+            shutil.rmtree(root / "venv", ignore_errors=True)
+            install_package(root)
+            done.write_text("ok\n")
+    return next((root / "dist").glob("werkplek-*.whl")), root / "venv" / "bin"
 
 
 @dataclass

@@ -30,8 +30,8 @@ from tests.deploy.stack import (
     AuthInflux,
     Service,
     StepLog,
-    install_package,
     project_broker,
+    shared_install,
 )
 from tests.e2e.test_sensor_to_screen import NodeProcess
 from tests.services import ConfiguredMosquitto, PostgreSQL, free_port, make_tempdir, wait_until
@@ -104,7 +104,7 @@ def _points(influx: AuthInflux) -> int:
 
 def test_the_deployed_stack_end_to_end(micropython_bin, page, tmp_path):
     log = StepLog()
-    bin_dir = install_package(tmp_path / "install")
+    _, bin_dir = shared_install()
     log(f"wheel built and installed into a fresh venv ({bin_dir.parent})")
 
     cluster = PostgreSQL(workdir=make_tempdir("smoke-pg"))

@@ -9,22 +9,18 @@ documented ``WERKPLEK_*`` variables, so nothing can come from the checkout.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
-import venv
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.deploy.stack import copy_source
-from tests.services import free_port, make_tempdir, wait_until
+from tests.deploy.stack import shared_install
+from tests.services import free_port, wait_until
 
-# One worker builds the wheel and its venv once (make test runs --dist loadgroup).
+# One worker runs these three (make test runs --dist loadgroup); the install is shared.
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("wheel")]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,22 +51,9 @@ def run(command: list[str], cwd: Path, timeout: float = 900) -> None:
 
 
 @pytest.fixture(scope="session")
-def installed() -> Iterator[Installed]:
-    root = make_tempdir("wheel")
-    dist = root / "dist"
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-    source = copy_source(root / "src")  # never build in the checkout: see copy_source
-    run([*pip, "wheel", "--no-deps", "--quiet", "-w", str(dist), str(source)], cwd=root)
-    (wheel,) = dist.glob("werkplek-*.whl")
-    venv.EnvBuilder(with_pip=True).create(root / "venv")
-    bin_dir = root / "venv" / "bin"
-    run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--no-compile",
-         "--disable-pip-version-check", "-c", str(REPO / "constraints.txt"), str(wheel)],
-        cwd=root,
-    )  # fmt: skip
-    yield Installed(wheel=wheel, bin=bin_dir)
-    shutil.rmtree(root, ignore_errors=True)
+def installed() -> Installed:
+    wheel, bin_dir = shared_install()  # built once per run, shared with the smoke test
+    return Installed(wheel=wheel, bin=bin_dir)
 
 
 def test_the_wheel_holds_the_runtime_files_and_no_tests_or_secrets(installed):
