@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # The tests mostly wait on real services, so more pytest workers than cores pays off.
 PYTEST_WORKERS ?= 4
 
-.PHONY: demo test lint format typecheck pytest pytest-parallel pytest-serial bench clean help
+.PHONY: demo test test-services lint format typecheck pytest pytest-parallel pytest-serial bench clean help
 
 help:
 	@echo "make demo   run the whole system on embedded defaults (no servers needed)"
@@ -34,10 +34,14 @@ demo: $(RUNTIME_STAMP)
 	$(BIN)/werkplek demo
 
 # Lint and type checks run beside the parallel tests; a failure in any fails `make test`.
-test: $(DEV_STAMP)
-	scripts/ensure-test-services.sh
+# The virtualenv and the test services (apt, npm) are installed side by side.
+test:
+	$(MAKE) --no-print-directory -j2 $(DEV_STAMP) test-services
 	$(MAKE) --no-print-directory -j3 lint typecheck pytest-parallel
 	$(MAKE) --no-print-directory pytest-serial
+
+test-services:
+	scripts/ensure-test-services.sh
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

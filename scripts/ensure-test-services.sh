@@ -39,9 +39,12 @@ npm_ci_once() {  # <folder under tests/> <package named in the message>
   echo "Installed tests/$1/node_modules ($2)"
 }
 
-install_npm_packages() {
-  npm_ci_once oidc oidc-provider
-  npm_ci_once lighthouse lighthouse
+install_npm_packages() {  # both at once; either failing fails the script
+  local a b
+  npm_ci_once oidc oidc-provider & a=$!
+  npm_ci_once lighthouse lighthouse & b=$!
+  wait "$a"
+  wait "$b"
 }
 
 if [ ${#missing[@]} -eq 0 ]; then
