@@ -6,7 +6,8 @@ show. Routers no longer have to remember to say so, and a change made through
 the service from anywhere (a job, a test, the CLI) is seen like one from the API.
 
 What changed is collected while the transaction runs: new and changed ``Booking``
-objects name their space (a new one only when it starts within the marks' window);
+objects name their space (a new one only when it starts within the marks' window;
+the booking service inserts without the ORM and says so with ``note_new``);
 a bulk ``UPDATE``/``DELETE`` of bookings names its spaces when the service said
 which (``note``), otherwise "all". The listener runs after the transaction has
 ended and its connection is back in the pool, in the thread that committed; a
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event
@@ -45,6 +46,15 @@ def note(session: Session, *space_ids: str) -> None:
     """Record that these spaces' bookings change in the open transaction."""
     pending: set[str] = session.info.setdefault(_PENDING, set())
     pending.update(space_ids)
+
+
+def note_new(session: Session, space_id: str, start_at: datetime) -> None:
+    """Record a booking inserted without the ORM, as ``before_flush`` records a new object.
+
+    One that starts beyond the marks' window changes no mark now and is not noted.
+    """
+    if start_at < utcnow() + timedelta(hours=HORIZON_H):
+        note(session, space_id)
 
 
 class BookingEvents:

@@ -83,14 +83,17 @@ def add_holiday(session: Session, site_id: str, holiday: HolidayPublic, actor: s
 OPEN_TIME_MEMO = "werkplek.open_time"
 
 
-def open_time_columns(site_id: Any, day: date) -> tuple[Any, ...]:
+def open_time_columns(site_id: Any, day: Any, weekday: Any = None) -> tuple[Any, ...]:
     """Scalar subqueries telling a day's opening time: own hours?, opens, closes, holiday.
 
     ``site_id`` is a value or a column (the booking's prefetch correlates on the space's
-    site). ``span_of`` turns the row into the answer.
+    site). ``day`` is a date, or a bound parameter together with ``weekday`` (a statement
+    built once and run with each day's values). ``span_of`` turns the row into the answer.
     """
     hours_of = select(OpeningHours).where(OpeningHours.site_id == site_id)
-    weekday = hours_of.where(OpeningHours.weekday == day.weekday())
+    weekday = hours_of.where(
+        OpeningHours.weekday == (day.weekday() if weekday is None else weekday)
+    )
     return (
         select(func.count()).select_from(hours_of.subquery()).scalar_subquery(),
         weekday.with_only_columns(OpeningHours.opens).scalar_subquery(),

@@ -38,12 +38,30 @@ def record(
     """Add an audit record to the session; it commits with the change it describes."""
     session.add(
         AuditLog(
-            at=at or utcnow(),
-            actor=actor,
-            actor_user_id=actor_user_id,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            detail=json.dumps(detail, default=str, separators=(",", ":")),
+            **values(
+                actor, action, object_type, object_id, actor_user_id=actor_user_id, at=at, **detail
+            )
         )
     )
+
+
+def values(
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    *,
+    actor_user_id: int | None = None,
+    at: datetime | None = None,
+    **detail: Any,
+) -> dict[str, Any]:
+    """The columns of an audit record, for a caller that inserts it without the ORM."""
+    return {
+        "at": at or utcnow(),
+        "actor": actor,
+        "actor_user_id": actor_user_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "detail": json.dumps(detail, default=str, separators=(",", ":")),
+    }

@@ -7,21 +7,23 @@ hub shows. A rolled-back change announces nothing.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from backend.auth import service as auth_service
 from backend.bookings import service as bookings
 from backend.bookings.events import BookingEvents
 from backend.bookings.models import Booking
-from backend.bookings.schemas import BookingCreate
+from backend.bookings.schemas import BookingCreate, BookingPublic
 from backend.clock import utcnow
 from backend.database import make_engine, make_session_factory
 from backend.people import audit
+from backend.people.models import AuditLog
 from tests.backend.conftest import always_open
-from tests.backend.test_bookings_api import local_range
+from tests.backend.test_bookings_api import AMS, local_range
 from tests.backend.test_scheduler import add
 from tests.services import wait_until
 
@@ -59,6 +61,42 @@ def test_a_new_booking_beyond_the_marks_window_needs_no_read(heard, people):
         bookings.transition(session, booking_id, ("booked",), actor="test", action="test.cancel",
                             at=NOW, status="cancelled")  # fmt: skip
     assert calls == [frozenset({DESK})]
+
+
+def test_the_services_insert_is_announced_only_within_the_marks_window(seeded, heard, people):
+    # The booking service inserts without the ORM (no before_flush sees it): it notes the
+    # space itself, by the same window rule. What it returns is what it stored.
+    always_open(seeded.url)
+    factory, calls = heard
+    ann = people("employee", "ann")
+    with factory() as session:
+        token = auth_service.authenticate(session, ann.token)
+        later = (utcnow() + timedelta(days=3)).astimezone(AMS).date()
+        far = bookings.create_booking(
+            session, token, BookingCreate(space_id=DESK, date=later, part="morning"), utcnow()
+        )
+        assert calls == []
+        start, end = local_range(30)
+        soon = bookings.create_booking(
+            session, token, BookingCreate(space_id=DESK, start=start, end=end), utcnow()
+        )
+        assert not session.in_transaction()
+    assert calls == [frozenset({DESK})]
+    with factory() as session:
+        for made in (far, soon):
+            stored = session.get(Booking, made.id)
+            assert BookingPublic.model_validate(stored) == BookingPublic.model_validate(made)
+            trail = session.scalars(
+                select(AuditLog).where(AuditLog.object_type == "booking",
+                                       AuditLog.object_id == str(made.id))
+            ).all()  # fmt: skip
+            assert [(a.action, a.actor, a.actor_user_id) for a in trail] == [
+                ("booking.create", f"user:{ann.id}", ann.id)
+            ]
+            assert json.loads(trail[0].detail) == {
+                "space_id": DESK, "start": made.start_at.isoformat(),
+                "end": made.end_at.isoformat(), "guest": False,
+            }  # fmt: skip
 
 
 def test_a_rolled_back_change_and_other_tables_announce_nothing(heard, people):
