@@ -94,8 +94,13 @@ def open_time_columns(site_id: Any, day: Any, weekday: Any = None) -> tuple[Any,
     weekday = hours_of.where(
         OpeningHours.weekday == (day.weekday() if weekday is None else weekday)
     )
+    # A scalar subquery, not a count over a derived table: a derived table does not
+    # correlate, so with a column for ``site_id`` it counted every site's rows joined
+    # to every space (a site without own hours then read as closed, and each booking
+    # scanned all spaces).
+    own = select(func.count()).select_from(OpeningHours).where(OpeningHours.site_id == site_id)
     return (
-        select(func.count()).select_from(hours_of.subquery()).scalar_subquery(),
+        own.scalar_subquery(),
         weekday.with_only_columns(OpeningHours.opens).scalar_subquery(),
         weekday.with_only_columns(OpeningHours.closes).scalar_subquery(),
         select(Holiday.name)

@@ -269,6 +269,24 @@ def test_site_rules_and_clear_errors(seeded, api, people):
     assert "Koningsdag" in closed.json()["detail"]
 
 
+def test_a_site_without_own_hours_keeps_the_default_hours_when_another_has_its_own(
+    seeded, api, people
+):
+    # The booking's first query reads the day's opening time along with the space. Its
+    # "has own hours?" count once counted every site's rows, so one site's own hours made
+    # every site without them closed (and cost a scan of every space per booking).
+    always_open(seeded.url, sites=("hq",))  # Dalfsen keeps the defaults: Mon-Fri 07-19
+    ann = people("employee", "ann")
+    day = date.today() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    body = {"space_id": "dalfsen.0.d-001", "date": day.isoformat(), "part": "day"}
+    made = api.post("/api/v1/bookings", json=body, headers=bearer(ann.token))
+    assert made.status_code == 201, made.text
+    start = datetime.fromisoformat(made.json()["start_at"]).astimezone(AMS)
+    assert (start.date(), start.hour, start.minute) == (day, 7, 0)
+
+
 def test_dst_change_days(seeded, api, people):
     always_open(seeded.url, advance_days=366, max_minutes=200)
     ann = people("employee", "ann")
