@@ -246,6 +246,13 @@ bind-address = "{self.host}:{self.rpc_port}"
   wal-dir = "{self.workdir}/wal"
   query-log-enabled = false
   cache-snapshot-write-cold-duration = "10s"
+  # As docker-compose.yml and docs/operations.md ("InfluxDB settings that matter"):
+  # the index on disk, the write cache snapshotted at 1 MiB instead of 25 MiB (under
+  # steady writes a shard is never cold, so the cache grew until 25 MiB), and one
+  # compaction at a time (each holds its blocks in memory while it runs).
+  index-version = "tsi1"
+  cache-snapshot-memory-size = "1m"
+  max-concurrent-compactions = 1
 [http]
   enabled = true
   bind-address = "{self.host}:{self.port}"
