@@ -92,14 +92,29 @@ def seed(url: str, roles: list[str], screens: int, people: int, grace_s: int) ->
 
 def rss_kib(pid: int) -> int:
     """Proportional set size of one process (shared pages split among their users), KiB."""
+    return sum(memory_kib(pid))
+
+
+def memory_kib(pid: int) -> tuple[int, int]:
+    """What one process holds, KiB: (heap and shared memory, file pages mapped), as PSS.
+
+    The first is what a leak would grow: anonymous memory and shared memory
+    (PostgreSQL's buffers), which the kernel cannot take back without swap. The
+    second is file pages mapped into the process, mostly InfluxDB's own data
+    files: page cache, which grows with the data and which the kernel drops when
+    it needs the memory. The soak judges the first and prints the second.
+    """
     try:
         text = Path(f"/proc/{pid}/smaps_rollup").read_text()
     except OSError:
-        return 0
+        return 0, 0
+    fields = {}
     for line in text.splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1])
-    return 0
+        name, _, rest = line.partition(":")
+        if name in ("Pss", "Pss_File"):
+            fields[name] = int(rest.split()[0])
+    pss, file_kib = fields.get("Pss", 0), fields.get("Pss_File", 0)
+    return pss - file_kib, file_kib
 
 
 def children(pid: int) -> list[int]:
@@ -250,7 +265,9 @@ class MemoryWatch:
     def __init__(self, chain: Chain, interval: float = 2.0) -> None:
         self.chain = chain
         self.interval = interval
+        #: Heap and shared memory per service (judged), and mapped file pages (shown).
         self.samples: dict[str, list[tuple[float, int]]] = {}
+        self.file_samples: dict[str, list[tuple[float, int]]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -259,9 +276,11 @@ class MemoryWatch:
         while not self._stop.wait(self.interval):
             now = time.time()
             for name, pids in self.chain.pids().items():
-                total = sum(rss_kib(pid) for pid in pids)
-                if total:
-                    self.samples.setdefault(name, []).append((now, total))
+                parts = [memory_kib(pid) for pid in pids]
+                held, mapped = sum(h for h, _ in parts), sum(f for _, f in parts)
+                if held:
+                    self.samples.setdefault(name, []).append((now, held))
+                    self.file_samples.setdefault(name, []).append((now, mapped))
 
     def stop(self) -> None:
         """Stop sampling."""

@@ -11,7 +11,8 @@ SIGKILL and started again. At the end it checks and prints: every acked presence
 message stored exactly once, no booking released twice or while its sensor was
 not a fresh vacant one, every screen back on live data after each restart (the
 target: within 10 s), each service's memory flat after warm-up (target: growth
-under 10 %), and the push p99 (probe change -> screen) as the median of rounds.
+under 10 % of its heap and shared memory; file pages it maps, InfluxDB's data
+files, are printed beside it), and the push p99 (probe change -> screen) as the median of rounds.
 The test ``tests/e2e/test_soak.py`` runs the same code, shorter.
 """
 
@@ -76,6 +77,8 @@ class SoakResult:
     api_errors: list[str] = field(default_factory=list)
     logs: Path | None = None
     hop_p99s: list[float] = field(default_factory=list)
+    #: The same growth for the file pages each service maps (shown, not judged).
+    mapped: dict[str, tuple[float, int, int] | None] = field(default_factory=dict)
 
 
 def roles_for(nodes: int) -> list[str]:
@@ -290,9 +293,11 @@ def run(cfg: SoakConfig, log: Any = print) -> SoakResult:  # noqa: PLR0915 - one
         last_up = {r.service: r.up for r in restarts}
         mem = {name: checks.memory_growth(samples, last_up.get(name, start) + settle)
                for name, samples in memory.samples.items()}  # fmt: skip
+        mapped = {name: checks.memory_growth(samples, last_up.get(name, start) + settle)
+                  for name, samples in memory.file_samples.items()}  # fmt: skip
         return SoakResult(cfg, history, bookings, restarts, push, mem, people.codes,
                           people.errors, workdir.with_name(workdir.name + "-logs"),
-                          hop_p99s)  # fmt: skip
+                          hop_p99s, mapped)  # fmt: skip
     finally:
         (workdir / "screens.stop").touch()
         chain.stop()
@@ -343,14 +348,20 @@ def report(result: SoakResult, log: Any = print) -> None:
         log(f"  push p99 (probe change -> screen), median of {len(p)} rounds: "
             f"{med * 1000:.0f} ms (rounds: {rounds} ms); target < {PUSH_TARGET_S:.0f} s: "
             f"{mark(med < PUSH_TARGET_S)}")  # fmt: skip
-    log(f"  memory after warm-up (target: growth < {MEMORY_TARGET:.0%}):")
+    log(
+        f"  memory after warm-up, heap and shared (target: growth < {MEMORY_TARGET:.0%});"
+        " file pages mapped shown apart:"
+    )
     for name, growth in sorted(result.memory.items()):
         if growth is None:
             log(f"    {name:<11} too few samples after its last restart")
             continue
         g, first, last = growth
+        files = result.mapped.get(name)
+        beside = (f"; files mapped {files[1] / 1024:.1f} -> {files[2] / 1024:.1f} MiB"
+                  if files else "")  # fmt: skip
         log(f"    {name:<11} {first / 1024:7.1f} -> {last / 1024:7.1f} MiB ({g:+.1%})"
-            f"  {mark(g < MEMORY_TARGET)}")  # fmt: skip
+            f"  {mark(g < MEMORY_TARGET)}{beside}")  # fmt: skip
 
 
 def main() -> None:
