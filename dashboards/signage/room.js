@@ -17,6 +17,7 @@
       busy: "Bezig met reserveren…", done: "Gereserveerd tot {t}. Welkom!",
       taken: "Deze ruimte is dan al gereserveerd. Kies een kortere tijd.",
       shut: "Dat kan niet: het gebouw is dan gesloten.",
+      tooLate: "Te laat om te reserveren: het gebouw gaat om {t} dicht.",
       notHere: "Dit scherm mag geen reserveringen maken.",
       failed: "Reserveren lukt nu niet. Probeer het zo opnieuw.",
       live: "Actueel", connecting: "Verbinden…", offline: "Geen verbinding. Nieuwe poging over {s} s",
@@ -43,6 +44,7 @@
       busy: "Booking…", done: "Booked until {t}. Welcome!",
       taken: "The room is already booked then. Choose a shorter time.",
       shut: "Not possible: the building is closed then.",
+      tooLate: "Too late to book: the building closes at {t}.",
       notHere: "This screen may not make bookings.",
       failed: "Booking did not work. Please try again shortly.",
       live: "Live", connecting: "Connecting…", offline: "No connection. Retrying in {s} s",
@@ -141,8 +143,11 @@
     if (now < ms(info.opens)) return t("closedUntil", { t: hm(info.opens) });
     if (now >= ms(info.closes)) return t("closedSince", { t: hm(info.closes) });
     if (cur) return t("busyUntil", { t: hm(cur.end) });
-    var some = info.durations.some(function (n) { return !fits(n); });
-    return some ? t("freeUntil", { t: W.clockTime(limitAfter(now, null).at, tz()) }) : "";
+    var off = info.durations.filter(function (n) { return !fits(n); });
+    if (!off.length) return "";
+    var limit = limitAfter(now, null), at = W.clockTime(limit.at, tz());
+    /* No length fits before closing (the last minutes of the day): say that, not "free until". */
+    return t(limit.shut && off.length === info.durations.length ? "tooLate" : "freeUntil", { t: at });
   }
   function renderMeeting(cur) {
     var box = $("meeting"), now = nowMs(), started = cur && ms(cur.start) <= now;
@@ -198,7 +203,7 @@
         return load();
       }, function (err) {
         var why = { space_taken: "taken", outside_opening_hours: "shut", site_closed: "shut",
-          not_this_panel: "notHere", role_not_allowed: "notHere" }[err.reason] || "failed";
+          spans_days: "shut", not_this_panel: "notHere", role_not_allowed: "notHere" }[err.reason] || "failed";
         $("book-result").textContent = TEXT[why];
         return load();
       })
