@@ -19,6 +19,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from backend import clock
 from backend.auth import service as auth_service
 from backend.config import Settings
 from backend.database import make_engine, make_session_factory
@@ -96,8 +97,11 @@ def screens(tmp_path: Path, mosquitto_factory: Any, client_id: str) -> Iterator[
 
 
 def later_slot(offset_min: int, length_min: int) -> tuple[dt.datetime, dt.datetime]:
-    """A slot starting about ``offset_min`` from now (local, naive) within one local day."""
-    now = dt.datetime.now(AMS).replace(tzinfo=None, second=0, microsecond=0)
+    """A slot starting about ``offset_min`` from now (local, naive) within one local day.
+
+    "Now" is the backend's clock: the real one, or the one a test pinned (``office_clock``).
+    """
+    now = clock.utcnow().astimezone(AMS).replace(tzinfo=None, second=0, microsecond=0)
     start = now + dt.timedelta(minutes=offset_min + 5 - now.minute % 5)
     if (start + dt.timedelta(minutes=length_min)).date() != start.date():
         start = dt.datetime.combine(start.date() + dt.timedelta(days=1), dt.time(0, 0))
@@ -107,7 +111,7 @@ def later_slot(offset_min: int, length_min: int) -> tuple[dt.datetime, dt.dateti
 
 def shown_until(moment: dt.datetime, lang: str = "nl") -> str:
     """How the screens write a time: "14:00", or "morgen 00:15" for tomorrow."""
-    today = dt.datetime.now(AMS).date()
+    today = clock.utcnow().astimezone(AMS).date()
     prefix = "" if moment.date() == today else ("morgen " if lang == "nl" else "tomorrow ")
     return prefix + moment.strftime("%H:%M")
 
