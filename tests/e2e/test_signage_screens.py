@@ -133,8 +133,10 @@ def text(page: Any, selector: str) -> str:
 
 
 def test_free_until_appears_and_changes_and_the_token_stays_out_of_urls(
-    browser, tmp_path, mosquitto_factory, record_property
+    browser, tmp_path, mosquitto_factory, record_property, office_clock
 ):
+    # The backend's clock at 10:00 (tests/e2e/conftest.py): the bookings below fall on the
+    # same day at any hour (at 23:59 a meeting "from now until 23:59" had no length).
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="nl-NL")
     requested: list[str] = []
     with screens(tmp_path, mosquitto_factory, "e2e-signage-until") as s:
@@ -171,8 +173,8 @@ def test_free_until_appears_and_changes_and_the_token_stays_out_of_urls(
             wait_until(lambda: text(page, desk).startswith("Vrij tot "), 10, what="desk until")
 
             # Occupied now, with a booking that runs until a known time.
-            now = dt.datetime.now(AMS).replace(tzinfo=None, microsecond=0)
-            ends = min(now + dt.timedelta(minutes=30), now.replace(hour=23, minute=59, second=0))
+            now = office_clock.now()
+            ends = now + dt.timedelta(minutes=30)
             s.book("hq.1.r-03", now, ends)
             s.states({"hq.1.r-03": "occupied"})
             busy = f"Bezet tot {ends.strftime('%H:%M')}"
