@@ -15,6 +15,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import select
 
+from backend import clock
 from backend.bookings.models import Booking
 from backend.config import Settings
 from backend.database import make_engine, make_session_factory
@@ -55,8 +56,12 @@ def notice_contains(page: Any, text: str, where: str = "notice") -> None:
 
 
 def book_now(settings: Settings, username: str, space_id: str) -> int:
-    """Store a booking running now, as if made this morning (the API refuses the past)."""
-    now = dt.datetime.now(dt.UTC)
+    """Store a booking running now, as if made this morning (the API refuses the past).
+
+    "Now" is the backend's clock: a test that stores one pins it (``office_clock``), or in
+    the first minutes after midnight the booking would start on the day before.
+    """
+    now = clock.utcnow()
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as session:
@@ -255,7 +260,7 @@ def test_plan_and_list_show_the_chosen_day_part(page, tmp_path):
         assert page.get_attribute('#plan [data-space-id="hq.1.d-004"]', "data-state") == "mine"
 
 
-def test_check_in_by_opening_the_qr_url(page, tmp_path):
+def test_check_in_by_opening_the_qr_url(page, tmp_path, office_clock):
     with running_backend(tmp_path, "anna") as backend:
         book_now(backend.settings, "anna", "hq.1.d-005")
         # Scanned while not logged in: the app asks to log in, then checks in.
@@ -287,7 +292,7 @@ def test_check_in_by_opening_the_qr_url(page, tmp_path):
         notice_contains(page, "hoort niet bij een plek", "error")
 
 
-def test_check_in_button_and_calendar_files(page, tmp_path):
+def test_check_in_button_and_calendar_files(page, tmp_path, office_clock):
     with running_backend(tmp_path, "anna") as backend:
         booking_id = book_now(backend.settings, "anna", "hq.1.d-003")
         page.goto(f"{backend.url}/app/")
