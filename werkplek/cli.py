@@ -65,13 +65,13 @@ def cmd_backend(_: argparse.Namespace) -> int:
     import uvicorn
 
     from backend.config import get_settings
-    from backend.main import create_app
+    from backend.main import create_app, freeze_heap
 
     settings = get_settings()
+    app = create_app(settings)
+    freeze_heap()  # a backend process only: no full collection walks the app's objects
     # log_config=None: uvicorn keeps the root set-up (WERKPLEK_LOG_FORMAT) instead of its own.
-    uvicorn.run(
-        create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None
-    )
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None)
     return 0
 
 
