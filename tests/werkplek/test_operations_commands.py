@@ -51,14 +51,19 @@ TWO_WORD = {"influx", "pki", "schema", "token", "firmware", "privacy"}
 
 
 def _shell_blocks(text: str) -> list[str]:
-    """Return the lines of every fenced block, continuation lines joined."""
+    """Return the lines of every fenced block, continuation lines joined.
+
+    Blocks marked ```` ```text ```` hold a program's output (benchmark lines that
+    mention "werkplek 337/s"), not commands to type, and are left out.
+    """
     lines: list[str] = []
-    inside = False
+    inside = output = False
     for line in text.splitlines():
         if line.strip().startswith("```"):
             inside = not inside
+            output = inside and line.strip() == "```text"
             continue
-        if inside:
+        if inside and not output:
             lines.append(line)
     return re.sub(r"\\\n", " ", "\n".join(lines)).splitlines()
 
