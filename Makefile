@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 # The tests mostly wait on real services, so more pytest workers than cores pays off
-# (on 2 cores the suite used about one core with 4 workers; 8 overlap the waits).
-PYTEST_WORKERS ?= 8
+# (on 2 cores the suite used about one core with 4 workers; with 8 it was CPU-bound at
+# load 14-17, so 6 leave some room for a busy machine).
+PYTEST_WORKERS ?= 6
 
 .PHONY: demo test test-services lint format typecheck pytest pytest-parallel pytest-serial bench clean help
 

@@ -456,6 +456,10 @@ def test_times_are_in_the_site_time_zone_and_the_user_locale(browser, tmp_path):
             day = booking_day()
             page.select_option("#day", day.isoformat())
             page.select_option("#part", "morning")
+            # The list is drawn again once the server answers for that morning (the desk
+            # then reads free, not unknown): a click before that could land on a row the
+            # redraw moved, and no confirmation would open.
+            page.wait_for_selector('#desks li[data-space-id="hq.1.d-002"][data-state="free"]')
             page.click('#desks li[data-space-id="hq.1.d-002"] button')
             page.click("#confirm-ok")
             notice_contains(page, "is booked for you", "confirm-status")
