@@ -163,6 +163,10 @@ def test_booking_by_keyboard_only_in_dutch(page, tmp_path):
     with running_backend(tmp_path, "anna") as backend:
         page.goto(f"{backend.url}/app/")
         assert page.get_attribute("html", "lang") == "nl"
+        # No OpenID provider configured here: no "municipality account" link, not even a
+        # dead one (the link's own CSS once overrode its hidden attribute).
+        page.locator("#username").wait_for(state="visible")
+        assert not page.locator("#oidc-login").is_visible()
         login_by_keyboard(page, "anna")
         assert "Ingelogd als Anna" in page.inner_text("#hello")
         booking_flow(page, "Gelukt", "geannuleerd", "app-desktop.png")
