@@ -32,17 +32,29 @@ CHROME_FLAGS = (
 RUNS = 3
 
 
+#: Lighthouse runs that could not measure at all (a runtime error such as NO_NAVSTART: the
+#: trace of the page load was not recorded, seen once on a machine at load 10+) are run
+#: again, up to this many times; a run that measured is judged as it came out.
+MEASURE_ATTEMPTS = 3
+
+
 def audit(url: str, out: Path, chromium: str) -> dict[str, Any]:
     """One Lighthouse run (desktop preset, performance only); the parts judged here."""
     if not LIGHTHOUSE.exists():
         raise RuntimeError(f"{LIGHTHOUSE} missing: run `npm ci` in tests/lighthouse")
-    subprocess.run(
-        [str(LIGHTHOUSE), url, "--preset=desktop", "--only-categories=performance",
-         "--output=json", f"--output-path={out}", "--quiet", f"--chrome-flags={CHROME_FLAGS}"],
-        check=True, timeout=180, env={**os.environ, "CHROME_PATH": chromium},
-    )  # fmt: skip
-    report = json.loads(out.read_text())
-    assert not report.get("runtimeError"), report.get("runtimeError")
+    for _attempt in range(MEASURE_ATTEMPTS):
+        done = subprocess.run(
+            [str(LIGHTHOUSE), url, "--preset=desktop", "--only-categories=performance",
+             "--output=json", f"--output-path={out}", "--quiet", f"--chrome-flags={CHROME_FLAGS}"],
+            check=False, timeout=180, env={**os.environ, "CHROME_PATH": chromium},
+        )  # fmt: skip
+        report = json.loads(out.read_text()) if out.exists() else {}
+        error = report.get("runtimeError")
+        if done.returncode == 0 and report and not error:
+            break
+        out.unlink(missing_ok=True)
+    assert done.returncode == 0 and report, f"Lighthouse failed {MEASURE_ATTEMPTS} times: {error}"
+    assert not error, error
     audits = report["audits"]
     return {
         "performance": round(report["categories"]["performance"]["score"] * 100),
