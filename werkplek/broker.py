@@ -8,6 +8,7 @@ credentials and ACLs (docs/operations.md).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -75,6 +76,30 @@ class _QuietDeliveryTimeouts(logging.Filter):
         return True
 
 
+def _quiet_unacked_publishes(loop: asyncio.AbstractEventLoop) -> None:
+    """One warning line, not a traceback, when amqtt's own publish task times out.
+
+    amqtt sends each QoS 1 message to a subscriber in a task nobody awaits; when the
+    subscriber is late with its PUBACK the task ends in ``TimeoutError`` and asyncio
+    logs "Task exception was never retrieved" with the whole traceback (seen under two
+    busy loops). Like :class:`_QuietDeliveryTimeouts`, only that case is quieted; every
+    other unretrieved exception goes to the loop's handler as before.
+    """
+    previous = loop.get_exception_handler()
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error, task = context.get("exception"), context.get("future")
+        if isinstance(error, TimeoutError) and "mqtt_publish" in repr(task):
+            log.warning("a client did not acknowledge a message in time; delivery skipped")
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handle)
+
+
 class EmbeddedBroker:
     """An in-process MQTT 3.1.1 broker bound to ``host:port``."""
 
@@ -99,6 +124,7 @@ class EmbeddedBroker:
         amqtt_log = logging.getLogger("amqtt.broker")
         if not any(isinstance(f, _QuietDeliveryTimeouts) for f in amqtt_log.filters):
             amqtt_log.addFilter(_QuietDeliveryTimeouts())
+        _quiet_unacked_publishes(asyncio.get_running_loop())
         self._broker = _Broker(config)
         await self._broker.start()
         log.info("embedded MQTT broker listening on %s", self.url)
