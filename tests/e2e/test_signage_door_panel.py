@@ -39,6 +39,16 @@ def book_now(url: str, token: str, space_id: str, minutes: Any) -> httpx.Respons
     )
 
 
+def room_bookings(s: Any) -> list[dict[str, Any]]:
+    """The room's active bookings, as the admin reads them from the API."""
+    items: list[dict[str, Any]] = httpx.get(
+        f"{s.url}/api/v1/bookings",
+        params={"space_id": ROOM, "active": True},
+        headers=bearer(s.admin_token),
+    ).json()["items"]
+    return items
+
+
 def test_door_panel_shows_today_and_books_30_minutes_by_touch(
     browser, tmp_path, mosquitto_factory, record_property, office_clock
 ):
@@ -82,11 +92,7 @@ def test_door_panel_shows_today_and_books_30_minutes_by_touch(
             page.screenshot(path=str(SHOTS / "signage-door-panel-booked.png"))
         finally:
             context.close()
-        mine = httpx.get(
-            f"{s.url}/api/v1/bookings",
-            params={"space_id": ROOM, "active": True},
-            headers=bearer(s.admin_token),
-        ).json()["items"]
+        mine = room_bookings(s)
         lengths = sorted(
             (dt.datetime.fromisoformat(b["end_at"]) - dt.datetime.fromisoformat(b["start_at"]))
             for b in mine
@@ -203,11 +209,7 @@ def test_around_midnight_the_door_says_too_late_then_books_the_new_day(
                 assert serious(page) == []
         finally:
             context.close()
-        mine = httpx.get(
-            f"{s.url}/api/v1/bookings",
-            params={"space_id": ROOM, "active": True},
-            headers=bearer(s.admin_token),
-        ).json()["items"]
+        mine = room_bookings(s)
         if late:
             assert mine == []
         else:
