@@ -14,6 +14,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -226,10 +227,29 @@ def restore_influx(settings: BackupSettings, source: Path, manifest: dict[str, A
     _run([_binary("influxd"), "restore", "-portable", "-db", manifest["database"],
           "-newdb", settings.influx_database, "-host", settings.influx_rpc(),
           str(source / "influx")])  # fmt: skip
+    _wait_for_restored_shards(settings)
     present = influx_counts(settings)["continuous_queries"]
     for name, statement in manifest.get("continuous_queries", {}).items():
         if name not in present:
             _influx(settings, statement, db=False)
+
+
+def _wait_for_restored_shards(settings: BackupSettings, bound_s: float = 60.0) -> None:
+    """Wait until InfluxDB has opened the restored shards (at most ``bound_s``).
+
+    ``influxd restore`` returns while the server still opens the new shards (building
+    their index); until then a query answers "shard is disabled" (seen on a busy
+    machine). Any other error is raised at once.
+    """
+    deadline = time.monotonic() + bound_s
+    while True:
+        try:
+            _influx(settings, "SHOW MEASUREMENTS")
+            return
+        except BackupError as exc:
+            if "shard is disabled" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.5)
 
 
 # --- broker persistence and gateway state ---
