@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import anyio
@@ -62,6 +63,21 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@contextmanager
+def busy_as_503() -> Iterator[None]:
+    """Turn a bounded database wait that ran out into the 503 ``get_session`` gives.
+
+    For a route that opens its own session instead of taking ``SessionDep``.
+    """
+    try:
+        yield
+    except Exception as exc:
+        busy = busy_error(exc)
+        if busy is None:
+            raise
+        raise busy from exc
 
 
 def _bearer(request: Request) -> str | None:

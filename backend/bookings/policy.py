@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, text
@@ -16,7 +16,39 @@ from backend.bookings.schemas import HolidayPublic, OpeningDay, PolicyPublic
 from backend.clock import utcnow as utcnow  # the routers' name for the one clock
 from backend.errors import Conflict, InvalidInput
 from backend.people import audit
-from backend.spaces.models import Site, Space
+
+
+class SiteLike(Protocol):
+    """What the checks read of a site: a ``Site`` row, or the booking's prefetched columns."""
+
+    @property
+    def id(self) -> str:
+        """The site's id (the opening-time memo's key)."""
+
+    @property
+    def timezone(self) -> str:
+        """The site's time zone, in which its days and hours are counted."""
+
+
+class SpaceLike(Protocol):
+    """What the checks read of a space."""
+
+    @property
+    def kind(self) -> str:
+        """``desk`` or a room kind: rooms are booked by the minute within opening hours."""
+
+
+class RulesLike(Protocol):
+    """What the checks read of a site's rules (a ``SitePolicy`` row or its defaults)."""
+
+    @property
+    def advance_days(self) -> int:
+        """How many days ahead bookings open."""
+
+    @property
+    def max_minutes(self) -> int:
+        """The longest room booking, in minutes."""
+
 
 #: A booking may start this much in the past (clock skew, "book now" a minute late).
 PAST_SLACK = timedelta(minutes=5)
@@ -109,21 +141,21 @@ def open_time_columns(site_id: Any, day: Any, weekday: Any = None) -> tuple[Any,
     )
 
 
-def span_of(site: Site, day: date, row: Sequence[Any]) -> times.OpenTime:
+def span_of(site: SiteLike, day: date, row: Sequence[Any]) -> times.OpenTime:
     """The opening time of a day from the values of ``open_time_columns``."""
     own, opens, closes, holiday = row
     table = None if not own else ({day.weekday(): (opens, closes)} if opens is not None else {})
     return times.open_time(day, times.zone(site.timezone), table, {day: holiday} if holiday else {})
 
 
-def remember_open_time(session: Session, site: Site, day: date, span: times.OpenTime) -> None:
+def remember_open_time(session: Session, site: SiteLike, day: date, span: times.OpenTime) -> None:
     """Keep an opening time read along with other rows for this booking (``OPEN_TIME_MEMO``)."""
     memo = session.info.get(OPEN_TIME_MEMO)
     if memo is not None:
         memo[(site.id, day)] = span
 
 
-def open_time(session: Session, site: Site, day: date) -> times.OpenTime:
+def open_time(session: Session, site: SiteLike, day: date) -> times.OpenTime:
     """Return when the site is open on a local day.
 
     One round trip: whether the site has its own hours, that weekday's hours and
@@ -142,9 +174,9 @@ def open_time(session: Session, site: Site, day: date) -> times.OpenTime:
 
 def check_times(
     session: Session,
-    site: Site,
-    space: Space,
-    policy: SitePolicy,
+    site: SiteLike,
+    space: SpaceLike,
+    policy: RulesLike,
     start: datetime,
     end: datetime,
     now: datetime,

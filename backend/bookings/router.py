@@ -17,7 +17,7 @@ from backend.bookings.gate import BookingGate
 from backend.bookings.models import ACTIVE, Booking
 from backend.bookings.policy import utcnow
 from backend.bookings.schemas import BookingCreate, BookingPage, BookingPublic, CheckIn
-from backend.dependencies import BookerDep, ReaderDep, RuntimeDep, SessionDep
+from backend.dependencies import BookerDep, ReaderDep, SessionDep, busy_as_503, get_runtime
 from backend.errors import Forbidden, NotFound
 from backend.spaces.models import Space
 from backend.types import MAX_ROW_ID
@@ -30,20 +30,19 @@ ICS = "text/calendar; charset=utf-8"
 
 
 @router.post("/bookings", response_model=BookingPublic, status_code=201)
-async def create_booking(
-    request: Request,
-    body: BookingCreate,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    token: BookerDep,
-) -> BookingPublic:
+async def create_booking(request: Request, body: BookingCreate, token: BookerDep) -> BookingPublic:
     """Book a desk or room by day part or time range; 409 when it is taken."""
+    runtime = get_runtime(request)
 
     def book() -> BookingPublic:
         # A satellite site cut off from the centre: 503 site_offline (docs/operations.md).
         check_space_bookable(runtime.hub, body.space_id)
-        booking = bookings.create_booking(session, token, body, utcnow())
-        return BookingPublic.model_validate(booking)
+        # The session lives in this worker thread only, not in a request dependency:
+        # the generator dependency's setup and teardown on the loop cost more CPU than
+        # the rest of the route's dependencies together (docs/operations.md, fifth round).
+        with busy_as_503(), runtime.session_factory() as session:
+            row = bookings.book(session, token, body, utcnow())
+        return BookingPublic.model_validate(row)
 
     # A few bookings at once, the rest in order on the loop (backend/bookings/gate.py).
     gate: BookingGate | None = getattr(request.app.state, "booking_gate", None)

@@ -11,7 +11,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from backend.auth import service as auth_service
 from backend.bookings import service as bookings
@@ -20,6 +20,7 @@ from backend.bookings.models import Booking
 from backend.bookings.schemas import BookingCreate, BookingPublic
 from backend.clock import utcnow
 from backend.database import make_engine, make_session_factory
+from backend.errors import Conflict
 from backend.people import audit
 from backend.people.models import AuditLog
 from tests.backend.conftest import always_open
@@ -97,6 +98,52 @@ def test_the_services_insert_is_announced_only_within_the_marks_window(seeded, h
                 "space_id": DESK, "start": made.start_at.isoformat(),
                 "end": made.end_at.isoformat(), "guest": False,
             }  # fmt: skip
+
+
+def test_a_booking_and_its_audit_row_are_one_statement_on_postgresql_and_never_apart(
+    seeded, heard, people
+):
+    # On PostgreSQL both rows go in one statement (a data-modifying CTE): one round trip
+    # fewer per booking. A booking the database refuses leaves no audit row behind, and
+    # the one it took has exactly one, naming it. SQLite keeps two statements.
+    always_open(seeded.url)
+    factory, _calls = heard
+    ann, bob = people("employee", "ann"), people("employee", "bob")
+    day = (utcnow() + timedelta(days=3)).astimezone(AMS).date()
+    writes: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith(("INSERT", "WITH")):
+            writes.append(statement)
+
+    engine = factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with factory() as session:
+            made = bookings.create_booking(
+                session,
+                auth_service.authenticate(session, ann.token),
+                BookingCreate(space_id=DESK, date=day, part="morning"),
+                utcnow(),
+            )
+            took = len(writes)
+            with pytest.raises(Conflict):  # the same desk, the same morning
+                bookings.create_booking(
+                    session,
+                    auth_service.authenticate(session, bob.token),
+                    BookingCreate(space_id=DESK, date=day, part="morning"),
+                    utcnow(),
+                )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert took == (1 if engine.dialect.name == "postgresql" else 2)
+    with factory() as session:
+        trail = session.scalars(select(AuditLog).where(AuditLog.action == "booking.create")).all()
+        assert [(a.object_type, a.object_id, a.actor) for a in trail] == [
+            ("booking", str(made.id), f"user:{ann.id}")
+        ]
+        assert trail[0].at == made.created_at
+        assert session.scalars(select(Booking.user_id)).all() == [ann.id]
 
 
 def test_a_rolled_back_change_and_other_tables_announce_nothing(heard, people):
