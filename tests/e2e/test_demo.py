@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 READY_BOUND_S = 60.0  # the bound for `make demo` serving live desks
+REPORTS_BOUND_S = 60.0  # after the live desks: every facility report has figures
 
 
 @pytest.mark.slow
@@ -158,9 +159,12 @@ def check_facility_side(page, output: list[str], base: str, started: float) -> N
                 empty.append(path)
         return empty
 
+    # The demo fills its history in the background after the desks are live; on a
+    # loaded machine the desks took 52 s and the history more than the 5 s left of
+    # the 60 s, so the reports have their own generous bound, and the time is printed.
     wait_until(
         lambda: not empty_reports(),
-        max(5.0, READY_BOUND_S - (time.monotonic() - started)),
+        REPORTS_BOUND_S,
         interval=1.0,
         what="every facility report has figures",
     )
