@@ -126,6 +126,9 @@ class RequestCounter:
     def __init__(self, app: ASGIApp, counter: Counter) -> None:
         self.app = app
         self.counter = counter
+        # The counter's child per (method, status class): ``labels()`` checks and looks
+        # up its arguments under a lock on every call, a cost on every answer.
+        self._children: dict[tuple[str, str], Counter] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on; count it once its status is known."""
@@ -135,8 +138,11 @@ class RequestCounter:
 
         async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status = f"{int(message['status']) // 100}xx"
-                self.counter.labels(method=scope["method"], status=status).inc()
+                key = (scope["method"], f"{int(message['status']) // 100}xx")
+                child = self._children.get(key)
+                if child is None:
+                    child = self._children[key] = self.counter.labels(method=key[0], status=key[1])
+                child.inc()
             await send(message)
 
         await self.app(scope, receive, counting_send)

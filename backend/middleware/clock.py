@@ -10,12 +10,12 @@ between server and browser clocks.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend import clock
 
 HEADER = "Werkplek-Time"
+_RAW_NAME = HEADER.lower().encode("latin-1")
 
 
 def header_value() -> str:
@@ -39,7 +39,10 @@ class ClockHeader:
 
         async def send_with_time(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[HEADER] = header_value()
+                # Set (not add) on the raw list: no MutableHeaders per answer.
+                headers = [pair for pair in message.get("headers", ()) if pair[0] != _RAW_NAME]
+                headers.append((_RAW_NAME, header_value().encode("latin-1")))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_time)

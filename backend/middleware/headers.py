@@ -9,7 +9,6 @@ needs another policy (the API docs page) sets its own header, which is kept.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: The policy of every page and API answer.
@@ -37,6 +36,23 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 
+#: ``HEADERS`` as the raw (lower-case name, value) pairs of an ASGI response start.
+_RAW = tuple(
+    (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in HEADERS.items()
+)
+
+
+def add_missing(message: Message) -> None:
+    """Add to a response start each of ``HEADERS`` that the route did not set itself.
+
+    Works on the raw header list (ASGI names are lower-case): a ``MutableHeaders``
+    per answer, with a scan of the list per header name, was a measurable part of a
+    booking's CPU (docs/operations.md, Throughput of bookings, fifth round).
+    """
+    headers = message["headers"] = list(message.get("headers", ()))
+    present = {name for name, _ in headers}
+    headers.extend(pair for pair in _RAW if pair[0] not in present)
+
 
 class SecurityHeaders:
     """Adds ``HEADERS`` to every HTTP response that does not set them itself."""
@@ -52,10 +68,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
-                    if name not in headers:
-                        headers[name] = value
+                add_missing(message)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
