@@ -44,6 +44,14 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     from tests.deploy.stack import SHARED_DIR_VAR
 
+    if config.getoption("dist", "no") == "loadgroup" and pytest.version_tuple[:2] >= (9, 2):
+        # pytest 9.2 builds test ids another way, and pytest-xdist 3.8's loadgroup then
+        # silently stops grouping (its issue 1386): every module-scoped world of an
+        # ``xdist_group`` was built on several workers, minutes of CPU unnoticed.
+        raise pytest.UsageError(
+            f"pytest {pytest.__version__} breaks pytest-xdist's --dist loadgroup (xdist "
+            "issue 1386): install the pytest that constraints.txt names (make test does)"
+        )
     if not os.environ.get(SHARED_DIR_VAR):
         path = make_tempdir("run")
         os.environ[SHARED_DIR_VAR] = str(path)
