@@ -62,12 +62,15 @@ pytest: $(DEV_STAMP)
 	$(MAKE) --no-print-directory pytest-serial
 
 # Each worker starts its own private services (tests/conftest.py). Tests marked
-# `serial` assert the timing or memory of one process: they run alone afterwards.
+# `serial` assert the timing or memory of one process: they run afterwards, away from
+# the parallel run's load, two at a time (the two longest, both `slow`, on separate
+# workers: --maxschedchunk 1 hands out one test at a time). They pass beside two busy
+# loops, which load the machine more than a second serial test does.
 pytest-parallel: $(DEV_STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m 'not serial'
 
 pytest-serial: $(DEV_STAMP)
-	$(BIN)/python -m pytest -m serial
+	$(BIN)/python -m pytest -n 2 --maxschedchunk 1 -m serial
 
 bench: $(DEV_STAMP)
 	scripts/ensure-test-services.sh

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from backend.config import Settings
 from backend.database import make_engine, make_session_factory
@@ -138,11 +139,17 @@ def booking_flow(page: Any, done: str, cancelled: str, shot: str | None) -> None
     page.locator("#confirm").wait_for(state="visible")
     assert page.evaluate("document.activeElement.id") == "confirm-ok"
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "t => document.getElementById('confirm-status').textContent.includes(t)",
-        arg=done,
-        timeout=5000,
-    )
+    # Playwright's default 30 s: 5 s ran out once at load 15 (two busy loops beside the
+    # suite); what the sheet said then is in the message.
+    try:
+        page.wait_for_function(
+            "t => document.getElementById('confirm-status').textContent.includes(t)", arg=done
+        )
+    except PlaywrightTimeout:
+        status, error = page.text_content("#confirm-status"), page.text_content("#error")
+        raise AssertionError(
+            f"no {done!r} after 30 s: status {status!r}, error {error!r}"
+        ) from None
     page.keyboard.press("Escape")
     page.locator("#confirm").wait_for(state="hidden")
     mine = page.locator("#mine li[data-booking-id]")

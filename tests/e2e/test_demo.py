@@ -31,7 +31,9 @@ READY_BOUND_S = 60.0  # the issue's bound for `make demo` serving live desks
 REPORTS_BOUND_S = 60.0  # after the live desks: every facility report has figures
 
 
-@pytest.mark.slow
+# serial: asserts the 60 s start bound of one process. In the parallel run it came first
+# with the workers' own start-up and took 52 s, then over 60 s, beside two busy loops.
+@pytest.mark.serial
 def test_demo_serves_live_desks_and_stops_on_ctrl_c(tmp_path, page, record_property):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("WERKPLEK_")},

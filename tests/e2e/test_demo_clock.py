@@ -36,7 +36,7 @@ def simulated_morning(today: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(10, 0), AMS)
 
 
-@pytest.mark.slow
+@pytest.mark.serial  # asserts the 60 s start bound, as tests/e2e/test_demo.py
 def test_demo_books_and_shows_the_simulated_day(tmp_path, browser):
     start = simulated_morning(dt.datetime.now(AMS).date())
     env = {

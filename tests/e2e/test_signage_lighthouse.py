@@ -20,7 +20,13 @@ import pytest
 
 from tests.e2e.test_signage_screens import floor_ids, screens
 
-pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.browser, pytest.mark.serial]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.integration,
+    pytest.mark.browser,
+    pytest.mark.serial,  # asserts performance figures
+    pytest.mark.slow,  # three Lighthouse runs, 35 s: started first in the serial phase
+]
 
 LIGHTHOUSE = (
     Path(__file__).resolve().parents[1] / "lighthouse" / "node_modules" / ".bin" / "lighthouse"

@@ -16,7 +16,8 @@ import pytest
 from tests.satellite import scenario
 from tests.satellite.netlab import NetLab
 
-pytestmark = [pytest.mark.integration, pytest.mark.serial]  # asserts the 10 s heal bound
+# serial: asserts the 10 s heal bound; slow: 30 s, started first in the serial phase.
+pytestmark = [pytest.mark.integration, pytest.mark.serial, pytest.mark.slow]
 
 
 @pytest.fixture
