@@ -70,7 +70,10 @@ def booking_of(base_url: str, token: str, booking_id: int) -> dict:
 
 def space_of(base_url: str, token: str, space_id: str) -> dict:
     body = httpx.get(
-        f"{base_url}/api/v1/availability", params={"floor": "hq-1"}, headers=bearer(token)
+        f"{base_url}/api/v1/availability",
+        params={"floor": "hq-1"},
+        headers=bearer(token),
+        timeout=30,
     ).json()
     return next(s for s in body["spaces"] if s["space_id"] == space_id)
 
@@ -210,7 +213,9 @@ def test_no_release_on_bad_sensor_data(seeded, start_backend, broker, people, ba
         assert current["status"] == "booked", current
         # The fallback: check in by hand with the QR code on the desk.
         qr = httpx.post(
-            f"{backend.base_url}/api/v1/spaces/hq.1.d-022/check-in", headers=bearer(ann.token)
+            f"{backend.base_url}/api/v1/spaces/hq.1.d-022/check-in",
+            headers=bearer(ann.token),
+            timeout=30,
         )
         assert qr.status_code == 200, qr.text
         assert qr.json()["status"] == "checked_in" and qr.json()["check_in_method"] == "qr"

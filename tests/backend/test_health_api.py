@@ -58,7 +58,9 @@ def broker(mosquitto_factory):
 
 
 def health_of(base_url: str, token: str, device_id: str) -> dict | None:
-    body = httpx.get(f"{base_url}{URL}", params={"site": "hq"}, headers=bearer(token)).json()
+    body = httpx.get(
+        f"{base_url}{URL}", params={"site": "hq"}, headers=bearer(token), timeout=30
+    ).json()
     return next((d for d in body["devices"] if d["device_id"] == device_id), None)
 
 

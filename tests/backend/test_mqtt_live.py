@@ -75,6 +75,7 @@ def test_registry_is_published_and_republished_on_reassignment(seeded, backend, 
             f"{backend.base_url}/api/v1/devices/d-0001",
             json={"space_id": "hq.2.r-01"},
             headers=bearer(seeded.admin_token),
+            timeout=30,
         )
         assert response.status_code == 200
         topic = registry_topic("hq", "d-0001")
@@ -184,7 +185,23 @@ def test_malformed_space_state_is_logged_counted_and_ignored(seeded, backend, br
         (topic, json.dumps(state_message("hq.1.d-004", "occupied")).encode()),
         (topic, b"x" * 2000),
     ]
+    marker = "hq.1.d-006"
+
+    def backend_reads_states() -> bool:
+        # Not retained, like the bad ones: it arrives only once the backend's
+        # subscription is in place (under load that came after the first four bad
+        # messages, which were then never seen).
+        probe.publish(
+            space_state_topic("hq", marker),
+            json.dumps(state_message(marker, "occupied")).encode(),
+            retain=False,
+        )
+        return space_of(backend.base_url, seeded.signage_token, marker)["availability"] == (
+            "occupied"
+        )
+
     try:
+        wait_until(backend_reads_states, 30, interval=0.5, what="the backend reads space states")
         with caplog.at_level(logging.WARNING, logger="backend.availability.live"):
             for t, payload in bad:
                 probe.publish(t, payload, retain=False)

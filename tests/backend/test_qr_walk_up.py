@@ -20,7 +20,9 @@ AMS = ZoneInfo("Europe/Amsterdam")
 
 
 def scan(base_url: str, token: str, space_id: str) -> httpx.Response:
-    return httpx.post(f"{base_url}/api/v1/spaces/{space_id}/check-in", headers=bearer(token))
+    return httpx.post(
+        f"{base_url}/api/v1/spaces/{space_id}/check-in", headers=bearer(token), timeout=30
+    )
 
 
 def test_scan_at_a_free_desk_books_and_checks_in(seeded, serve, people):

@@ -121,6 +121,7 @@ def test_booking_shows_as_booked_on_screen(seeded, serve, mosquitto_factory, pag
             f"{backend.base_url}/api/v1/bookings",
             json={"space_id": "hq.1.d-002", "start": start, "end": end},
             headers=bearer(ann.token),
+            timeout=30,
         ).raise_for_status()
         page.wait_for_selector('[data-space-id="hq.1.d-002"][data-state="booked"]', timeout=5_000)
         # Not by colour alone: text and icon say it too; never who booked it.

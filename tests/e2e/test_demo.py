@@ -88,7 +88,7 @@ def test_demo_serves_live_desks_and_stops_on_ctrl_c(tmp_path, page, record_prope
         user, password = re.search(r"log in: (\S+) / (\S+)\)", app_line).groups()
         base = url.split("/signage/")[0]
         login = httpx.post(
-            f"{base}/api/v1/auth/login", json={"username": user, "password": password}
+            f"{base}/api/v1/auth/login", json={"username": user, "password": password}, timeout=30
         )
         assert login.status_code == 200, login.text
         assert login.json()["user"]["role"] == "employee"
@@ -126,11 +126,15 @@ def check_facility_side(page, output: list[str], base: str, started: float) -> N
     room = re.search(r"space=([^#&]+)", panel_url).group(1)
     panel_token = panel_url.split("#token=")[1]
     today_answer = httpx.get(
-        f"{base}/api/v1/spaces/{room}/today", headers={"Authorization": f"Bearer {panel_token}"}
+        f"{base}/api/v1/spaces/{room}/today",
+        headers={"Authorization": f"Bearer {panel_token}"},
+        timeout=30,
     )
     assert today_answer.status_code == 200, today_answer.text
 
-    login = httpx.post(f"{base}/api/v1/auth/login", json={"username": user, "password": password})
+    login = httpx.post(
+        f"{base}/api/v1/auth/login", json={"username": user, "password": password}, timeout=30
+    )
     assert login.status_code == 200, login.text
     assert login.json()["user"]["role"] == "facility"
     auth = {"Authorization": f"Bearer {login.json()['token']}"}

@@ -70,7 +70,7 @@ def test_demo_books_and_shows_the_simulated_day(tmp_path, browser):
         assert any("Simulated office time starts" in x for x in output), "".join(output[-40:])
 
         # Every answer carries the simulated time (speed 1: close to the start).
-        stamped = httpx.get(f"{base}/api/v1/health").headers["Werkplek-Time"]
+        stamped = httpx.get(f"{base}/api/v1/health", timeout=30).headers["Werkplek-Time"]
         moment = dt.datetime.fromtimestamp(int(stamped) / 1000, dt.UTC)
         assert dt.timedelta(0) <= moment - start < dt.timedelta(minutes=10), (moment, start)
 
@@ -118,13 +118,14 @@ def test_demo_books_and_shows_the_simulated_day(tmp_path, browser):
             timeout=15000,
         )
         login = httpx.post(
-            f"{base}/api/v1/auth/login", json={"username": user, "password": password}
+            f"{base}/api/v1/auth/login", json={"username": user, "password": password}, timeout=30
         )
         assert login.status_code == 200, login.text
         mine = httpx.get(
             f"{base}/api/v1/bookings",
             params={"active": True},
             headers={"Authorization": f"Bearer {login.json()['token']}"},
+            timeout=30,
         )
         assert mine.status_code == 200, mine.text
         days = {

@@ -67,14 +67,16 @@ def test_app_login_through_the_provider_booking_logout_and_key_rotation(page, ss
     page.click("#logout")
     page.locator("#oidc-end").wait_for(state="visible", timeout=10000)
     assert page.get_attribute("#oidc-end", "href").startswith(f"{sso.idp.issuer}/session/end?")
-    answer = httpx.get(f"{sso.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    answer = httpx.get(
+        f"{sso.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
     assert answer.status_code == 401
 
     # The provider rotates its signing key; the backend fetches the new key set.
     old_kid = sso.idp.kid
     sso.idp.rotate()
     assert sso.idp.kid != old_kid
-    keys = httpx.get(f"{sso.idp.issuer}/jwks").json()["keys"]
+    keys = httpx.get(f"{sso.idp.issuer}/jwks", timeout=30).json()["keys"]
     assert [k["kid"] for k in keys] == [sso.idp.kid]
     again = sso_login(page, f"{sso.url}/app/", "anna", "#desks li[data-space-id]")
     assert again != token
@@ -83,7 +85,7 @@ def test_app_login_through_the_provider_booking_logout_and_key_rotation(page, ss
 
 def test_facility_pages_log_in_through_the_provider(page, sso):
     token = sso_login(page, f"{sso.url}/facility/", "piet", "#app-view:not([hidden])")
-    me = httpx.get(f"{sso.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    me = httpx.get(f"{sso.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert me.json()["role"] == "facility"  # from his group at the provider
     assert page.locator("#logout").is_visible() and not page.locator("#login-view").is_visible()
 

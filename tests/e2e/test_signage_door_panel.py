@@ -28,14 +28,19 @@ ROOM = "hq.1.r-02"
 
 
 def panel_token(url: str, admin: str, space_id: str) -> str:
-    response = httpx.post(f"{url}/api/v1/spaces/{space_id}/panel-token", headers=bearer(admin))
+    response = httpx.post(
+        f"{url}/api/v1/spaces/{space_id}/panel-token", headers=bearer(admin), timeout=30
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["token"])
 
 
 def book_now(url: str, token: str, space_id: str, minutes: Any) -> httpx.Response:
     return httpx.post(
-        f"{url}/api/v1/spaces/{space_id}/book-now", json={"minutes": minutes}, headers=bearer(token)
+        f"{url}/api/v1/spaces/{space_id}/book-now",
+        json={"minutes": minutes},
+        headers=bearer(token),
+        timeout=30,
     )
 
 
@@ -45,6 +50,7 @@ def room_bookings(s: Any) -> list[dict[str, Any]]:
         f"{s.url}/api/v1/bookings",
         params={"space_id": ROOM, "active": True},
         headers=bearer(s.admin_token),
+        timeout=30,
     ).json()["items"]
     return items
 
@@ -125,6 +131,7 @@ def test_only_the_rooms_own_panel_may_book_and_never_outside_opening_hours(
             f"{s.url}/api/v1/bookings",
             json={"space_id": ROOM, "start": start.isoformat(), "end": end.isoformat()},
             headers=bearer(panel),
+            timeout=30,
         )
         assert plain.status_code == 403
         try:

@@ -77,10 +77,12 @@ def test_signage_lighthouse_desktop(tmp_path, mosquitto_factory, chromium_path, 
     with screens(tmp_path, mosquitto_factory, "e2e-lighthouse") as s:
         ids = floor_ids(s, "hq-1")
         s.states({sid: ("occupied" if i % 3 == 0 else "vacant") for i, sid in enumerate(ids)})
-        icon = httpx.get(f"{s.url}/favicon.svg")
+        icon = httpx.get(f"{s.url}/favicon.svg", timeout=30)
         assert icon.status_code == 200
         assert icon.headers["content-type"].startswith("image/svg+xml")
-        assert httpx.get(f"{s.url}/favicon.ico").status_code == 200  # pages naming no icon
+        assert (
+            httpx.get(f"{s.url}/favicon.ico", timeout=30).status_code == 200
+        )  # pages naming no icon
         # With the floor's drawing and the screen's "U bent hier", as a placed screen shows it.
         url = f"{s.url}/signage/?site=hq&floor=hq-1&here=960,247#token={s.signage_token}"
         runs = [audit(url, tmp_path / f"lh-{n}.json", chromium_path) for n in range(RUNS)]

@@ -63,6 +63,7 @@ class Screens:
             f"{self.url}/api/v1/bookings",
             json={"space_id": space_id, "start": start.isoformat(), "end": end.isoformat()},
             headers=bearer(self.ann_token),
+            timeout=30,
         )
         assert response.status_code == 201, response.text
         return dict(response.json())
@@ -119,7 +120,9 @@ def shown_until(moment: dt.datetime, lang: str = "nl") -> str:
 def floor_ids(screens_: Screens, floor: str) -> list[str]:
     """Every space id of a floor."""
     spaces = httpx.get(
-        f"{screens_.url}/api/v1/floors/{floor}/spaces", headers=bearer(screens_.signage_token)
+        f"{screens_.url}/api/v1/floors/{floor}/spaces",
+        headers=bearer(screens_.signage_token),
+        timeout=30,
     ).json()
     return [s["id"] for s in spaces]
 

@@ -62,6 +62,7 @@ def test_influx_db_accepts_writes_and_queries(influx_db):
         f"{influx_db.url}/write",
         params={"db": influx_db.database, "precision": "ms"},
         content=f"probe,space=a value=1i {ts}",
+        timeout=30,
     )
     assert resp.status_code == 204, resp.text
     result = influx_db.query("SELECT value FROM probe")

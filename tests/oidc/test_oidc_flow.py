@@ -42,11 +42,13 @@ def sign_in(sso: SsoBackend, client: httpx.Client, person: str) -> dict:
 
 
 def me(sso: SsoBackend, token: str) -> httpx.Response:
-    return httpx.get(f"{sso.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    return httpx.get(
+        f"{sso.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
 
 
 def test_config_says_sign_on_is_offered(sso):
-    answer = httpx.get(f"{sso.url}/api/v1/auth/oidc/config")
+    answer = httpx.get(f"{sso.url}/api/v1/auth/oidc/config", timeout=30)
     assert answer.json() == {"enabled": True, "login_url": "/api/v1/auth/oidc/login"}
 
 
@@ -57,7 +59,9 @@ def test_people_are_keyed_by_issuer_and_subject_never_by_a_claimed_name(sso):
     assert anna["user"]["username"] != "anna"
     assert anna["user"]["display_name"] == "Anna de Vries"
     local = httpx.post(
-        f"{sso.url}/api/v1/auth/login", json={"username": "anna", "password": LOCAL_PASSWORD}
+        f"{sso.url}/api/v1/auth/login",
+        json={"username": "anna", "password": LOCAL_PASSWORD},
+        timeout=30,
     )
     assert local.status_code == 200 and local.json()["user"]["id"] != anna["user"]["id"]
     with httpx.Client(timeout=15) as client:
@@ -81,7 +85,7 @@ def test_a_callback_with_another_state_is_refused(sso):
         assert forged.headers["content-type"].startswith(PROBLEM)
         assert forged.json()["reason"] == "oidc_bad_state"
     # Another browser (no flow cookie of this login) cannot finish it: login CSRF.
-    stranger = httpx.get(callback)
+    stranger = httpx.get(callback, timeout=30)
     assert stranger.status_code == 400 and stranger.json()["reason"] == "oidc_no_login_started"
 
 
@@ -172,7 +176,7 @@ def test_logout_ends_the_session_and_offers_the_providers_logout(sso):
         anna = sign_in(sso, client, "anna")
     auth = {"Authorization": f"Bearer {anna['token']}"}
     assert me(sso, anna["token"]).status_code == 200
-    out = httpx.post(f"{sso.url}/api/v1/auth/logout?page=app", headers=auth)
+    out = httpx.post(f"{sso.url}/api/v1/auth/logout?page=app", headers=auth, timeout=30)
     assert out.status_code == 200
     end = out.json()["end_session_url"]
     assert end.startswith(f"{sso.idp.issuer}/session/end?")
