@@ -101,7 +101,7 @@ def login_by_keyboard(page: Any, username: str) -> None:
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_selector("#desks li[data-space-id]", timeout=10000)
+    page.wait_for_selector("#desks li[data-space-id]", timeout=30_000)
 
 
 def choose_day(page: Any, day: dt.date) -> None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import paho.mqtt.client as mqtt
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from backend import clock
@@ -43,16 +44,25 @@ def login(page: Any, username: str) -> None:
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.press("#password", "Enter")
-    page.wait_for_selector("#desks li[data-space-id]", timeout=10000)
+    page.wait_for_selector("#desks li[data-space-id]", timeout=30_000)
 
 
 def notice_contains(page: Any, text: str, where: str = "notice") -> None:
-    """Wait until the notice (or error) region says ``text``."""
-    page.wait_for_function(
-        "([id, t]) => document.getElementById(id).textContent.includes(t)",
-        arg=[where, text],
-        timeout=10000,
-    )
+    """Wait until the notice (or error) region says ``text``; else say what they said.
+
+    30 s: 10 s ran out once at load 15 (two busy loops beside the suite, t19).
+    """
+    try:
+        page.wait_for_function(
+            "([id, t]) => document.getElementById(id).textContent.includes(t)",
+            arg=[where, text],
+            timeout=30_000,
+        )
+    except PlaywrightTimeout:
+        notice, error = page.text_content("#notice"), page.text_content("#error")
+        raise AssertionError(
+            f"{where} never said {text!r}: notice {notice!r}, error {error!r}"
+        ) from None
 
 
 def book_now(settings: Settings, username: str, space_id: str) -> int:

@@ -115,7 +115,7 @@ def test_demo_books_and_shows_the_simulated_day(tmp_path, browser):
         app.click("#confirm-ok")
         app.wait_for_function(
             "() => document.getElementById('confirm-status').textContent.includes('Gelukt')",
-            timeout=15000,
+            timeout=30_000,
         )
         login = httpx.post(
             f"{base}/api/v1/auth/login", json={"username": user, "password": password}, timeout=30

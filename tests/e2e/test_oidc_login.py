@@ -45,12 +45,12 @@ def sso_login(page: Any, base: str, person: str, landed: str) -> str:
     """Open ``base``, use the single sign-on button by keyboard, log in; return the token."""
     page.goto(base)
     button = page.locator("#oidc-login")
-    button.wait_for(state="visible", timeout=10000)
+    button.wait_for(state="visible", timeout=30_000)
     assert button.inner_text() == "Inloggen met de gemeente-account"
     button.focus()
     page.keyboard.press("Enter")  # a link: a navigation, which the CSP allows
     log_in_at_provider(page, person)
-    page.wait_for_selector(landed, timeout=15000)
+    page.wait_for_selector(landed, timeout=30_000)
     assert page.evaluate("location.hash") == ""  # the #oidc marker is gone again
     token: str = page.evaluate("sessionStorage.getItem('werkplek.token')")
     assert token
@@ -65,7 +65,7 @@ def test_app_login_through_the_provider_booking_logout_and_key_rotation(page, ss
     booking_flow(page, "Gelukt", "geannuleerd", None)
 
     page.click("#logout")
-    page.locator("#oidc-end").wait_for(state="visible", timeout=10000)
+    page.locator("#oidc-end").wait_for(state="visible", timeout=30_000)
     assert page.get_attribute("#oidc-end", "href").startswith(f"{sso.idp.issuer}/session/end?")
     answer = httpx.get(
         f"{sso.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30
@@ -92,7 +92,7 @@ def test_facility_pages_log_in_through_the_provider(page, sso):
 
 def test_a_cancelled_login_is_explained_in_our_words(page, sso):
     page.goto(f"{sso.url}/app/?lang=en")
-    page.locator("#oidc-login").wait_for(state="visible", timeout=10000)
+    page.locator("#oidc-login").wait_for(state="visible", timeout=30_000)
     assert page.inner_text("#oidc-login") == "Log in with your municipality account"
     page.click("#oidc-login")
     page.wait_for_selector("input[name=login]", timeout=60_000)
@@ -100,6 +100,6 @@ def test_a_cancelled_login_is_explained_in_our_words(page, sso):
     # Back on the page (in the browser's language again: ?lang= is not carried through).
     page.wait_for_function(
         "() => document.getElementById('login-error').textContent.includes('afgebroken')",
-        timeout=15000,
+        timeout=30_000,
     )
     assert page.locator("#login-view").is_visible()
