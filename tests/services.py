@@ -228,6 +228,8 @@ class InfluxDB:
     admin: tuple[str, str] | None = None
     #: How often InfluxDB enforces retention policies (its default is 30 minutes).
     retention_check: str = "30m0s"
+    #: Set by the first successful start: from then on clients know the ports.
+    _ports_taken: bool = False
 
     @property
     def url(self) -> str:
@@ -276,20 +278,48 @@ bind-address = "{self.host}:{self.rpc_port}"
             return False
 
     def start(self) -> None:
-        """Start the server and wait until /ping answers."""
+        """Start the server and wait until /ping answers.
+
+        A port that was free when picked can be taken before influxd binds it: any
+        process's outgoing connection takes its local port from the same range (the
+        smoke test's influxd failed so once, "bind: address already in use", under two
+        busy loops). Then influxd is started again: on new ports at the first start,
+        on the same ports after a restart (clients know them by then), a second later.
+        """
         binary = require_binary("influxd", "/usr/bin/influxd")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        conf = self._write_config()
-        log = open(self.workdir / "influxd.log", "ab")  # noqa: SIM115 - closed with the process
-        self.proc = subprocess.Popen(
-            [binary, "-config", str(conf)], stdout=log, stderr=subprocess.STDOUT
-        )
-        log.close()
-        try:
-            wait_until(self.ping, 30, interval=0.1, what="influxd answering /ping")
-        except TimeoutError as exc:
-            text = (self.workdir / "influxd.log").read_text(errors="replace")
-            raise ServiceError(f"influxd did not start: {text[-2000:]}") from exc
+        logfile = self.workdir / "influxd.log"
+        for attempt in range(10):
+            conf = self._write_config()
+            seen = logfile.stat().st_size if logfile.exists() else 0
+            log = open(logfile, "ab")  # noqa: SIM115 - closed with the process
+            self.proc = subprocess.Popen(
+                [binary, "-config", str(conf)], stdout=log, stderr=subprocess.STDOUT
+            )
+            log.close()
+            proc = self.proc
+            try:
+                wait_until(
+                    lambda: proc.poll() is not None or self.ping(),  # noqa: B023 - called at once
+                    30,
+                    interval=0.1,
+                    what="influxd answering /ping",
+                )
+            except TimeoutError as exc:
+                text = logfile.read_text(errors="replace")
+                raise ServiceError(f"influxd did not start: {text[-2000:]}") from exc
+            if proc.poll() is None:
+                break
+            with open(logfile, "rb") as f:
+                f.seek(seen)
+                said = f.read().decode(errors="replace")
+            if "address already in use" not in said or attempt == 9:
+                raise ServiceError(f"influxd exited ({proc.returncode}): {said[-2000:]}")
+            if self._ports_taken:
+                time.sleep(1.0)
+            else:
+                self.port, self.rpc_port = free_port(), free_port()
+        self._ports_taken = True
         if self.admin:  # the first user of a server with auth on must be an admin
             user, password = self.admin
             q = f"CREATE USER \"{user}\" WITH PASSWORD '{password}' WITH ALL PRIVILEGES"
