@@ -112,6 +112,8 @@ class Mosquitto:
     #: A ``werkplek pki`` folder (ca.crt, broker.crt, broker.key): adds a TLS listener.
     tls_dir: Path | None = None
     tls_port: int = field(default_factory=free_port)
+    #: Set by the first successful start: from then on clients know the ports.
+    _ports_taken: bool = False
 
     @property
     def url(self) -> str:
@@ -179,13 +181,36 @@ class Mosquitto:
         return conf
 
     def start(self) -> None:
-        """Start the broker and wait until it accepts connections."""
+        """Start the broker and wait until it accepts connections.
+
+        As ``InfluxDB.start``: when the broker exits because a port was taken
+        between picking and binding ("Address already in use"), it is started again,
+        on new ports the first time, on the same ports a second later after a restart.
+        """
         binary = require_binary("mosquitto", "/usr/sbin/mosquitto")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        conf = self._write_config()
-        self.proc = subprocess.Popen(
-            [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        logfile = self.workdir / "mosquitto.log"
+        for attempt in range(10):
+            conf = self._write_config()
+            seen = logfile.stat().st_size if logfile.exists() else 0
+            self.proc = proc = subprocess.Popen(
+                [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            wait_until(
+                lambda: proc.poll() is not None or port_open(self.host, self.port),  # noqa: B023
+                10,
+                what="mosquitto listening or gone",
+            )
+            if proc.poll() is None:
+                break
+            said = logfile.read_bytes()[seen:].decode(errors="replace") if logfile.exists() else ""
+            if "address already in use" not in said.lower() or attempt == 9:
+                raise ServiceError(f"mosquitto exited ({proc.returncode}): {said[-2000:]}")
+            if self._ports_taken:
+                time.sleep(1.0)
+            else:
+                self.port, self.tls_port = free_port(), free_port()
+        self._ports_taken = True
         try:
             wait_until(lambda: port_open(self.host, self.port), 10, what="mosquitto listening")
             if self.tls_dir is not None:
