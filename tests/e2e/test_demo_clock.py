@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.services import free_port, wait_until
 
@@ -109,7 +110,11 @@ def test_demo_books_and_shows_the_simulated_day(tmp_path, browser):
         app.fill("#username", user)
         app.fill("#password", password)
         app.click("#login-form button[type=submit]")
-        app.wait_for_selector("#best li[data-space-id] button", timeout=30000)
+        try:
+            app.wait_for_selector("#best li[data-space-id] button", timeout=30_000)
+        except PlaywrightTimeout:  # failed once under two busy loops: say what the app showed
+            shown = {k: app.text_content(k) for k in ("#notice", "#error", "#best", "#hello")}
+            raise AssertionError(f"no place to book after login: {shown}") from None
         app.locator("#best li[data-space-id] button").first.click()
         app.locator("#confirm-ok").wait_for(state="visible")
         app.click("#confirm-ok")
