@@ -52,6 +52,19 @@ def free_port() -> int:
     raise ServiceError(f"no free port for pytest worker {worker} of {workers}")
 
 
+def _exited_for_a_taken_port(
+    name: str, proc: subprocess.Popen[bytes], said: str, last: bool
+) -> None:
+    """Return when ``proc`` exited because a port was taken (start it again); else raise."""
+    if "address already in use" not in said.lower() or last:
+        raise ServiceError(f"{name} exited ({proc.returncode}): {said[-2000:]}")
+
+
+def _log_since(path: Path, seen: int) -> str:
+    """What a service wrote to its log after byte ``seen``."""
+    return path.read_bytes()[seen:].decode(errors="replace") if path.exists() else ""
+
+
 def wait_until(
     predicate: Callable[[], object], timeout: float, interval: float = 0.02, what: str = ""
 ) -> float:
@@ -203,9 +216,7 @@ class Mosquitto:
             )
             if proc.poll() is None:
                 break
-            said = logfile.read_bytes()[seen:].decode(errors="replace") if logfile.exists() else ""
-            if "address already in use" not in said.lower() or attempt == 9:
-                raise ServiceError(f"mosquitto exited ({proc.returncode}): {said[-2000:]}")
+            _exited_for_a_taken_port("mosquitto", proc, _log_since(logfile, seen), attempt == 9)
             if self._ports_taken:
                 time.sleep(1.0)
             else:
@@ -335,11 +346,7 @@ bind-address = "{self.host}:{self.rpc_port}"
                 raise ServiceError(f"influxd did not start: {text[-2000:]}") from exc
             if proc.poll() is None:
                 break
-            with open(logfile, "rb") as f:
-                f.seek(seen)
-                said = f.read().decode(errors="replace")
-            if "address already in use" not in said or attempt == 9:
-                raise ServiceError(f"influxd exited ({proc.returncode}): {said[-2000:]}")
+            _exited_for_a_taken_port("influxd", proc, _log_since(logfile, seen), attempt == 9)
             if self._ports_taken:
                 time.sleep(1.0)
             else:
