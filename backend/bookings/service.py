@@ -7,6 +7,7 @@ one changes it and writes the audit record; the other sees zero rows and stops.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Sequence
@@ -352,9 +353,9 @@ _INSERT_BOOKING = insert(Booking).returning(Booking.id)
 _INSERT_AUDIT = insert(AuditLog)
 #: The audit columns the statement of ``_insert_both`` takes as parameters (``audit_<name>``).
 _AUDIT_PARAMS = ("at", "actor", "actor_user_id", "action", "object_type", "detail")
-_INSERT_BOTH: list[Select[Any]] = []
 
 
+@functools.cache
 def _insert_both() -> Select[Any]:
     """The booking and its audit row in one statement (PostgreSQL): one round trip fewer.
 
@@ -364,8 +365,6 @@ def _insert_both() -> Select[Any]:
     fails the whole statement as the single insert did. Parameters: the booking's
     columns by name, the audit columns as ``audit_<name>``. Built once.
     """
-    if _INSERT_BOTH:
-        return _INSERT_BOTH[0]
     booking, log = Booking.__table__, AuditLog.__table__
     new = (
         insert(Booking)
@@ -377,7 +376,6 @@ def _insert_both() -> Select[Any]:
     row = select(*audited, cast(new.c.id, log.c.object_id.type)).select_from(new)
     logged = insert(AuditLog).from_select([*_AUDIT_PARAMS, "object_id"], row).cte("audit")
     stmt = select(new.c.id).add_cte(logged)
-    _INSERT_BOTH.append(stmt)
     return stmt
 
 
