@@ -35,6 +35,35 @@
     if (text !== undefined) node.textContent = text;
     return node;
   }
+  /* A redraw changes only what changed. Elements that stay the same stay in the page, so
+     a press on a button is not lost when a live update redraws the list between the press
+     and the release, and focus stays where it was. Elements with another data-space-id,
+     data-booking-id or data-sig are replaced, never reused: their buttons act on another
+     place or booking. */
+  var KEYS = ["data-space-id", "data-booking-id", "data-sig"];
+  function sameKind(a, b) {
+    return a.nodeType === b.nodeType && a.nodeName === b.nodeName && (a.nodeType !== 1 ||
+      KEYS.every(function (k) { return a.getAttribute(k) === b.getAttribute(k); }));
+  }
+  function morph(old, next) {
+    if (!sameKind(old, next)) { old.parentNode.replaceChild(next, old); return; }
+    if (old.nodeType !== 1) { if (old.nodeValue !== next.nodeValue) old.nodeValue = next.nodeValue; return; }
+    if (old.isEqualNode(next)) return;
+    Array.prototype.slice.call(old.attributes).forEach(function (a) {
+      if (!next.hasAttribute(a.name)) old.removeAttribute(a.name);
+    });
+    Array.prototype.forEach.call(next.attributes, function (a) {
+      if (old.getAttribute(a.name) !== a.value) old.setAttribute(a.name, a.value);
+    });
+    patch(old, Array.prototype.slice.call(next.childNodes));
+  }
+  function patch(parent, nodes) {
+    nodes.forEach(function (node, i) {
+      var cur = parent.childNodes[i];
+      if (cur) morph(cur, node); else parent.appendChild(node);
+    });
+    while (parent.childNodes.length > nodes.length) parent.removeChild(parent.lastChild);
+  }
 
   /* ---- dates and times: the user's locale, the site's time zone ---- */
   // The browser's own variant of the chosen language (en-US keeps its 12-hour clock).
@@ -168,13 +197,16 @@
   function chosenTime() { return { date: $("day").value, part: $("part").value }; }
   function deskActions(s, state) {
     // Only where booking can succeed: free (or unknown) desks; my own shows its own actions.
-    var box = make("span", { "class": "actions" });
-    if (state === "mine") {
-      var b = myBookingOf(s.id, shownDay());
-      if (b) bookingActions(b, s.name).forEach(function (x) { box.appendChild(x); });
+    // data-sig names the booking the buttons act on: a redraw keeps them only for the same one.
+    var b = state === "mine" && myBookingOf(s.id, shownDay());
+    var box = make("span", { "class": "actions", "data-sig": b ? b.id + ":" + b.status : bookable(state) ? "book" : "" });
+    if (b) {
+      bookingActions(b, s.name).forEach(function (x) { box.appendChild(x); });
     } else if (bookable(state)) {
       box.appendChild(action("book", T("bookShort"), T("book", { name: s.name }), function () {
-        askDesk(s, chosenTime(), backTo("list", s.id));
+        // The button may outlive a redraw: book the place as it is known now.
+        var now = st.spaces.filter(function (x) { return x.id === s.id; })[0] || s;
+        askDesk(now, chosenTime(), backTo("list", s.id));
       }));
     }
     return box;
@@ -187,8 +219,7 @@
   }
   function renderDesks() {
     var list = $("desks"), all = st.spaces.filter(function (s) { return s.kind === "desk"; });
-    var desks = all.filter(matches);
-    list.innerHTML = "";
+    var desks = all.filter(matches), items = [];
     desks.forEach(function (s) {
       var state = stateOf(s);
       var item = make("li", { "data-space-id": s.id, "data-state": state });
@@ -199,9 +230,10 @@
       text.appendChild(document.createTextNode(" " + T(state) + extras(s)));
       item.appendChild(text);
       item.appendChild(deskActions(s, state));
-      list.appendChild(item);
+      items.push(item);
     });
-    if (!desks.length) list.appendChild(make("li", {}, T("noDesks")));
+    if (!desks.length) items.push(make("li", {}, T("noDesks")));
+    patch(list, items);
     // Says which time the list and plan show, or why the server could not answer for it.
     var day = $("day"), later = !isNow(), note = "";
     if (later && day.selectedIndex >= 0) {
@@ -298,12 +330,11 @@
     var list = $("best"), site = $("site").value, u = st.usual;
     var held = document.activeElement && document.activeElement.closest("#best li");
     held = held && held.getAttribute("data-space-id");
-    list.innerHTML = "";
-    if (!st.user) return;
+    if (!st.user) { patch(list, []); return; }
     var deskToday = st.mine.filter(function (b) { return b.space_kind === "desk" && isToday(b); })[0];
     $("best-help").textContent = deskToday ? T("haveDeskToday") : u ? T("bestHelpUsual",
       { zone: zoneName(u.zone), floor: st.floorNames[u.floor] || u.floor }) : T("bestHelp");
-    if (deskToday) return;  // one desk a day: booking another would be refused
+    if (deskToday) { patch(list, []); return; }  // one desk a day: booking another would be refused
     var score = function (s) {
       return (s.quiet ? 4 : 0) + (u && s.zone === u.zone && s.floor === u.floor ? 2 : 0) + (u && s.floor === u.floor ? 1 : 0);
     };
@@ -313,7 +344,7 @@
       return s.kind === "desk" && s.availability === "free" && !(live && live.availability === "occupied");
     }).sort(function (a, b) {
       return score(b) - score(a) || a.name.localeCompare(b.name, undefined, { numeric: true });
-    }).slice(0, 4);
+    }).slice(0, 4), items = [];
     best.forEach(function (s) {
       var item = make("li", { "data-space-id": s.space_id, "data-state": "free" });
       item.appendChild(make("span", { "class": "badge", "aria-hidden": "true" }, "✓"));
@@ -323,14 +354,17 @@
         (st.floorNames[s.floor] || s.floor) + extras(s).replace(s.zone === "stilte" ? " · " + T("quiet") : "\u0000", "")));
       item.appendChild(text);
       item.appendChild(action("book", T("bookShort"), T("book", { name: s.name }), function () {
-        askDesk(s, { date: today(), part: "day" });
+        // The button may outlive a redraw: book the place as it is known now.
+        var now = (st.best || []).filter(function (x) { return x.space_id === s.space_id; })[0] || s;
+        askDesk(now, { date: today(), part: "day" });
       }));
-      list.appendChild(item);
+      items.push(item);
     });
-    if (!best.length) list.appendChild(make("li", {}, st.bestError || T("noBest")));
-    // A live update must not throw a keyboard user's focus away.
+    if (!best.length) items.push(make("li", {}, st.bestError || T("noBest")));
+    patch(list, items);
+    // A live update must not throw a keyboard user's focus away, also when the place moved.
     var again = held && list.querySelector('li[data-space-id="' + held + '"] button');
-    if (again) again.focus();
+    if (again && document.activeElement !== again) again.focus();
   }
   function loadBest() {
     // Which desks of the chosen site are free for the rest of today, as the server books them.

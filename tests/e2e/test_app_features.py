@@ -270,6 +270,45 @@ def test_plan_and_list_show_the_chosen_day_part(page, tmp_path):
         assert page.get_attribute('#plan [data-space-id="hq.1.d-004"]', "data-state") == "mine"
 
 
+def test_a_press_on_a_desk_survives_a_redraw(page, tmp_path):
+    """A redraw of the desk list between the press and the release of a Book button keeps
+    the button, so the tap books: the confirmation opens for that desk.
+
+    Before, every redraw built the list anew; a press on the old button and a release on
+    its replacement made no click (the axe audit lost one under two busy loops, t22).
+    """
+    with running_backend(tmp_path, "anna") as backend:
+        page.goto(f"{backend.url}/app/")
+        login(page, "anna")
+        page.select_option("#day", booking_day().isoformat())
+        desk = '#desks li[data-space-id="hq.1.d-002"]'
+        page.wait_for_function(
+            "() => document.getElementById('status-note').textContent.includes('tonen of')",
+            timeout=30_000,
+        )
+        page.wait_for_selector(f'{desk}[data-state="free"]')
+        page.eval_on_selector(f"{desk} button.book", "b => { b.pressedHere = true; }")
+        page.hover(f"{desk} button.book")
+        page.mouse.down()
+        # As a live update or an answer would: the day part changes, the list is redrawn at
+        # once (states unknown) and again when the server answers for the morning.
+        page.eval_on_selector(
+            "#part", "s => { s.value = 'morning'; s.dispatchEvent(new Event('change')); }"
+        )
+        page.wait_for_function(
+            "() => document.getElementById('status-note').textContent.includes('ochtend')"
+            " && document.getElementById('status-note').textContent.includes('tonen of')",
+            timeout=30_000,
+        )
+        assert page.eval_on_selector(f"{desk} button.book", "b => b.pressedHere === true"), (
+            "the redraw replaced the pressed button"
+        )
+        page.mouse.up()
+        page.locator("#confirm-ok").wait_for(state="visible", timeout=30_000)
+        sheet = page.inner_text("#confirm")
+        assert "Werkplek 1.02" in sheet and "ochtend" in sheet, sheet
+
+
 def test_check_in_by_opening_the_qr_url(page, tmp_path, office_clock):
     with running_backend(tmp_path, "anna") as backend:
         book_now(backend.settings, "anna", "hq.1.d-005")
