@@ -19,8 +19,21 @@ from tests.backend.conftest import always_open, bearer
 AMS = ZoneInfo("Europe/Amsterdam")
 
 
+def clear_of_midnight() -> None:
+    """Wait for the new day when less than two minutes of today are left in Amsterdam.
+
+    Tests that book "now until later today" need some of today: after 23:59 (closing
+    with ``always_open``) no such range exists, as for a person at that hour.
+    """
+    now = datetime.now(AMS)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), AMS)
+    if (left := (midnight - now).total_seconds()) < 120:
+        time.sleep(left + 1)
+
+
 def local_range(minutes: int = 60) -> tuple[str, str]:
     """A range from now within today's local day (naive local times, as a client sends)."""
+    clear_of_midnight()
     now = datetime.now(AMS).replace(microsecond=0, tzinfo=None)
     end = min(now + timedelta(minutes=minutes), now.replace(hour=23, minute=59, second=0))
     return now.isoformat(), end.isoformat()

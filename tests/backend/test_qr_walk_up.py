@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.backend.conftest import always_open, bearer
+from tests.backend.test_bookings_api import clear_of_midnight
 from tests.backend.test_check_in import book
 
 pytestmark = pytest.mark.integration
@@ -26,6 +27,7 @@ def scan(base_url: str, token: str, space_id: str) -> httpx.Response:
 
 
 def test_scan_at_a_free_desk_books_and_checks_in(seeded, serve, people):
+    clear_of_midnight()  # the rest of today must be more than nothing
     always_open(seeded.url)
     backend = serve(seeded.settings())
     ann = people("employee", "ann")
