@@ -31,7 +31,12 @@ ConnectionHandler = Callable[[bool], None]
 
 
 class MqttBridge:
-    """A reconnecting paho client that subscribes on every connect."""
+    """A reconnecting paho client that subscribes on every connect.
+
+    The link counts as up once the broker has acknowledged every subscription, not at
+    CONNACK: until the SUBACK, space states do not flow yet, and the health check, the
+    screens and the no-show rule (which trusts only a live link) must not think they do.
+    """
 
     def __init__(
         self,
@@ -54,6 +59,8 @@ class MqttBridge:
         self.down_since: float | None = time.time()
         self.down_reason: str | None = "not connected yet"
         self._failures = 0
+        #: The packet id of this connection's SUBSCRIBE, until its SUBACK arrives.
+        self._pending: int | None = None
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id or f"werkplek-backend-{uuid.uuid4().hex[:8]}",
@@ -67,6 +74,7 @@ class MqttBridge:
         self._client.on_connect = self._handle_connect
         self._client.on_disconnect = self._handle_disconnect
         self._client.on_message = self._handle_message
+        self._client.on_subscribe = self._handle_subscribe
         self._client.on_connect_fail = self._handle_connect_fail
 
     def start(self) -> None:
@@ -93,9 +101,28 @@ class MqttBridge:
             self.down_reason = f"refused: {reason}"
             return
         log.info("mqtt: connected to %s:%d", self.address.host, self.address.port)
-        self._failures, self.down_since, self.down_reason = 0, None, None
-        for topic in self._subscriptions:
-            client.subscribe(topic, qos=1)
+        self._failures = 0
+        if not self._subscriptions:
+            self._up()
+            return
+        self.down_reason = "subscribing"
+        _rc, self._pending = client.subscribe([(topic, 1) for topic in self._subscriptions])
+
+    def _handle_subscribe(
+        self, _c: mqtt.Client, _u: Any, mid: int, reasons: list[ReasonCode], _p: Any
+    ) -> None:
+        if mid != self._pending:
+            return
+        self._pending = None
+        refused = [t for t, r in zip(self._subscriptions, reasons, strict=False) if r.is_failure]
+        if refused or len(reasons) != len(self._subscriptions):
+            log.error("mqtt: broker %s refused the subscription to %s", self._where(), refused)
+            self.down_reason = f"subscription refused: {', '.join(refused) or 'answer incomplete'}"
+            return
+        self._up()
+
+    def _up(self) -> None:
+        self.down_since, self.down_reason = None, None
         self.connected = True
         self._safe(self._on_connection, True)
 
@@ -103,7 +130,7 @@ class MqttBridge:
         self, _c: mqtt.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any
     ) -> None:
         log.warning("mqtt: disconnected (%s)", reason)
-        self.connected = False
+        self.connected, self._pending = False, None
         self.down_since = self.down_since or time.time()
         self.down_reason = f"disconnected: {reason}"
         self._safe(self._on_connection, False)
