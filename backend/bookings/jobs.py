@@ -18,7 +18,9 @@ import contextlib
 import itertools
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +34,7 @@ from backend.live_feed import LiveFeed
 log = logging.getLogger(__name__)
 
 Mark = tuple[int | None, int | None]
+T = TypeVar("T")
 
 
 class BookingJobs:
@@ -88,12 +91,12 @@ class BookingJobs:
             lambda site: hub.site_links.down(site) is not None,
         )
         now = utcnow()
-        result = await asyncio.to_thread(scheduler.run_once, self._factory, now, views)
+        result = await _to_thread_to_the_end(scheduler.run_once, self._factory, now, views)
         self.last_tick = result
-        self._apply(*await asyncio.to_thread(self._read, None))
+        self._apply(*await _to_thread_to_the_end(self._read, None))
         if time.monotonic() - self._last_retention > 3600:
             self._last_retention = time.monotonic()
-            await asyncio.to_thread(self._retention)
+            await _to_thread_to_the_end(self._retention)
         return result
 
     def _refresh_all(self) -> None:
@@ -149,6 +152,22 @@ class BookingJobs:
             except Exception:
                 log.exception("booking scheduler failed; it keeps running")
             await asyncio.sleep(self.settings.booking_check_s)
+
+
+async def _to_thread_to_the_end(func: Callable[..., T], *args: Any) -> T:
+    """Run ``func`` in a thread; when the loop is stopped meanwhile, wait for it to end.
+
+    A cancelled ``asyncio.to_thread`` leaves its thread running: a stop during a
+    scheduler run or retention would dispose of the engine under a transaction in
+    progress, and the thread would log after the service had closed its logs.
+    """
+    job = asyncio.ensure_future(asyncio.to_thread(func, *args))
+    try:
+        return await asyncio.shield(job)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await job
+        raise
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
