@@ -2,8 +2,7 @@
 
 The scheduler run, the marks read and retention run in threads. Cancelling the loop's
 wait leaves such a thread running; the service would then dispose of its engine under
-a transaction in progress and the thread would log after the logs were closed (seen
-as "Logging error ... I/O operation on closed file" from retention in a test run).
+a transaction in progress.
 """
 
 from __future__ import annotations
