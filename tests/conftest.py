@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -66,6 +67,32 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _OWN_SHARED_DIR = pytest.StashKey[Path]()
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_as_before() -> Iterator[None]:
+    """Put the root logger's own handlers and level back after each test.
+
+    A test that runs an entry point in-process (``cli.main``) sets up logging as the
+    command does: a handler on the ``sys.stderr`` of that moment, which under ``capsys``
+    is a stream closed after the test. Every later log line of that worker then failed
+    with "Logging error ... I/O operation on closed file" (seen in full runs). pytest's
+    own capture handlers come and go by themselves and are left alone.
+    """
+    root = logging.getLogger()
+
+    def own(handlers: list[logging.Handler]) -> list[logging.Handler]:
+        return [h for h in handlers if not type(h).__module__.startswith("_pytest")]
+
+    before, level = own(root.handlers), root.level
+    yield
+    for handler in own(root.handlers):
+        if handler not in before:
+            root.removeHandler(handler)
+    for handler in before:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
