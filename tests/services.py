@@ -52,17 +52,45 @@ def free_port() -> int:
     raise ServiceError(f"no free port for pytest worker {worker} of {workers}")
 
 
-def _exited_for_a_taken_port(
-    name: str, proc: subprocess.Popen[bytes], said: str, last: bool
+def _start_until_bound(
+    name: str,
+    logfile: Path,
+    launch: Callable[[], subprocess.Popen[bytes]],
+    up: Callable[[], bool],
+    new_ports: Callable[[], None] | None,
+    timeout: float,
 ) -> None:
-    """Return when ``proc`` exited because a port was taken (start it again); else raise."""
-    if "address already in use" not in said.lower() or last:
-        raise ServiceError(f"{name} exited ({proc.returncode}): {said[-2000:]}")
+    """Launch a service until it is ``up``; start it again when a port was taken.
 
-
-def _log_since(path: Path, seen: int) -> str:
-    """What a service wrote to its log after byte ``seen``."""
-    return path.read_bytes()[seen:].decode(errors="replace") if path.exists() else ""
+    A port that was free when picked can be taken before the service binds it (any
+    process's outgoing connection takes its local port from the same range). Then the
+    service exits with "address already in use" and is launched again: on new ports
+    (``new_ports``) at the first start, on the same ports a second later after a
+    restart (``new_ports`` None: clients know the ports by then). Any other exit, and a
+    service neither up nor gone within ``timeout``, is an error with its log.
+    """
+    for attempt in range(10):
+        seen = logfile.stat().st_size if logfile.exists() else 0
+        proc = launch()
+        try:
+            wait_until(
+                lambda: proc.poll() is not None or up(),  # noqa: B023 - called at once
+                timeout,
+                interval=0.1,
+                what=f"{name} up or gone",
+            )
+        except TimeoutError as exc:
+            text = logfile.read_text(errors="replace") if logfile.exists() else ""
+            raise ServiceError(f"{name} did not start: {text[-2000:]}") from exc
+        if proc.poll() is None:
+            return
+        said = logfile.read_bytes()[seen:].decode(errors="replace") if logfile.exists() else ""
+        if "address already in use" not in said.lower() or attempt == 9:
+            raise ServiceError(f"{name} exited ({proc.returncode}): {said[-2000:]}")
+        if new_ports is None:
+            time.sleep(1.0)
+        else:
+            new_ports()
 
 
 def wait_until(
@@ -196,31 +224,29 @@ class Mosquitto:
     def start(self) -> None:
         """Start the broker and wait until it accepts connections.
 
-        As ``InfluxDB.start``: when the broker exits because a port was taken
-        between picking and binding ("Address already in use"), it is started again,
-        on new ports the first time, on the same ports a second later after a restart.
+        A port taken between picking and binding starts it again (``_start_until_bound``).
         """
         binary = require_binary("mosquitto", "/usr/sbin/mosquitto")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        logfile = self.workdir / "mosquitto.log"
-        for attempt in range(10):
+
+        def launch() -> subprocess.Popen[bytes]:
             conf = self._write_config()
-            seen = logfile.stat().st_size if logfile.exists() else 0
-            self.proc = proc = subprocess.Popen(
+            self.proc = subprocess.Popen(
                 [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
-            wait_until(
-                lambda: proc.poll() is not None or port_open(self.host, self.port),  # noqa: B023
-                10,
-                what="mosquitto listening or gone",
-            )
-            if proc.poll() is None:
-                break
-            _exited_for_a_taken_port("mosquitto", proc, _log_since(logfile, seen), attempt == 9)
-            if self._ports_taken:
-                time.sleep(1.0)
-            else:
-                self.port, self.tls_port = free_port(), free_port()
+            return self.proc
+
+        def new_ports() -> None:
+            self.port, self.tls_port = free_port(), free_port()
+
+        _start_until_bound(
+            "mosquitto",
+            self.workdir / "mosquitto.log",
+            launch,
+            lambda: port_open(self.host, self.port),
+            None if self._ports_taken else new_ports,
+            10,
+        )
         self._ports_taken = True
         try:
             wait_until(lambda: port_open(self.host, self.port), 10, what="mosquitto listening")
@@ -316,41 +342,28 @@ bind-address = "{self.host}:{self.rpc_port}"
     def start(self) -> None:
         """Start the server and wait until /ping answers.
 
-        A port that was free when picked can be taken before influxd binds it: any
-        process's outgoing connection takes its local port from the same range (the
-        smoke test's influxd failed so once, "bind: address already in use", under two
-        busy loops). Then influxd is started again: on new ports at the first start,
-        on the same ports after a restart (clients know them by then), a second later.
+        A port taken between picking and binding starts it again (``_start_until_bound``;
+        the smoke test's influxd exited so once, "bind: address already in use", under
+        two busy loops).
         """
         binary = require_binary("influxd", "/usr/bin/influxd")
         self.workdir.mkdir(parents=True, exist_ok=True)
         logfile = self.workdir / "influxd.log"
-        for attempt in range(10):
+
+        def launch() -> subprocess.Popen[bytes]:
             conf = self._write_config()
-            seen = logfile.stat().st_size if logfile.exists() else 0
-            log = open(logfile, "ab")  # noqa: SIM115 - closed with the process
-            self.proc = subprocess.Popen(
-                [binary, "-config", str(conf)], stdout=log, stderr=subprocess.STDOUT
-            )
-            log.close()
-            proc = self.proc
-            try:
-                wait_until(
-                    lambda: proc.poll() is not None or self.ping(),  # noqa: B023 - called at once
-                    30,
-                    interval=0.1,
-                    what="influxd answering /ping",
+            with open(logfile, "ab") as log:  # the child keeps its own descriptor
+                self.proc = subprocess.Popen(
+                    [binary, "-config", str(conf)], stdout=log, stderr=subprocess.STDOUT
                 )
-            except TimeoutError as exc:
-                text = logfile.read_text(errors="replace")
-                raise ServiceError(f"influxd did not start: {text[-2000:]}") from exc
-            if proc.poll() is None:
-                break
-            _exited_for_a_taken_port("influxd", proc, _log_since(logfile, seen), attempt == 9)
-            if self._ports_taken:
-                time.sleep(1.0)
-            else:
-                self.port, self.rpc_port = free_port(), free_port()
+            return self.proc
+
+        def new_ports() -> None:
+            self.port, self.rpc_port = free_port(), free_port()
+
+        _start_until_bound(
+            "influxd", logfile, launch, self.ping, None if self._ports_taken else new_ports, 30
+        )
         self._ports_taken = True
         if self.admin:  # the first user of a server with auth on must be an admin
             user, password = self.admin
