@@ -159,7 +159,7 @@ async def _to_thread_to_the_end(func: Callable[..., T], *args: Any) -> T:
 
     A cancelled ``asyncio.to_thread`` leaves its thread running: a stop during a
     scheduler run or retention would dispose of the engine under a transaction in
-    progress, and the thread would log after the service had closed its logs.
+    progress.
     """
     job = asyncio.ensure_future(asyncio.to_thread(func, *args))
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -89,51 +90,53 @@ def broker() -> Iterator[ScriptedBroker]:
     scripted.close()
 
 
-def bridge_to(broker: ScriptedBroker, ups: list[bool]) -> MqttBridge:
-    return MqttBridge(
+@dataclass
+class Link:
+    bridge: MqttBridge
+    ups: list[bool]  # what the bridge told the app: True up, False down
+
+
+@pytest.fixture
+def link(broker: ScriptedBroker) -> Iterator[Link]:
+    """A bridge to the scripted broker, once it has connected and sent its SUBSCRIBE."""
+    ups: list[bool] = []
+    bridge = MqttBridge(
         f"mqtt://127.0.0.1:{broker.port}",
         protocol="3.1.1",
         subscriptions=TOPICS,
         on_message=lambda topic, payload, retained: None,
         on_connection=ups.append,
     )
-
-
-def test_the_link_is_up_only_after_every_subscription_is_acknowledged(broker):
-    ups: list[bool] = []
-    bridge = bridge_to(broker, ups)
     bridge.start()
     try:
         assert broker.subscribed.wait(30), "the bridge never subscribed"
-        # CONNACK is in and SUBSCRIBE is out; until the SUBACK the link is not up. Before,
-        # it was up at CONNACK: this wait saw it within milliseconds.
-        with pytest.raises(TimeoutError):
-            wait_until(lambda: bridge.connected or ups, 1.0, what="the link up before SUBACK")
-        assert bridge.down_reason == "subscribing" and bridge.down_since is not None
-        broker.suback([1, 1])
-        took = wait_until(lambda: bridge.connected, 30, what="the link up after SUBACK")
-        assert ups == [True], ups
-        assert bridge.down_since is None and bridge.down_reason is None
-        print(f"\nlink up {took * 1000:.0f} ms after the SUBACK was sent")
+        yield Link(bridge, ups)
     finally:
         bridge.stop()
 
 
-def test_a_refused_subscription_keeps_the_link_down_and_says_which(broker):
-    ups: list[bool] = []
-    bridge = bridge_to(broker, ups)
-    bridge.start()
-    try:
-        assert broker.subscribed.wait(30), "the bridge never subscribed"
-        broker.suback([1, 0x80])  # the broker's ACL refused the gateway status topic
-        wait_until(
-            lambda: (bridge.down_reason or "").startswith("subscription refused"),
-            30,
-            what="the refusal reported",
-        )
-        assert TOPICS[1] in (bridge.down_reason or "") and TOPICS[0] not in (
-            bridge.down_reason or ""
-        )
-        assert not bridge.connected and ups == []
-    finally:
-        bridge.stop()
+def test_the_link_is_up_only_after_every_subscription_is_acknowledged(broker, link):
+    bridge, ups = link.bridge, link.ups
+    # CONNACK is in and SUBSCRIBE is out; until the SUBACK the link is not up. Before,
+    # it was up at CONNACK: this wait saw it within milliseconds.
+    with pytest.raises(TimeoutError):
+        wait_until(lambda: bridge.connected or ups, 1.0, what="the link up before SUBACK")
+    assert bridge.down_reason == "subscribing" and bridge.down_since is not None
+    broker.suback([1, 1])
+    took = wait_until(lambda: bridge.connected, 30, what="the link up after SUBACK")
+    assert ups == [True], ups
+    assert bridge.down_since is None and bridge.down_reason is None
+    print(f"\nlink up {took * 1000:.0f} ms after the SUBACK was sent")
+
+
+def test_a_refused_subscription_keeps_the_link_down_and_says_which(broker, link):
+    bridge = link.bridge
+    broker.suback([1, 0x80])  # the broker's ACL refused the gateway status topic
+    wait_until(
+        lambda: (bridge.down_reason or "").startswith("subscription refused"),
+        30,
+        what="the refusal reported",
+    )
+    reason = bridge.down_reason or ""
+    assert TOPICS[1] in reason and TOPICS[0] not in reason
+    assert not bridge.connected and link.ups == []
