@@ -14,7 +14,7 @@
     lang: pickLang(), token: sessionStorage.getItem("werkplek.token") || "",
     user: null, sites: [], floors: [], spaces: [], shapes: {}, mine: [], names: {}, all: {},
     stream: null, planFocus: null, rooms: null, at: null, atTimer: null,
-    floorNames: {}, usual: null, zoom: null,
+    floorNames: {}, usual: null, zoom: null, shapesFloor: null,
     checkin: params.get("checkin")
   };
 
@@ -248,7 +248,9 @@
     renderPlan();
   }
   function renderPlan() {
-    var floor = st.floors.filter(function (f) { return f.id === $("floor").value; })[0];
+    // The floor whose shapes are in, not the one just chosen: while that one loads, a redraw
+    // keeps showing the previous floor whole.
+    var floor = st.floors.filter(function (f) { return f.id === st.shapesFloor; })[0];
     var svg = $("plan");
     if (!floor) return;
     var inPlan = svg.contains(document.activeElement);
@@ -509,15 +511,20 @@
     var floor = $("floor").value;
     var q = "?site=" + encodeURIComponent($("site").value) + "&floor=" + encodeURIComponent(floor);
     $("qr-sheet").href = "qr.html?floor=" + encodeURIComponent(floor) + "&lang=" + st.lang;
-    listen(q);
+    // The old floor's stream stops first, and the new one opens only once the floor's shapes
+    // are in: a live snapshot that came before them would list the new floor's desks beside
+    // a plan without them. Until then the old floor stays on screen as a whole.
+    stopStream();
     return Promise.all([api("GET", "/api/v1/availability" + q),
       api("GET", "/api/v1/floors/" + encodeURIComponent(floor) + "/spaces"),
       api("GET", "/api/v1/floors/" + encodeURIComponent(floor) + "/drawing").catch(function () { return null; })
     ]).then(function (res) {
+      if ($("floor").value !== floor) return null;  // another floor was chosen meanwhile
       st.drawing = res[2];
-      st.shapes = {};
+      st.shapes = {}; st.shapesFloor = floor;
       res[1].forEach(function (s) { st.shapes[s.id] = s; });
       merge(res[0], true);
+      listen(q);
       return loadAt();
     });
   }
