@@ -21,6 +21,8 @@ from tests.backend.conftest import LiveServer, Person, SeededDb, bearer
 from tests.services import wait_until
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+#: The periodic re-check of open streams in the deactivation test: far beyond its bound.
+RECHECK_S = 60.0
 
 
 class OpenStream:
@@ -59,7 +61,9 @@ def _patch(server: LiveServer, admin: str, user_id: int, **change: object) -> ht
 def test_deactivation_ends_sessions_and_streams_at_once(
     seeded: SeededDb, serve: Callable[..., LiveServer], people: Callable[..., Person]
 ) -> None:
-    server = serve(seeded.settings(sse_ping_s=0.5))
+    # The periodic re-check is a minute away: only the poke of the deactivation can end the
+    # stream within the bound, however slow the machine (was "under 1 s" with a 1 s re-check).
+    server = serve(seeded.settings(sse_ping_s=0.5, stream_recheck_s=RECHECK_S))
     ann = people("employee", "ann")
     me = httpx.get(f"{server.base_url}/api/v1/me", headers=bearer(ann.token), timeout=30)
     assert me.status_code == 200  # cached now: the cache must not keep her in
@@ -79,10 +83,10 @@ def test_deactivation_ends_sessions_and_streams_at_once(
         timeout=30,
     )
     assert booking.status_code == 401
-    wait_until(stream.ended.is_set, timeout=10, what="stream of the deactivated person ended")
+    wait_until(stream.ended.is_set, timeout=30, what="stream of the deactivated person ended")
     took = stream.ended_at - answered
     print(f"stream ended {took:.3f} s after the deactivation was answered")
-    assert took < 1.0
+    assert took < RECHECK_S / 2  # at once: not by the re-check
     revoked = seeded.query(f"SELECT count(*) FROM api_token WHERE user_id = {ann.id} "
                            "AND revoked_at IS NULL")  # fmt: skip
     assert revoked[0][0] == 0
